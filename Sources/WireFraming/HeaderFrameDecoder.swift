@@ -1,0 +1,97 @@
+public import NIOCore
+
+/// Decodes the tutorial's fixed-width ASCII decimal length header.
+///
+/// Each message is a header of `width` bytes holding the payload's length in decimal, left-aligned
+/// and padded with spaces (`f"{N:<10}"` in Python), followed by that many bytes of payload. Like the
+/// tutorial's `int(header.strip())`, right-aligned headers are accepted too; anything else throws.
+///
+/// ```
+///     +------------+------------------------+------------+--------+
+///     | "22      " | "  Welcome to the serv" | "er!0     " | "    " |
+///     +------------+------------------------+------------+--------+
+///     becomes  "Welcome to the server!"  and  ""  (a zero-length message)
+/// ```
+///
+/// A declared length above `maximumMessageSize` throws as soon as the header is read, before any of
+/// the body is buffered.
+public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+
+    private enum State {
+        case waitingForHeader
+        case waitingForBody(length: Int)
+    }
+
+    /// The header's width in bytes.
+    public let width: Int
+    /// The largest payload accepted, in bytes.
+    public let maximumMessageSize: Int
+    private var state = State.waitingForHeader
+
+    /// Creates a decoder for headers of `width` bytes (1 to 19).
+    public init(width: Int = 10, maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize) {
+        precondition((1...19).contains(width), "header width must be between 1 and 19, got \(width)")
+        precondition(maximumMessageSize >= 0, "maximumMessageSize must not be negative")
+        self.width = width
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        if case .waitingForHeader = self.state {
+            guard let header = buffer.readSlice(length: self.width) else {
+                return nil
+            }
+            self.state = .waitingForBody(length: try self.parse(header))
+        }
+        guard case .waitingForBody(let length) = self.state, let body = buffer.readSlice(length: length) else {
+            return nil
+        }
+        self.state = .waitingForHeader
+        return body
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+        if let message = try self.decode(buffer: &buffer) {
+            return message
+        }
+        switch self.state {
+        case .waitingForHeader where buffer.readableBytes == 0:
+            return nil
+        case .waitingForHeader:
+            throw FramingError.truncatedMessage(buffered: buffer.readableBytes)
+        case .waitingForBody:
+            throw FramingError.truncatedMessage(buffered: self.width + buffer.readableBytes)
+        }
+    }
+
+    /// Parses optional spaces, decimal digits, optional spaces; anything else is an invalid header.
+    private func parse(_ header: ByteBuffer) throws -> Int {
+        var value: UInt64 = 0
+        var digits = 0
+        var seenTrailingSpace = false
+        for byte in header.readableBytesView {
+            switch byte {
+            case UInt8(ascii: " "):
+                if digits > 0 { seenTrailingSpace = true }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard !seenTrailingSpace else { throw FramingError.invalidHeader(header) }
+                // At most 19 digits, so this never overflows a UInt64.
+                value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+            default:
+                throw FramingError.invalidHeader(header)
+            }
+        }
+        guard digits > 0 else {
+            throw FramingError.invalidHeader(header)
+        }
+        guard value <= UInt64(self.maximumMessageSize) else {
+            throw FramingError.lengthExceedsLimit(declared: value, limit: self.maximumMessageSize)
+        }
+        return Int(value)
+    }
+}
+
+@available(*, unavailable)
+extension HeaderFrameDecoder: Sendable {}

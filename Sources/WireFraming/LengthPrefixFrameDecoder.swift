@@ -1,0 +1,106 @@
+public import NIOCore
+
+/// Decodes messages that carry a binary unsigned length prefix of 1, 2, 4 or 8 bytes.
+///
+/// ```
+///     +-------------+----------------+
+///     | 00 00 00 05 | 68 65 6c 6c 6f |   4-byte big-endian prefix, then "hello"
+///     +-------------+----------------+
+/// ```
+///
+/// With a 4-byte prefix, the value `ff ff ff ff` means that an 8-byte length follows, as Python's
+/// `multiprocessing.connection` writes for payloads over 2 GiB. A declared length above
+/// `maximumMessageSize` throws as soon as the prefix is read, before any of the body is buffered.
+public struct LengthPrefixFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+
+    private enum State {
+        case waitingForPrefix
+        case waitingForExtendedLength
+        case waitingForBody(length: Int)
+    }
+
+    /// The prefix's size in bytes: 1, 2, 4 or 8.
+    public let prefixBytes: Int
+    /// The prefix's byte order.
+    public let endianness: Framing.Endianness
+    /// The largest payload accepted, in bytes.
+    public let maximumMessageSize: Int
+    private var state = State.waitingForPrefix
+
+    /// Creates a decoder for prefixes of `prefixBytes` bytes in the given byte order.
+    public init(
+        prefixBytes: Int = 4,
+        endianness: Framing.Endianness = .big,
+        maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize
+    ) {
+        precondition([1, 2, 4, 8].contains(prefixBytes), "length prefix must be 1, 2, 4 or 8 bytes")
+        precondition(maximumMessageSize >= 0, "maximumMessageSize must not be negative")
+        self.prefixBytes = prefixBytes
+        self.endianness = endianness
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    private var nioEndianness: NIOCore.Endianness {
+        self.endianness == .big ? .big : .little
+    }
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        if case .waitingForPrefix = self.state {
+            guard let declared = self.readPrefix(from: &buffer) else {
+                return nil
+            }
+            if self.prefixBytes == 4 && declared == UInt64(UInt32.max) {
+                self.state = .waitingForExtendedLength
+            } else {
+                self.state = .waitingForBody(length: try self.checked(declared))
+            }
+        }
+        if case .waitingForExtendedLength = self.state {
+            guard let declared = buffer.readInteger(endianness: self.nioEndianness, as: UInt64.self) else {
+                return nil
+            }
+            self.state = .waitingForBody(length: try self.checked(declared))
+        }
+        guard case .waitingForBody(let length) = self.state, let body = buffer.readSlice(length: length) else {
+            return nil
+        }
+        self.state = .waitingForPrefix
+        return body
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+        if let message = try self.decode(buffer: &buffer) {
+            return message
+        }
+        switch self.state {
+        case .waitingForPrefix where buffer.readableBytes == 0:
+            return nil
+        case .waitingForPrefix:
+            throw FramingError.truncatedMessage(buffered: buffer.readableBytes)
+        case .waitingForExtendedLength:
+            throw FramingError.truncatedMessage(buffered: self.prefixBytes + buffer.readableBytes)
+        case .waitingForBody:
+            throw FramingError.truncatedMessage(buffered: self.prefixBytes + buffer.readableBytes)
+        }
+    }
+
+    private func readPrefix(from buffer: inout ByteBuffer) -> UInt64? {
+        switch self.prefixBytes {
+        case 1: return buffer.readInteger(as: UInt8.self).map(UInt64.init)
+        case 2: return buffer.readInteger(endianness: self.nioEndianness, as: UInt16.self).map(UInt64.init)
+        case 4: return buffer.readInteger(endianness: self.nioEndianness, as: UInt32.self).map(UInt64.init)
+        default: return buffer.readInteger(endianness: self.nioEndianness, as: UInt64.self)
+        }
+    }
+
+    private func checked(_ declared: UInt64) throws -> Int {
+        guard declared <= UInt64(self.maximumMessageSize) else {
+            throw FramingError.lengthExceedsLimit(declared: declared, limit: self.maximumMessageSize)
+        }
+        return Int(declared)
+    }
+}
+
+@available(*, unavailable)
+extension LengthPrefixFrameDecoder: Sendable {}
