@@ -1,0 +1,27 @@
+public import WireFraming
+
+/// How a client connects and frames its connection.
+public struct ClientConfiguration: Sendable {
+    /// How messages are delimited. Default: the tutorial's 10-byte ASCII header.
+    public var framing: Framing
+    /// The largest message accepted or sent, in bytes. Default 16 MiB.
+    public var maximumMessageSize: Int
+    /// How long to wait for the connection to be established. Default 10 seconds.
+    public var connectTimeout: Duration
+    /// The size of each socket read in bytes (the tutorial's `recv(N)`), or `nil` to adapt. Default `nil`.
+    public var readBufferSize: Int?
+
+    /// Creates a configuration; every parameter has the documented default.
+    public init(
+        framing: Framing = .header(),
+        maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize,
+        connectTimeout: Duration = .seconds(10),
+        readBufferSize: Int? = nil
+    ) {
+        precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
+        self.framing = framing
+        self.maximumMessageSize = maximumMessageSize
+        self.connectTimeout = connectTimeout
+        self.readBufferSize = readBufferSize
+    }
+}

@@ -1,0 +1,91 @@
+import NIOCore
+
+/// Why a connection could not be made, or ended badly.
+///
+/// Each error says in one sentence what happened and to which address:
+/// `connection to 127.0.0.1:1234 refused: nothing is listening there`.
+public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertible {
+    enum Code: Hashable, Sendable {
+        case refused(host: String, port: Int)
+        case unknownHost(host: String)
+        case timedOut(host: String, port: Int, after: Duration)
+        case reset(peer: String)
+        case closed(peer: String)
+        case bindFailed(host: String, port: Int, reason: String)
+        case connectFailed(host: String, port: Int, reason: String)
+    }
+
+    let code: Code
+
+    init(_ code: Code) {
+        self.code = code
+    }
+
+    /// Nothing accepted the connection at that address.
+    public static func refused(host: String, port: Int) -> ConnectionError {
+        ConnectionError(.refused(host: host, port: port))
+    }
+
+    /// The host name did not resolve to any address.
+    public static func unknownHost(_ host: String) -> ConnectionError {
+        ConnectionError(.unknownHost(host: host))
+    }
+
+    /// The connection attempt did not complete in time.
+    public static func timedOut(host: String, port: Int, after timeout: Duration) -> ConnectionError {
+        ConnectionError(.timedOut(host: host, port: port, after: timeout))
+    }
+
+    /// The peer reset the connection.
+    public static func reset(peer: String) -> ConnectionError {
+        ConnectionError(.reset(peer: peer))
+    }
+
+    /// The connection is closed, so nothing more can be sent.
+    public static func closed(peer: String) -> ConnectionError {
+        ConnectionError(.closed(peer: peer))
+    }
+
+    /// The server could not listen on the address.
+    public static func bindFailed(host: String, port: Int, reason: String) -> ConnectionError {
+        ConnectionError(.bindFailed(host: host, port: port, reason: reason))
+    }
+
+    /// The connection attempt failed for another reason.
+    public static func connectFailed(host: String, port: Int, reason: String) -> ConnectionError {
+        ConnectionError(.connectFailed(host: host, port: port, reason: reason))
+    }
+
+    public var description: String {
+        switch self.code {
+        case .refused(let host, let port):
+            return "connection to \(Self.endpoint(host, port)) refused: nothing is listening there"
+        case .unknownHost(let host):
+            return "unknown host \"\(host)\": the name does not resolve to an address"
+        case .timedOut(let host, let port, let timeout):
+            return "connection to \(Self.endpoint(host, port)) timed out after \(timeout)"
+        case .reset(let peer):
+            return "connection reset by \(peer)"
+        case .closed(let peer):
+            return "connection to \(peer) is closed"
+        case .bindFailed(let host, let port, let reason):
+            return "cannot listen on \(Self.endpoint(host, port)): \(reason)"
+        case .connectFailed(let host, let port, let reason):
+            return "cannot connect to \(Self.endpoint(host, port)): \(reason)"
+        }
+    }
+
+    static func endpoint(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+extension SocketAddress {
+    /// `IP:PORT`, with IPv6 addresses in brackets, as people write them.
+    package var endpointDescription: String {
+        guard let ip = self.ipAddress, let port = self.port else {
+            return self.description
+        }
+        return ConnectionError.endpoint(ip, port)
+    }
+}

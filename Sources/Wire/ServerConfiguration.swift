@@ -1,0 +1,45 @@
+public import WireFraming
+
+/// How a ``WireServer`` listens and frames its connections.
+public struct ServerConfiguration: Sendable {
+    /// The host name or IP address to bind. Default `127.0.0.1`.
+    public var host: String
+    /// The port to bind; 0 picks a free one, reported by the server's `onListening`. Default 1234.
+    public var port: Int
+    /// How messages are delimited. Default: the tutorial's 10-byte ASCII header.
+    public var framing: Framing
+    /// The largest message accepted or sent, in bytes. Default 16 MiB.
+    public var maximumMessageSize: Int
+    /// The listen backlog. Default 128.
+    public var backlog: Int
+    /// Whether to set `SO_REUSEADDR`, so a restarted server can bind at once. Default `true`.
+    public var reuseAddress: Bool
+    /// The size of each socket read in bytes, or `nil` to adapt to the traffic. Default `nil`.
+    public var readBufferSize: Int?
+    /// How long open connections may go on after a graceful shutdown begins. Default 5 seconds.
+    public var shutdownGracePeriod: Duration
+
+    /// Creates a configuration; every parameter has the documented default.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 1234,
+        framing: Framing = .header(),
+        maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize,
+        backlog: Int = 128,
+        reuseAddress: Bool = true,
+        readBufferSize: Int? = nil,
+        shutdownGracePeriod: Duration = .seconds(5)
+    ) {
+        precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
+        precondition(backlog > 0, "backlog must be positive, got \(backlog)")
+        precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
+        self.host = host
+        self.port = port
+        self.framing = framing
+        self.maximumMessageSize = maximumMessageSize
+        self.backlog = backlog
+        self.reuseAddress = reuseAddress
+        self.readBufferSize = readBufferSize
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Logging
+public import NIOCore
+public import NIOPosix
+import WireFraming
+
+/// Connects to a server and hands over a ``WireConnection`` for the length of a closure.
+///
+/// ```swift
+/// try await WireClient.withConnection(host: "127.0.0.1", port: 1234) { connection in
+///     try await connection.send("hello")
+///     for try await message in connection.messages {
+///         print(String(buffer: message))
+///     }
+/// }
+/// ```
+public enum WireClient {
+    /// Connects to `host:port`, runs `body` with the connection, then closes it once everything
+    /// sent has been written.
+    ///
+    /// Throws a ``ConnectionError`` that says whether the connection was refused, the host unknown or
+    /// the attempt timed out.
+    public static func withConnection<Result: Sendable>(
+        host: String,
+        port: Int,
+        configuration: ClientConfiguration = ClientConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "wire.client", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: (WireConnection) async throws -> Result
+    ) async throws -> Result {
+        let asyncChannel = try await Self.connect(
+            host: host,
+            port: port,
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup
+        )
+        logger.debug("connected", metadata: ["peer.address": "\(ConnectionError.endpoint(host, port))"])
+        return try await WirePipeline.withConnection(
+            asyncChannel,
+            framing: configuration.framing,
+            maximumMessageSize: configuration.maximumMessageSize,
+            body
+        )
+    }
+
+    static func connect(
+        host: String,
+        port: Int,
+        configuration: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup
+    ) async throws -> NIOAsyncChannel<ByteBuffer, OutboundFrame> {
+        var bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+        if let size = configuration.readBufferSize {
+            bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: size))
+        }
+        do {
+            return try await bootstrap.connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try WirePipeline.wrap(
+                        channel,
+                        framing: configuration.framing,
+                        maximumMessageSize: configuration.maximumMessageSize
+                    )
+                }
+            }
+        } catch {
+            throw Self.connectionError(error, host: host, port: port, timeout: configuration.connectTimeout)
+        }
+    }
+
+    static func connectionError(_ error: any Error, host: String, port: Int, timeout: Duration) -> ConnectionError {
+        if let error = error as? NIOConnectionError {
+            let failures = error.connectionErrors.map(\.error)
+            if failures.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
+                return .unknownHost(host)
+            }
+            if failures.contains(where: { ($0 as? IOError)?.errnoCode == ECONNREFUSED }) {
+                return .refused(host: host, port: port)
+            }
+            if failures.contains(where: { ($0 as? ChannelError) == .connectTimeout(.zero) || "\($0)".contains("connectTimeout") }) {
+                return .timedOut(host: host, port: port, after: timeout)
+            }
+            if let first = failures.first {
+                return .connectFailed(host: host, port: port, reason: WireServer.reason(first))
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return .timedOut(host: host, port: port, after: timeout)
+        }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            return .refused(host: host, port: port)
+        }
+        return .connectFailed(host: host, port: port, reason: WireServer.reason(error))
+    }
+}

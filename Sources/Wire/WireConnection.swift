@@ -1,0 +1,112 @@
+public import NIOCore
+public import WireFraming
+
+/// One TCP connection that carries whole messages.
+///
+/// Read the peer's messages with ``messages``, send your own with ``send(_:)``. A connection is
+/// valid inside the closure that handed it to you; when that closure returns, everything sent has
+/// been written and the connection is closed.
+///
+/// ```swift
+/// for try await message in connection.messages {
+///     try await connection.send(message)   // echo
+/// }
+/// ```
+public struct WireConnection: Sendable {
+    /// The peer's address.
+    public let remoteAddress: SocketAddress?
+    /// This side's address.
+    public let localAddress: SocketAddress?
+    /// The framing of both directions.
+    public let framing: Framing
+    /// The peer's messages, in order; the sequence ends when the peer closes or half-closes.
+    ///
+    /// It throws a ``FramingError`` when the peer's bytes break the framing, and a
+    /// ``ConnectionError`` when the connection is reset.
+    public let messages: IncomingMessages
+
+    let outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>
+    let encoder: MessageEncoder
+    let channel: any Channel
+
+    init(
+        channel: any Channel,
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>,
+        framing: Framing,
+        maximumMessageSize: Int
+    ) {
+        self.channel = channel
+        self.remoteAddress = channel.remoteAddress
+        self.localAddress = channel.localAddress
+        self.framing = framing
+        self.encoder = MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize)
+        self.messages = IncomingMessages(base: inbound, peer: self.remoteAddress?.endpointDescription ?? "peer")
+        self.outbound = outbound
+    }
+
+    /// `IP:PORT` of the peer.
+    public var peerDescription: String {
+        self.remoteAddress?.endpointDescription ?? "unknown peer"
+    }
+
+    /// Sends one message.
+    ///
+    /// Suspends while the peer is not reading fast enough, so a slow peer never makes this side
+    /// buffer without bound. Throws a ``FramingError`` if the framing cannot carry the message (and
+    /// sends nothing), or a ``ConnectionError`` if the connection is closed.
+    public func send(_ message: ByteBuffer) async throws {
+        try self.encoder.validate(message)
+        do {
+            try await self.outbound.write(.message(message))
+        } catch {
+            throw ConnectionError.closed(peer: self.peerDescription)
+        }
+    }
+
+    /// Sends one message holding `text` in UTF-8.
+    public func send(_ text: String) async throws {
+        try await self.send(ByteBuffer(string: text))
+    }
+
+    /// Sends several messages at once, with a single flush.
+    public func send(contentsOf messages: some Sequence<ByteBuffer>) async throws {
+        var frames: [OutboundFrame] = []
+        for message in messages {
+            try self.encoder.validate(message)
+            frames.append(.message(message))
+        }
+        do {
+            try await self.outbound.write(contentsOf: frames)
+        } catch {
+            throw ConnectionError.closed(peer: self.peerDescription)
+        }
+    }
+
+    /// Returns once every message sent so far has been handed to the operating system.
+    public func drain() async throws {
+        let promise = self.channel.eventLoop.makePromise(of: Void.self)
+        do {
+            try await self.outbound.write(.barrier(promise))
+        } catch {
+            promise.fail(ConnectionError.closed(peer: self.peerDescription))
+        }
+        do {
+            try await promise.futureResult.get()
+        } catch {
+            throw ConnectionError.closed(peer: self.peerDescription)
+        }
+    }
+
+    /// Writes out everything sent so far, then closes the sending side (a TCP half-close), so the
+    /// peer sees the end of the stream while this side goes on receiving.
+    public func finish() async throws {
+        try await self.drain()
+        self.outbound.finish()
+    }
+
+    /// Closes the connection in both directions at once; unsent messages are dropped.
+    public func close() {
+        self.channel.close(promise: nil)
+    }
+}

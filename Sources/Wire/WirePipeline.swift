@@ -1,0 +1,58 @@
+import NIOCore
+import WireFraming
+
+/// Builds the pipeline every Wire connection shares: framing decoder, framing encoder, async bridge.
+enum WirePipeline {
+    /// How many decoded messages may wait for the consumer before the connection stops reading.
+    static let backPressure = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
+        lowWatermark: 16,
+        highWatermark: 64
+    )
+
+    /// Adds Wire's handlers to `channel` and wraps it; must run on the channel's event loop.
+    static func wrap(
+        _ channel: any Channel,
+        framing: Framing,
+        maximumMessageSize: Int
+    ) throws -> NIOAsyncChannel<ByteBuffer, OutboundFrame> {
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(
+            ByteToMessageHandler(MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize))
+        )
+        try operations.addHandler(
+            MessageFramingHandler(encoder: MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize))
+        )
+        return try NIOAsyncChannel(
+            wrappingChannelSynchronously: channel,
+            configuration: NIOAsyncChannel.Configuration(
+                backPressureStrategy: Self.backPressure,
+                isOutboundHalfClosureEnabled: true,
+                inboundType: ByteBuffer.self,
+                outboundType: OutboundFrame.self
+            )
+        )
+    }
+
+    /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
+    /// everything sent to be written, then closes the channel.
+    static func withConnection<Result: Sendable>(
+        _ asyncChannel: NIOAsyncChannel<ByteBuffer, OutboundFrame>,
+        framing: Framing,
+        maximumMessageSize: Int,
+        _ body: (WireConnection) async throws -> Result
+    ) async throws -> Result {
+        try await asyncChannel.executeThenClose { inbound, outbound in
+            let connection = WireConnection(
+                channel: asyncChannel.channel,
+                inbound: inbound,
+                outbound: outbound,
+                framing: framing,
+                maximumMessageSize: maximumMessageSize
+            )
+            let result = try await body(connection)
+            // The peer may be gone already; what it did not take is lost either way.
+            do { try await connection.drain() } catch {}
+            return result
+        }
+    }
+}

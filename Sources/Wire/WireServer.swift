@@ -1,0 +1,154 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import WireFraming
+
+/// A TCP server that serves every connection concurrently, with whole messages.
+///
+/// `WireServer` is a swift-service-lifecycle `Service`: run it in a `ServiceGroup`, and a graceful
+/// shutdown (SIGINT or SIGTERM there) closes the listener at once and gives open connections
+/// ``ServerConfiguration/shutdownGracePeriod`` to finish before they are closed.
+///
+/// ```swift
+/// let server = WireServer(configuration: ServerConfiguration(port: 0)) { connection in
+///     for try await message in connection.messages {
+///         try await connection.send(message)
+///     }
+/// }
+/// try await server.run()
+/// ```
+///
+/// The handler runs once per connection. When it returns, what it sent is written and the connection
+/// closed. When it throws, the error is logged and only that connection is closed: one failing
+/// connection never affects the others.
+public struct WireServer: Service {
+    /// Serves one connection.
+    public typealias Handler = @Sendable (WireConnection) async throws -> Void
+
+    /// The configuration the server runs with.
+    public let configuration: ServerConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let onListening: @Sendable (SocketAddress) async -> Void
+    private let handler: Handler
+
+    /// Creates a server.
+    ///
+    /// - Parameters:
+    ///   - configuration: Where to listen and how to frame messages.
+    ///   - eventLoopGroup: The event loops to run on; NIO's shared group by default.
+    ///   - logger: Receives connection events at `debug` and errors at `info`.
+    ///   - onListening: Called once with the bound address, which tells the port when 0 was asked.
+    ///   - handler: Serves each connection.
+    public init(
+        configuration: ServerConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "wire.server", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
+        handler: @escaping Handler
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onListening = onListening
+        self.handler = handler
+    }
+
+    /// Binds, then serves connections until cancelled or gracefully shut down.
+    ///
+    /// Throws a ``ConnectionError`` if the address cannot be bound.
+    public func run() async throws {
+        let serverChannel = try await self.bind()
+        let address = serverChannel.channel.localAddress
+        if let address {
+            self.logger.debug("listening", metadata: ["local.address": "\(address.endpointDescription)"])
+            await self.onListening(address)
+        }
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await child in inbound {
+                        group.addTask {
+                            await self.serve(child)
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.channel.close(promise: nil)
+        }
+        self.logger.debug("stopped listening")
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, OutboundFrame>, Never> {
+        let configuration = self.configuration
+        var bootstrap = ServerBootstrap(group: self.eventLoopGroup)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        if let size = configuration.readBufferSize {
+            bootstrap = bootstrap.childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: size))
+        }
+        do {
+            return try await bootstrap.bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try WirePipeline.wrap(
+                        channel,
+                        framing: configuration.framing,
+                        maximumMessageSize: configuration.maximumMessageSize
+                    )
+                }
+            }
+        } catch {
+            throw ConnectionError.bindFailed(
+                host: configuration.host,
+                port: configuration.port,
+                reason: Self.reason(error)
+            )
+        }
+    }
+
+    /// Serves one connection; never throws, so one connection's failure stays its own.
+    private func serve(_ child: NIOAsyncChannel<ByteBuffer, OutboundFrame>) async {
+        var logger = self.logger
+        logger[metadataKey: "peer.address"] = "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"
+        logger.debug("connection opened")
+        let channel = child.channel
+        let gracePeriod = self.configuration.shutdownGracePeriod
+        do {
+            try await WirePipeline.withConnection(
+                child,
+                framing: self.configuration.framing,
+                maximumMessageSize: self.configuration.maximumMessageSize
+            ) { connection in
+                try await withGracefulShutdownHandler {
+                    try await self.handler(connection)
+                } onGracefulShutdown: {
+                    // Let the connection finish what is in flight, but not forever.
+                    channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(gracePeriod.nanoseconds))) {
+                        channel.close(promise: nil)
+                    }
+                }
+            }
+            logger.debug("connection closed")
+        } catch {
+            logger.info("connection closed with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return error.description
+        }
+        return "\(error)"
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
