@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "WireCLI"
             ],
+            exclude: ["Python"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -54,7 +54,7 @@ public enum WireClient {
         port: Int,
         configuration: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<ByteBuffer, OutboundFrame> {
+    ) async throws -> NIOAsyncChannel<ByteBuffer, Never> {
         var bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -100,5 +100,12 @@ public enum WireClient {
             return .refused(host: host, port: port)
         }
         return .connectFailed(host: host, port: port, reason: WireServer.reason(error))
+    }
+}
+
+extension WireClient {
+    /// The error a failed connection attempt to 127.0.0.1:1234 reports; for tests of the mapping.
+    package static func connectionErrorForTesting(_ error: any Error, timeout: Duration) -> ConnectionError {
+        Self.connectionError(error, host: "127.0.0.1", port: 1234, timeout: timeout)
     }
 }

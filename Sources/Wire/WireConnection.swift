@@ -25,14 +25,12 @@ public struct WireConnection: Sendable {
     /// ``ConnectionError`` when the connection is reset.
     public let messages: IncomingMessages
 
-    let outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>
-    let encoder: MessageEncoder
+    let outbound: OutboundBuffer
     let channel: any Channel
 
     init(
         channel: any Channel,
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
-        outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>,
         framing: Framing,
         maximumMessageSize: Int
     ) {
@@ -40,9 +38,13 @@ public struct WireConnection: Sendable {
         self.remoteAddress = channel.remoteAddress
         self.localAddress = channel.localAddress
         self.framing = framing
-        self.encoder = MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize)
-        self.messages = IncomingMessages(base: inbound, peer: self.remoteAddress?.endpointDescription ?? "peer")
-        self.outbound = outbound
+        let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
+        self.messages = IncomingMessages(base: inbound, peer: peer)
+        self.outbound = OutboundBuffer(
+            channel: channel,
+            encoder: MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize),
+            peer: peer
+        )
     }
 
     /// `IP:PORT` of the peer.
@@ -52,16 +54,12 @@ public struct WireConnection: Sendable {
 
     /// Sends one message.
     ///
-    /// Suspends while the peer is not reading fast enough, so a slow peer never makes this side
-    /// buffer without bound. Throws a ``FramingError`` if the framing cannot carry the message (and
-    /// sends nothing), or a ``ConnectionError`` if the connection is closed.
+    /// Messages sent in a burst are written together, with one flush. `send` suspends while too
+    /// many bytes wait for a peer that is not reading, so a slow peer never makes this side buffer
+    /// without bound. Throws a ``FramingError`` if the framing cannot carry the message (and sends
+    /// nothing), or a ``ConnectionError`` if the connection is closed.
     public func send(_ message: ByteBuffer) async throws {
-        try self.encoder.validate(message)
-        do {
-            try await self.outbound.write(.message(message))
-        } catch {
-            throw ConnectionError.closed(peer: self.peerDescription)
-        }
+        try await self.outbound.send(CollectionOfOne(message))
     }
 
     /// Sends one message holding `text` in UTF-8.
@@ -69,40 +67,26 @@ public struct WireConnection: Sendable {
         try await self.send(ByteBuffer(string: text))
     }
 
-    /// Sends several messages at once, with a single flush.
-    public func send(contentsOf messages: some Sequence<ByteBuffer>) async throws {
-        var frames: [OutboundFrame] = []
-        for message in messages {
-            try self.encoder.validate(message)
-            frames.append(.message(message))
-        }
-        do {
-            try await self.outbound.write(contentsOf: frames)
-        } catch {
-            throw ConnectionError.closed(peer: self.peerDescription)
-        }
+    /// Sends several messages at once; if any cannot be framed, none is sent.
+    public func send(contentsOf messages: some Collection<ByteBuffer>) async throws {
+        try await self.outbound.send(messages)
     }
 
     /// Returns once every message sent so far has been handed to the operating system.
     public func drain() async throws {
-        let promise = self.channel.eventLoop.makePromise(of: Void.self)
-        do {
-            try await self.outbound.write(.barrier(promise))
-        } catch {
-            promise.fail(ConnectionError.closed(peer: self.peerDescription))
-        }
-        do {
-            try await promise.futureResult.get()
-        } catch {
-            throw ConnectionError.closed(peer: self.peerDescription)
-        }
+        try await self.outbound.waitUntilUnwritten(atMost: 0)
     }
 
     /// Writes out everything sent so far, then closes the sending side (a TCP half-close), so the
-    /// peer sees the end of the stream while this side goes on receiving.
+    /// peer sees the end of the stream while this side goes on receiving. Later sends throw.
     public func finish() async throws {
         try await self.drain()
-        self.outbound.finish()
+        self.outbound.markClosed()
+        do {
+            try await self.channel.close(mode: .output)
+        } catch {
+            throw ConnectionError.closed(peer: self.peerDescription)
+        }
     }
 
     /// Closes the connection in both directions at once; unsent messages are dropped.

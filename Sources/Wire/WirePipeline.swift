@@ -1,7 +1,8 @@
 import NIOCore
 import WireFraming
 
-/// Builds the pipeline every Wire connection shares: framing decoder, framing encoder, async bridge.
+/// Builds the pipeline every Wire connection shares: the framing decoder and the async bridge.
+/// Sending bypasses the pipeline's async writer: see ``OutboundBuffer``.
 enum WirePipeline {
     /// How many decoded messages may wait for the consumer before the connection stops reading.
     static let backPressure = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
@@ -14,21 +15,18 @@ enum WirePipeline {
         _ channel: any Channel,
         framing: Framing,
         maximumMessageSize: Int
-    ) throws -> NIOAsyncChannel<ByteBuffer, OutboundFrame> {
+    ) throws -> NIOAsyncChannel<ByteBuffer, Never> {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(
             ByteToMessageHandler(MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize))
-        )
-        try operations.addHandler(
-            MessageFramingHandler(encoder: MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize))
         )
         return try NIOAsyncChannel(
             wrappingChannelSynchronously: channel,
             configuration: NIOAsyncChannel.Configuration(
                 backPressureStrategy: Self.backPressure,
-                isOutboundHalfClosureEnabled: true,
+                isOutboundHalfClosureEnabled: false,
                 inboundType: ByteBuffer.self,
-                outboundType: OutboundFrame.self
+                outboundType: Never.self
             )
         )
     }
@@ -36,16 +34,15 @@ enum WirePipeline {
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
     /// everything sent to be written, then closes the channel.
     static func withConnection<Result: Sendable>(
-        _ asyncChannel: NIOAsyncChannel<ByteBuffer, OutboundFrame>,
+        _ asyncChannel: NIOAsyncChannel<ByteBuffer, Never>,
         framing: Framing,
         maximumMessageSize: Int,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
-        try await asyncChannel.executeThenClose { inbound, outbound in
+        try await asyncChannel.executeThenClose { inbound, _ in
             let connection = WireConnection(
                 channel: asyncChannel.channel,
                 inbound: inbound,
-                outbound: outbound,
                 framing: framing,
                 maximumMessageSize: maximumMessageSize
             )

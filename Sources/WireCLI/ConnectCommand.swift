@@ -92,6 +92,8 @@ struct ConnectCommand: AsyncParsableCommand {
                         try await connection.finish()
                     } catch is ConnectionError {
                         // The server closed first; the receiving side reports how.
+                    } catch is CancellationError {
+                        // The server closed while this side was still sending.
                     }
                     return .sending
                 }

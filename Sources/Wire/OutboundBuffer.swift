@@ -1,0 +1,217 @@
+import NIOCore
+import Synchronization
+import WireFraming
+
+/// The sending half of a ``WireConnection``: frames messages into a shared buffer and flushes
+/// once per burst, with backpressure counted in bytes.
+///
+/// `send` encodes a small message straight into the current batch buffer under a lock; a large
+/// payload is queued as it is, after its header, and never copied. The first send of a burst
+/// schedules one flush on the event loop; every send until that flush runs joins the same batch,
+/// so a burst of messages costs one `writev`, while a lone message waits for nothing but that hop.
+///
+/// Bytes count as unwritten from `send` until the kernel has taken them. Above
+/// `highWatermark` unwritten bytes, `send` suspends until they drop to `lowWatermark`, so a peer
+/// that stops reading holds at most about `highWatermark` bytes of this side's memory.
+final class OutboundBuffer: Sendable {
+    /// Payloads at least this large are queued as they are instead of being copied into a batch.
+    static let copyLimit = 16 * 1024
+
+    private struct Waiter {
+        var id: UInt64
+        var threshold: Int
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var queued: [ByteBuffer] = []
+        var batch = ByteBuffer()
+        var unwrittenBytes = 0
+        var flushScheduled = false
+        var closed = false
+        var waiters: [Waiter] = []
+        var cancelledWaiters: Set<UInt64> = []
+        var nextWaiterID: UInt64 = 0
+
+        /// Removes the waiters that can go on: those whose threshold is met succeed, and once the
+        /// connection is closed, every other one fails.
+        mutating func takeReadyWaiters() -> [(waiter: Waiter, succeeded: Bool)] {
+            guard !self.waiters.isEmpty else { return [] }
+            let unwritten = self.unwrittenBytes
+            var ready: [(waiter: Waiter, succeeded: Bool)] = []
+            self.waiters.removeAll { waiter in
+                if unwritten <= waiter.threshold {
+                    ready.append((waiter, true))
+                    return true
+                }
+                if self.closed {
+                    ready.append((waiter, false))
+                    return true
+                }
+                return false
+            }
+            return ready
+        }
+    }
+
+    let channel: any Channel
+    let encoder: MessageEncoder
+    let highWatermark: Int
+    let lowWatermark: Int
+    let peer: String
+    private let state = Mutex(State())
+
+    init(channel: any Channel, encoder: MessageEncoder, peer: String, highWatermark: Int = 1 << 22, lowWatermark: Int = 1 << 21) {
+        self.channel = channel
+        self.encoder = encoder
+        self.peer = peer
+        self.highWatermark = highWatermark
+        self.lowWatermark = lowWatermark
+    }
+
+    private var closedError: ConnectionError {
+        ConnectionError.closed(peer: self.peer)
+    }
+
+    /// Queues `messages`, framed, and waits while too many bytes are unwritten.
+    func send(_ messages: some Collection<ByteBuffer>) async throws {
+        for message in messages {
+            try self.encoder.validate(message)
+        }
+        let (mustSchedule, mustWait) = try self.state.withLock { state throws(ConnectionError) -> (Bool, Bool) in
+            guard !state.closed else { throw self.closedError }
+            for message in messages {
+                self.append(message, to: &state)
+            }
+            let mustSchedule = !state.flushScheduled
+            state.flushScheduled = true
+            return (mustSchedule, state.unwrittenBytes > self.highWatermark)
+        }
+        if mustSchedule {
+            self.channel.eventLoop.execute { self.flush() }
+        }
+        if mustWait {
+            try await self.waitUntilUnwritten(atMost: self.lowWatermark)
+        }
+    }
+
+    private func append(_ message: ByteBuffer, to state: inout State) {
+        let length = message.readableBytes
+        state.unwrittenBytes += length + self.encoder.overhead(forLength: length)
+        if length < Self.copyLimit {
+            if state.batch.capacity == 0 {
+                state.batch = self.channel.allocator.buffer(capacity: max(4096, 2 * (length + 16)))
+            }
+            self.encoder.writePrefix(length: length, into: &state.batch)
+            state.batch.writeImmutableBuffer(message)
+            self.encoder.writeSuffix(into: &state.batch)
+        } else {
+            self.encoder.writePrefix(length: length, into: &state.batch)
+            if state.batch.readableBytes > 0 {
+                state.queued.append(state.batch)
+                state.batch = ByteBuffer()
+            }
+            state.queued.append(message)
+            self.encoder.writeSuffix(into: &state.batch)
+        }
+    }
+
+    /// Writes everything queued and flushes once; runs on the event loop.
+    private func flush() {
+        let buffers = self.state.withLock { state -> [ByteBuffer] in
+            state.flushScheduled = false
+            if state.batch.readableBytes > 0 {
+                state.queued.append(state.batch)
+                state.batch = ByteBuffer()
+            }
+            defer { state.queued.removeAll(keepingCapacity: true) }
+            return state.queued
+        }
+        for buffer in buffers {
+            let promise = self.channel.eventLoop.makePromise(of: Void.self)
+            let bytes = buffer.readableBytes
+            promise.futureResult.whenComplete { result in
+                self.written(bytes: bytes, failed: result.isFailure)
+            }
+            self.channel.write(buffer, promise: promise)
+        }
+        if !buffers.isEmpty {
+            self.channel.flush()
+        }
+    }
+
+    private func written(bytes: Int, failed: Bool) {
+        let ready = self.state.withLock { state in
+            state.unwrittenBytes -= bytes
+            if failed {
+                state.closed = true
+            }
+            return state.takeReadyWaiters()
+        }
+        self.resume(ready)
+    }
+
+    private func resume(_ waiters: [(waiter: Waiter, succeeded: Bool)]) {
+        for (waiter, succeeded) in waiters {
+            if succeeded {
+                waiter.continuation.resume()
+            } else {
+                waiter.continuation.resume(throwing: self.closedError)
+            }
+        }
+    }
+
+    /// Waits until at most `threshold` bytes are unwritten; throws if the connection closes first.
+    func waitUntilUnwritten(atMost threshold: Int) async throws {
+        let id = self.state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let immediate: Result<Void, any Error>? = self.state.withLock { state in
+                    if state.cancelledWaiters.remove(id) != nil {
+                        return .failure(CancellationError())
+                    }
+                    if state.unwrittenBytes <= threshold {
+                        return .success(())
+                    }
+                    if state.closed {
+                        return .failure(self.closedError)
+                    }
+                    state.waiters.append(Waiter(id: id, threshold: threshold, continuation: continuation))
+                    return nil
+                }
+                if let immediate {
+                    continuation.resume(with: immediate)
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                    state.cancelledWaiters.insert(id)
+                    return nil
+                }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+        self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
+    }
+
+    /// Refuses further sends.
+    func markClosed() {
+        let ready = self.state.withLock { state in
+            state.closed = true
+            return state.takeReadyWaiters()
+        }
+        self.resume(ready)
+    }
+}
+
+extension Result {
+    fileprivate var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+}
