@@ -184,6 +184,48 @@ struct WireServerTests {
         }
     }
 
+    @Test func anEchoServerStopsReadingFromAPeerThatDoesNotReadItsReplies() async throws {
+        final class Counter: Sendable {
+            let value = Atomic<Int>(0)
+        }
+        let sent = Counter()
+        let total = 1000
+        let payload = ByteBuffer(repeating: 0x62, count: 1 << 20)
+        let configuration = ServerConfiguration(port: 0, framing: .length())
+        try await withServer(configuration, handler: echoHandler) { port in
+            try await WireClient.withConnection(
+                host: "127.0.0.1",
+                port: port,
+                configuration: ClientConfiguration(framing: .length())
+            ) { connection in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for _ in 0..<total {
+                            try await connection.send(payload)
+                            sent.value.add(1, ordering: .relaxed)
+                        }
+                    }
+                    // Replies are not read: the server's sends stall, so it stops reading, so ours stall.
+                    while sent.value.load(ordering: .relaxed) == 0 {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    let sentWhileStalled = sent.value.load(ordering: .relaxed)
+                    #expect(sentWhileStalled < 200, "\(sentWhileStalled) MiB taken by a server whose replies cannot drain")
+
+                    var received = 0
+                    for try await message in connection.messages {
+                        #expect(message.readableBytes == 1 << 20)
+                        received += 1
+                        if received == total { break }
+                    }
+                    try await group.waitForAll()
+                    #expect(received == total)
+                }
+            }
+        }
+    }
+
     @Test func gracefulShutdownStopsAcceptingAndLetsOpenConnectionsFinish() async throws {
         let (addresses, addressContinuation) = AsyncStream<SocketAddress>.makeStream()
         let server = WireServer(
