@@ -12,7 +12,7 @@ import WireFraming
 public struct IncomingMessages: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
 
-    let base: NIOAsyncChannelInboundStream<ByteBuffer>
+    let base: NIOAsyncChannelInboundStream<[ByteBuffer]>
     let peer: String
 
     public func makeAsyncIterator() -> AsyncIterator {
@@ -20,11 +20,33 @@ public struct IncomingMessages: AsyncSequence, Sendable {
     }
 
     /// Produces the peer's messages; errors are translated to ``FramingError`` or ``ConnectionError``.
+    ///
+    /// Messages arrive in batches, one per read burst: only the first message of a batch waits for
+    /// the connection, the others are taken from the batch at once.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        var base: NIOAsyncChannelInboundStream<[ByteBuffer]>.AsyncIterator
         let peer: String
+        var batch: [ByteBuffer] = []
+        var position = 0
+
+        init(base: NIOAsyncChannelInboundStream<[ByteBuffer]>.AsyncIterator, peer: String) {
+            self.base = base
+            self.peer = peer
+        }
 
         public mutating func next() async throws -> ByteBuffer? {
+            while self.position == self.batch.count {
+                guard let batch = try await self.nextBatch() else {
+                    return nil
+                }
+                self.batch = batch
+                self.position = 0
+            }
+            defer { self.position += 1 }
+            return self.batch[self.position]
+        }
+
+        private mutating func nextBatch() async throws -> [ByteBuffer]? {
             do {
                 return try await self.base.next()
             } catch let error as FramingError {

@@ -54,7 +54,7 @@ public enum WireClient {
         port: Int,
         configuration: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<ByteBuffer, Never> {
+    ) async throws -> NIOAsyncChannel<[ByteBuffer], Never> {
         var bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -4,10 +4,11 @@ import WireFraming
 /// Builds the pipeline every Wire connection shares: the framing decoder and the async bridge.
 /// Sending bypasses the pipeline's async writer: see ``OutboundBuffer``.
 enum WirePipeline {
-    /// How many decoded messages may wait for the consumer before the connection stops reading.
+    /// How many batches of decoded messages (one per read burst) may wait for the consumer before
+    /// the connection stops reading.
     static let backPressure = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
-        lowWatermark: 16,
-        highWatermark: 64
+        lowWatermark: 2,
+        highWatermark: 8
     )
 
     /// Adds Wire's handlers to `channel` and wraps it; must run on the channel's event loop.
@@ -15,17 +16,17 @@ enum WirePipeline {
         _ channel: any Channel,
         framing: Framing,
         maximumMessageSize: Int
-    ) throws -> NIOAsyncChannel<ByteBuffer, Never> {
+    ) throws -> NIOAsyncChannel<[ByteBuffer], Never> {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(
-            ByteToMessageHandler(MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize))
+            MessageBatchDecoder(decoder: MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize))
         )
         return try NIOAsyncChannel(
             wrappingChannelSynchronously: channel,
             configuration: NIOAsyncChannel.Configuration(
                 backPressureStrategy: Self.backPressure,
                 isOutboundHalfClosureEnabled: false,
-                inboundType: ByteBuffer.self,
+                inboundType: [ByteBuffer].self,
                 outboundType: Never.self
             )
         )
@@ -34,7 +35,7 @@ enum WirePipeline {
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
     /// everything sent to be written, then closes the channel.
     static func withConnection<Result: Sendable>(
-        _ asyncChannel: NIOAsyncChannel<ByteBuffer, Never>,
+        _ asyncChannel: NIOAsyncChannel<[ByteBuffer], Never>,
         framing: Framing,
         maximumMessageSize: Int,
         _ body: (WireConnection) async throws -> Result

@@ -44,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Send every message back, framed the same way and in order.")
     var echo = false
 
+    @Flag(help: "Count messages until the peer half-closes, then reply with the count and close (the benchmark sink).")
+    var sink = false
+
+    @Flag(name: .shortAndLong, help: "Do not print a line per connection.")
+    var quiet = false
+
     @Option(help: "Seconds open connections may go on after SIGINT or SIGTERM.")
     var shutdownGrace: Double = 5
 
@@ -59,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let size = self.bufferSize, size <= 0 {
             throw ValidationError("--buffer-size must be positive, got \(size).")
+        }
+        if self.echo && self.sink {
+            throw ValidationError("--echo and --sink exclude each other.")
         }
         if self.closeAfterGreeting && self.greeting == nil {
             throw ValidationError("--close-after-greeting needs --greeting TEXT.")
@@ -91,23 +100,35 @@ struct ServeCommand: AsyncParsableCommand {
             onListening: { address in
                 output.line("Listening on \(address.endpointDescription) (\(configuration.framing) framing)")
             },
-            handler: { [greeting, closeAfterGreeting, echo] connection in
+            handler: { [greeting, closeAfterGreeting, echo, sink, quiet] connection in
                 let peer = connection.peerDescription
-                output.line("Connection from \(peer) has been established.")
+                if !quiet {
+                    output.line("Connection from \(peer) has been established.")
+                }
                 do {
                     if let greeting {
                         try await connection.send(greeting)
                     }
-                    if !closeAfterGreeting {
+                    if closeAfterGreeting {
+                        // The tutorial's server: greet, then close.
+                    } else if echo {
                         for try await message in connection.messages {
-                            if echo {
-                                try await connection.send(message)
-                            } else {
-                                output.line(escapedLine(message))
-                            }
+                            try await connection.send(message)
+                        }
+                    } else if sink {
+                        var count = 0
+                        for try await _ in connection.messages {
+                            count += 1
+                        }
+                        try await connection.send(String(count))
+                    } else {
+                        for try await message in connection.messages {
+                            output.line(escapedLine(message))
                         }
                     }
-                    output.line("Connection from \(peer) closed.")
+                    if !quiet {
+                        output.line("Connection from \(peer) closed.")
+                    }
                 } catch {
                     output.line("Connection from \(peer) closed: \(error)")
                     throw error

@@ -1,0 +1,97 @@
+import NIOCore
+import WireFraming
+
+/// Decodes the bytes of a read burst into messages and passes them on as one batch.
+///
+/// `ByteToMessageHandler` sends every message through the pipeline on its own, and the async
+/// bridge then hands each one to the consumer separately. Here a whole read burst (up to
+/// `channelReadComplete`) becomes one `[ByteBuffer]`, so the consumer takes one hop per burst and
+/// then iterates plain array elements. Messages are slices of the received bytes, never copies.
+final class MessageBatchDecoder: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = [ByteBuffer]
+
+    /// A batch is passed on early once its messages hold this many bytes.
+    static let maximumBatchBytes = 1 << 22
+
+    private let processor: NIOSingleStepByteToMessageProcessor<MessageDecoder>
+    private var batch: [ByteBuffer] = []
+    private var batchBytes = 0
+    private var finished = false
+
+    init(decoder: MessageDecoder) {
+        self.processor = NIOSingleStepByteToMessageProcessor(decoder)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.finished else { return }
+        do {
+            try self.processor.process(buffer: Self.unwrapInboundIn(data)) { message in
+                self.append(message, context: context)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.passOnBatch(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            self.finish(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.finish(context: context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.passOnBatch(context: context)
+        context.fireErrorCaught(error)
+    }
+
+    private func append(_ message: ByteBuffer, context: ChannelHandlerContext) {
+        self.batch.append(message)
+        self.batchBytes += message.readableBytes
+        if self.batchBytes >= Self.maximumBatchBytes {
+            self.passOnBatch(context: context)
+        }
+    }
+
+    /// The stream ended: a partial message left over is an error, reported after the messages before it.
+    private func finish(context: ChannelHandlerContext) {
+        guard !self.finished else { return }
+        do {
+            try self.processor.finishProcessing(seenEOF: true) { message in
+                self.append(message, context: context)
+            }
+            self.finished = true
+            self.passOnBatch(context: context)
+        } catch {
+            self.fail(error, context: context)
+        }
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        self.finished = true
+        self.passOnBatch(context: context)
+        context.fireErrorCaught(error)
+    }
+
+    private func passOnBatch(context: ChannelHandlerContext) {
+        guard !self.batch.isEmpty else { return }
+        let batch = self.batch
+        self.batch.removeAll(keepingCapacity: true)
+        self.batchBytes = 0
+        context.fireChannelRead(Self.wrapInboundOut(batch))
+    }
+}
+
+@available(*, unavailable)
+extension MessageBatchDecoder: Sendable {}
