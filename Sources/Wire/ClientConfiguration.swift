@@ -10,18 +10,25 @@ public struct ClientConfiguration: Sendable {
     public var connectTimeout: Duration
     /// The size of each socket read in bytes (the tutorial's `recv(N)`), or `nil` to adapt. Default `nil`.
     public var readBufferSize: Int?
+    /// Whether the body of `withConnection` runs on the connection's event loop thread. Default `true`.
+    ///
+    /// The fastest path, as for ``ServerConfiguration/runsHandlersOnEventLoop``; set `false` if
+    /// the body blocks.
+    public var runsOnEventLoop: Bool
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
         framing: Framing = .header(),
         maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize,
         connectTimeout: Duration = .seconds(10),
-        readBufferSize: Int? = nil
+        readBufferSize: Int? = nil,
+        runsOnEventLoop: Bool = true
     ) {
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
         self.framing = framing
         self.maximumMessageSize = maximumMessageSize
         self.connectTimeout = connectTimeout
         self.readBufferSize = readBufferSize
+        self.runsOnEventLoop = runsOnEventLoop
     }
 }

@@ -18,6 +18,13 @@ public struct ServerConfiguration: Sendable {
     public var readBufferSize: Int?
     /// How long open connections may go on after a graceful shutdown begins. Default 5 seconds.
     public var shutdownGracePeriod: Duration
+    /// Whether each connection's handler runs on that connection's event loop thread. Default `true`.
+    ///
+    /// Messages then reach the handler, and its sends reach the socket, without a hop between
+    /// threads: the fastest path. A handler that blocks (synchronous file or CPU-heavy work) would
+    /// then hold up the other connections of its loop; set `false` to run handlers on Swift's
+    /// global executor instead.
+    public var runsHandlersOnEventLoop: Bool
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -28,7 +35,8 @@ public struct ServerConfiguration: Sendable {
         backlog: Int = 128,
         reuseAddress: Bool = true,
         readBufferSize: Int? = nil,
-        shutdownGracePeriod: Duration = .seconds(5)
+        shutdownGracePeriod: Duration = .seconds(5),
+        runsHandlersOnEventLoop: Bool = true
     ) {
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
         precondition(backlog > 0, "backlog must be positive, got \(backlog)")
@@ -41,5 +49,6 @@ public struct ServerConfiguration: Sendable {
         self.reuseAddress = reuseAddress
         self.readBufferSize = readBufferSize
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.runsHandlersOnEventLoop = runsHandlersOnEventLoop
     }
 }

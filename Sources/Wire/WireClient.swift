@@ -45,6 +45,7 @@ public enum WireClient {
             asyncChannel,
             framing: configuration.framing,
             maximumMessageSize: configuration.maximumMessageSize,
+            runsOnEventLoop: configuration.runsOnEventLoop,
             body
         )
     }

@@ -33,11 +33,13 @@ enum WirePipeline {
     }
 
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
-    /// everything sent to be written, then closes the channel.
+    /// everything sent to be written, then closes the channel. With `runsOnEventLoop`, `body` runs
+    /// on the channel's event loop (see ``EventLoopTaskExecutor``).
     static func withConnection<Result: Sendable>(
         _ asyncChannel: NIOAsyncChannel<[ByteBuffer], Never>,
         framing: Framing,
         maximumMessageSize: Int,
+        runsOnEventLoop: Bool,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
         try await asyncChannel.executeThenClose { inbound, _ in
@@ -47,7 +49,10 @@ enum WirePipeline {
                 framing: framing,
                 maximumMessageSize: maximumMessageSize
             )
-            let result = try await body(connection)
+            let executor = runsOnEventLoop ? EventLoopTaskExecutor(asyncChannel.channel.eventLoop) : nil
+            let result = try await withTaskExecutorPreference(executor) {
+                try await body(connection)
+            }
             // The peer may be gone already; what it did not take is lost either way.
             do { try await connection.drain() } catch {}
             return result

@@ -121,7 +121,8 @@ public struct WireServer: Service {
             try await WirePipeline.withConnection(
                 child,
                 framing: self.configuration.framing,
-                maximumMessageSize: self.configuration.maximumMessageSize
+                maximumMessageSize: self.configuration.maximumMessageSize,
+                runsOnEventLoop: self.configuration.runsHandlersOnEventLoop
             ) { connection in
                 try await withGracefulShutdownHandler {
                     try await self.handler(connection)
