@@ -203,12 +203,21 @@ struct BenchCommand: AsyncParsableCommand {
             for _ in 0..<total {
                 await slots.acquire()
                 group.addTask {
+                    // Every connection arrives, failed or not, so the wait below always ends.
+                    var arrived = false
+                    defer {
+                        if !arrived {
+                            slots.release()
+                            ready.arrive()
+                        }
+                    }
                     try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
                         try await connection.send("0123456789abcdef")
                         var replies = connection.messages.makeAsyncIterator()
                         guard try await replies.next() != nil else {
                             throw BenchError("the server closed a connection before echoing")
                         }
+                        arrived = true
                         slots.release()
                         progress.add(1)
                         ready.arrive()
