@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "WireFraming", targets: ["WireFraming"]),
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "WireChat", targets: ["WireChat"]),
         .executable(name: "wire", targets: ["WireCLI"]),
     ],
     dependencies: [
@@ -40,10 +41,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WireChat",
+            dependencies: [
+                "Wire",
+                "WireFraming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "WireCLI",
             dependencies: [
                 "Wire",
+                "WireChat",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -72,6 +86,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WireChatTests",
+            dependencies: [
+                "WireChat",
+                "Wire",
+                "WireFraming",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -28,6 +28,11 @@ final class Output: Sendable {
         self.write(bytes)
     }
 
+    /// Writes `text` as it is, without a newline.
+    func write(_ text: String) {
+        self.write(Array(text.utf8))
+    }
+
     /// Writes the bytes of `message` and a newline.
     func line(_ message: ByteBuffer) {
         var bytes = Array(message.readableBytesView)
@@ -50,6 +55,11 @@ final class Output: Sendable {
             }
         }
     }
+}
+
+/// Escapes a string so that it prints as exactly one line.
+func escapedLine(_ text: String) -> String {
+    escapedLine(ByteBuffer(string: text))
 }
 
 /// Escapes a message so that it prints as exactly one line: control characters, backslashes and

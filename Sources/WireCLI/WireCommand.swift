@@ -14,6 +14,6 @@ struct WireCommand: AsyncParsableCommand {
               wire connect --framing raw --buffer-size 8 --show-chunks
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, ConnectCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, ConnectCommand.self, ChatServerCommand.self, ChatCommand.self, BenchCommand.self]
     )
 }

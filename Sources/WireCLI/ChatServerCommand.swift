@@ -1,0 +1,105 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import Wire
+import WireChat
+import WireFraming
+
+struct ChatServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat-server",
+        abstract: "Host the tutorial's chat room, safe from slow and hostile clients.",
+        discussion: """
+            Speaks the tutorial's chat protocol byte for byte: the first frame is the username, every
+            later frame a text, relayed to everyone else as two frames (username, text). Joins and
+            leaves are announced by "\(ChatRoom.serverName)" (off with --quiet); /who lists who is
+            online and /quit leaves. A client that stops reading is dropped once its queue is full.
+
+            Example:
+              wire chat-server --port 1234 --history 20
+            """
+    )
+
+    @Option(help: "Host name or IP address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 1234
+
+    @OptionGroup var framingOptions: FramingOptions
+
+    @Flag(help: "Do not announce joins and leaves: a byte-for-byte tutorial room.")
+    var quiet = false
+
+    @Option(help: "Newcomers first receive the last N texts of the room.")
+    var history = 0
+
+    @Option(help: "Frames that may wait for one client before it is dropped (a record is two).")
+    var maxQueuedMessages = 8192
+
+    @Option(help: "Bytes that may wait for one client before it is dropped.")
+    var maxQueuedBytes = 4 * 1024 * 1024
+
+    @Option(help: "Longest username, in bytes.")
+    var maxUsernameBytes = 32
+
+    @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
+    var verbose = false
+
+    func validate() throws {
+        guard (0...65535).contains(self.port) else {
+            throw ValidationError("--port must be between 0 and 65535, got \(self.port).")
+        }
+        guard self.framingOptions.framing != .raw else {
+            throw ValidationError("--framing raw cannot delimit chat records; use header, length or lines.")
+        }
+        guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
+        guard self.maxQueuedMessages >= 2 else { throw ValidationError("--max-queued-messages must be at least 2.") }
+        guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
+        guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
+    }
+
+    func run() async throws {
+        let logger = makeLogger(label: "wire.chat-server", verbose: self.verbose)
+        let configuration = ChatServerConfiguration(
+            server: ServerConfiguration(
+                host: self.host,
+                port: self.port,
+                framing: self.framingOptions.framing(rawMode: .chunks),
+                maximumMessageSize: self.framingOptions.maxMessageSize
+            ),
+            maximumUsernameBytes: self.maxUsernameBytes,
+            maximumQueuedMessages: self.maxQueuedMessages,
+            maximumQueuedBytes: self.maxQueuedBytes,
+            historySize: self.history,
+            announcesMembership: !self.quiet
+        )
+        let output = Output.standardOutput
+        let server = ChatServer(
+            configuration: configuration,
+            logger: logger,
+            onListening: { address in
+                output.line("Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)")
+            },
+            onEvent: { event in
+                switch event {
+                case .accepted(let peer, let username):
+                    output.line("Accepted new connection from \(peer), username: \(escapedLine(username))")
+                case .received(let username, let text):
+                    output.line("Received message from \(escapedLine(username)): \(escapedLine(text))")
+                case .closed(let username):
+                    output.line("Closed connection from: \(escapedLine(username))")
+                case .dropped(let username, let reason):
+                    output.line("Dropped \(escapedLine(username)): \(reason)")
+                case .refused(let peer, let reason):
+                    output.line("Refused connection from \(peer): \(reason)")
+                case .failed(let peer, let username, let error):
+                    output.line("Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)")
+                }
+            }
+        )
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,0 +1,265 @@
+import NIOCore
+import Synchronization
+import Testing
+import Wire
+import WireChat
+import WireFraming
+
+struct ChatServerDidNotStart: Error {}
+
+/// Runs a chat server on 127.0.0.1 port 0 for the length of `body`.
+func withChatServer<Result: Sendable>(
+    _ configuration: ChatServerConfiguration = ChatServerConfiguration(server: ServerConfiguration(port: 0)),
+    onEvent: @escaping @Sendable (ChatEvent) -> Void = { _ in },
+    _ body: (Int, ChatServer) async throws -> Result
+) async throws -> Result {
+    let (addresses, continuation) = AsyncStream<Int>.makeStream()
+    let server = ChatServer(
+        configuration: configuration,
+        onListening: { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        },
+        onEvent: onEvent
+    )
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        var iterator = addresses.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw ChatServerDidNotStart() }
+        let result = try await body(port, server)
+        group.cancelAll()
+        return result
+    }
+}
+
+func quietRoom(_ change: (inout ChatServerConfiguration) -> Void = { _ in }) -> ChatServerConfiguration {
+    var configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), announcesMembership: false)
+    change(&configuration)
+    return configuration
+}
+
+/// Waits until the room has `count` members.
+func waitForMembers(_ server: ChatServer, _ count: Int) async throws {
+    while server.room.usernames.count != count {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct ChatServerTests {
+    @Test func relaysTextToEveryoneElseAsTwoFrames() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "bob") { bob in
+                try await ChatClient.join(port: port, username: "alice") { alice in
+                    try await waitForMembers(server, 2)
+                    try await alice.send("h\u{e9}llo")
+                    try await alice.send("second")
+                    var records = bob.records.makeAsyncIterator()
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "h\u{e9}llo"))
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "second"))
+                    try await alice.leave()
+                    var own = alice.records.makeAsyncIterator()
+                    #expect(try await own.next() == nil, "nothing goes back to the sender")
+                }
+            }
+        }
+    }
+
+    @Test func writesTheTutorialsBytesExactly() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw(.wholeStream))) {
+                raw in
+                try await raw.send("3         bob")
+                try await ChatClient.join(port: port, username: "alice") { alice in
+                    try await waitForMembers(server, 2)
+                    try await alice.send("h\u{e9}llo")
+                    try await alice.leave()
+                }
+                try await waitForMembers(server, 1)
+                try await raw.send("5         /quit")
+                var received = ByteBuffer()
+                for try await chunk in raw.messages { received.writeImmutableBuffer(chunk) }
+                #expect(Array(received.readableBytesView) == Array("5         alice6         h".utf8) + [0xc3, 0xa9] + Array("llo".utf8))
+            }
+        }
+    }
+
+    @Test(arguments: [("", "username is empty"), (String(repeating: "x", count: 33), "username of 33 bytes is longer than the limit of 32 bytes"), ("[server]", "username \"[server]\" is reserved for the server"), ("tab\tname", "username must be UTF-8 text without control characters")])
+    func refusesABadUsernameWithANotice(username: String, reason: String) async throws {
+        try await withChatServer(quietRoom()) { port, _ in
+            let records = try await ChatClient.join(port: port, username: username) { session in
+                var all: [ChatRecord] = []
+                for try await record in session.records { all.append(record) }
+                return all
+            }
+            #expect(records == [ChatRecord(username: ChatRoom.serverName, text: "refused: \(reason)")])
+        }
+    }
+
+    @Test func refusesATakenUsername() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { _ in
+                try await waitForMembers(server, 1)
+                let records = try await ChatClient.join(port: port, username: "alice") { session in
+                    var all: [ChatRecord] = []
+                    for try await record in session.records { all.append(record) }
+                    return all
+                }
+                #expect(records == [ChatRecord(username: "[server]", text: "refused: username \"alice\" is already taken")])
+            }
+        }
+    }
+
+    @Test func announcesJoinsAndLeavesAndAnswersWhoAndQuit() async throws {
+        let configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0))
+        try await withChatServer(configuration) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { alice in
+                try await waitForMembers(server, 1)
+                var records = alice.records.makeAsyncIterator()
+                try await ChatClient.join(port: port, username: "bob") { bob in
+                    #expect(try await records.next() == ChatRecord(username: "[server]", text: "bob joined"))
+                    try await bob.send("/who")
+                    var bobs = bob.records.makeAsyncIterator()
+                    #expect(try await bobs.next() == ChatRecord(username: "[server]", text: "online: alice, bob"))
+                    try await bob.send("/quit")
+                    #expect(try await bobs.next() == nil, "/quit closes the connection")
+                }
+                #expect(try await records.next() == ChatRecord(username: "[server]", text: "bob left"))
+            }
+        }
+    }
+
+    @Test func newcomersReceiveTheHistory() async throws {
+        let received = Atomic<Int>(0)
+        try await withChatServer(quietRoom { $0.historySize = 2 }, onEvent: { event in
+            if case .received = event { received.add(1, ordering: .relaxed) }
+        }) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { alice in
+                try await waitForMembers(server, 1)
+                for text in ["one", "two", "three"] { try await alice.send(text) }
+                while received.load(ordering: .relaxed) < 3 {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try await ChatClient.join(port: port, username: "carol") { carol in
+                    try await waitForMembers(server, 2)
+                    try await alice.send("four")
+                    var records = carol.records.makeAsyncIterator()
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "two"))
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "three"))
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "four"))
+                }
+            }
+        }
+    }
+
+    @Test func fansOutEveryMessageToFiftyClientsInEachSendersOrder() async throws {
+        let clients = 50
+        let perClient = 20
+        try await withChatServer(quietRoom()) { port, server in
+            try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
+                for index in 0..<clients {
+                    group.addTask {
+                        try await ChatClient.join(port: port, username: "user\(index)") { session in
+                            try await waitForMembers(server, clients)
+                            for number in 0..<perClient {
+                                try await session.send("\(number)")
+                            }
+                            var received: [String: [Int]] = [:]
+                            var records = session.records.makeAsyncIterator()
+                            for _ in 0..<((clients - 1) * perClient) {
+                                guard let record = try await records.next() else { break }
+                                received[record.username, default: []].append(Int(record.text) ?? -1)
+                            }
+                            return received
+                        }
+                    }
+                }
+                var results = 0
+                for try await received in group {
+                    results += 1
+                    #expect(received.count == clients - 1)
+                    for (sender, numbers) in received {
+                        #expect(numbers == Array(0..<perClient), "\(sender)'s messages arrived as \(numbers)")
+                    }
+                }
+                #expect(results == clients)
+            }
+        }
+    }
+
+    @Test func dropsAClientThatDoesNotReadWhileTheOthersGetEverything() async throws {
+        final class Counts: Sendable {
+            let values = Mutex([0, 0, 0])
+            var minimum: Int { self.values.withLock { $0.min() ?? 0 } }
+            func count(_ index: Int) -> Int { self.values.withLock { $0[index] } }
+            func add(_ index: Int) { self.values.withLock { $0[index] += 1 } }
+        }
+        let dropped = Mutex<[String]>([])
+        let configuration = quietRoom { $0.maximumQueuedBytes = 1 << 20 }
+        let text = ByteBuffer(repeating: UInt8(ascii: "z"), count: 1000)
+        let total = 16_000  // 16 MB for the client that never reads: far more than its queue and socket buffers
+        let received = Counts()
+        try await withChatServer(configuration, onEvent: { event in
+            if case .dropped(let username, _) = event { dropped.withLock { $0.append(username) } }
+        }) { port, server in
+            try await WireClient.withConnection(
+                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .header())
+            ) { slow in
+                try await slow.send("slow")  // joins, then never reads
+                let clock = ContinuousClock()
+                let elapsed = try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<3 {
+                        group.addTask {
+                            try await ChatClient.join(port: port, username: "reader\(index)") { session in
+                                var records = session.records.makeAsyncIterator()
+                                while received.count(index) < total, let record = try await records.next() {
+                                    if record.username == "sender" { received.add(index) }
+                                }
+                            }
+                        }
+                    }
+                    try await waitForMembers(server, 4)
+                    let start = clock.now
+                    try await ChatClient.join(port: port, username: "sender") { sender in
+                        try await waitForMembers(server, 5)
+                        for sent in 1...total {
+                            try await sender.send(contentsOf: CollectionOfOne(text))
+                            // Readers that keep up: never more than 200 records behind.
+                            while sent % 100 == 0 && received.minimum < sent - 200 {
+                                try await Task.sleep(for: .milliseconds(1))
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    return clock.now - start
+                }
+                print("3 readers got \(total) records of 1 kB each in \(elapsed) beside a client that never reads")
+            }
+        }
+        #expect(received.values.withLock { $0 } == [total, total, total])
+        #expect(dropped.withLock { $0 } == ["slow"])
+    }
+
+    @Test func aMalformedFrameClosesOnlyThatClient() async throws {
+        let failures = Mutex<[String]>([])
+        try await withChatServer(quietRoom(), onEvent: { event in
+            if case .failed(_, let username, let error) = event { failures.withLock { $0.append("\(username ?? "?"): \(error)") } }
+        }) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { alice in
+                try await ChatClient.join(port: port, username: "bob") { bob in
+                    try await waitForMembers(server, 2)
+                    try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw())) { bad in
+                        try await bad.send("4         evil")
+                        try await waitForMembers(server, 3)
+                        try await bad.send("12a       hello")
+                        try await waitForMembers(server, 2)
+                    }
+                    try await alice.send("still here")
+                    var records = bob.records.makeAsyncIterator()
+                    #expect(try await records.next() == ChatRecord(username: "alice", text: "still here"))
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [#"evil: invalid header "12a       ": expected a decimal length"#])
+    }
+}
