@@ -78,10 +78,14 @@ struct ChatCommand: AsyncParsableCommand {
                     }
                     return .inputEnded
                 }
+                // The server closing after this side's input ended (and it left) is the normal end.
                 var outcome = Finished.inputEnded
+                var inputEnded = false
                 while let next = try await group.next() {
-                    if next == .serverClosed {
-                        outcome = .serverClosed
+                    if next == .inputEnded {
+                        inputEnded = true
+                    } else {
+                        outcome = inputEnded ? .inputEnded : .serverClosed
                         group.cancelAll()
                     }
                 }

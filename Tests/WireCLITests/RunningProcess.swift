@@ -38,6 +38,7 @@ final class RunningProcess {
     let output: PipeCollector
     let errorOutput: PipeCollector
     let name: String
+    private let input: Pipe?
 
     /// The directory of the test binary, where SwiftPM also puts the `wire` executable.
     static let binDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -45,7 +46,9 @@ final class RunningProcess {
         ?? binDirectory.appendingPathComponent("wire")
     static let pythonDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python")
 
-    init(_ executable: URL, _ arguments: [String], standardInput: String? = nil) throws {
+    /// Starts `executable`. With `standardInput`, that text is its whole input; with
+    /// `keepInputOpen`, the input stays open for ``send(_:)`` until ``closeInput()``.
+    init(_ executable: URL, _ arguments: [String], standardInput: String? = nil, keepInputOpen: Bool = false) throws {
         self.name = ([executable.lastPathComponent] + arguments).joined(separator: " ")
         self.process.executableURL = executable
         self.process.arguments = arguments
@@ -54,7 +57,8 @@ final class RunningProcess {
         self.process.standardOutput = out
         self.process.standardError = err
         let input = Pipe()
-        self.process.standardInput = standardInput == nil ? FileHandle.nullDevice : input
+        self.process.standardInput = standardInput == nil && !keepInputOpen ? FileHandle.nullDevice : input
+        self.input = keepInputOpen ? input : nil
         try self.process.run()
         self.output = PipeCollector(out.fileHandleForReading)
         self.errorOutput = PipeCollector(err.fileHandleForReading)
@@ -65,8 +69,18 @@ final class RunningProcess {
     }
 
     /// Starts the `wire` binary.
-    static func wire(_ arguments: [String], standardInput: String? = nil) throws -> RunningProcess {
-        try RunningProcess(Self.wire, arguments, standardInput: standardInput)
+    static func wire(_ arguments: [String], standardInput: String? = nil, keepInputOpen: Bool = false) throws -> RunningProcess {
+        try RunningProcess(Self.wire, arguments, standardInput: standardInput, keepInputOpen: keepInputOpen)
+    }
+
+    /// Writes `text` to the process's open standard input.
+    func send(_ text: String) {
+        self.input?.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    /// Closes the process's standard input: it sees the end of its input.
+    func closeInput() throws {
+        try self.input?.fileHandleForWriting.close()
     }
 
     /// Starts one of the Python peers in `Python/`.
