@@ -35,12 +35,16 @@ public struct IncomingMessages: AsyncSequence, Sendable {
         }
 
         public mutating func next() async throws -> ByteBuffer? {
-            while self.position == self.batch.count {
-                guard let batch = try await self.nextBatch() else {
-                    return nil
-                }
-                self.batch = batch
+            if self.position == self.batch.count {
+                // Let go of the consumed batch before waiting, so an idle connection holds none of it.
+                self.batch = []
                 self.position = 0
+                repeat {
+                    guard let batch = try await self.nextBatch() else {
+                        return nil
+                    }
+                    self.batch = batch
+                } while self.batch.isEmpty
             }
             defer { self.position += 1 }
             return self.batch[self.position]

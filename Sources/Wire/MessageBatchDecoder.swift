@@ -14,24 +14,44 @@ final class MessageBatchDecoder: ChannelInboundHandler {
     /// A batch is passed on early once its messages hold this many bytes.
     static let maximumBatchBytes = 1 << 22
 
-    private let processor: NIOSingleStepByteToMessageProcessor<MessageDecoder>
+    private var decoder: MessageDecoder
+    /// Bytes received but not yet decoded; `nil` when everything was, so that an idle connection
+    /// holds no receive buffer.
+    private var cumulation: ByteBuffer?
     private var batch: [ByteBuffer] = []
     private var batchBytes = 0
     private var finished = false
 
     init(decoder: MessageDecoder) {
-        self.processor = NIOSingleStepByteToMessageProcessor(decoder)
+        self.decoder = decoder
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.finished else { return }
+        var input = Self.unwrapInboundIn(data)
+        if var buffer = self.cumulation {
+            self.cumulation = nil  // one reference only, so the append below does not copy
+            buffer.writeBuffer(&input)
+            input = buffer
+        }
         do {
-            try self.processor.process(buffer: Self.unwrapInboundIn(data)) { message in
+            while let message = try self.decoder.decode(buffer: &input) {
                 self.append(message, context: context)
             }
+            self.keep(input)
         } catch {
             self.fail(error, context: context)
         }
+    }
+
+    private func keep(_ remainder: ByteBuffer) {
+        guard remainder.readableBytes > 0 else { return }
+        var remainder = remainder
+        // Move a partial message to the front once the consumed part dominates.
+        if remainder.readerIndex > 1024 && remainder.readerIndex > remainder.readableBytes {
+            remainder.discardReadBytes()
+        }
+        self.cumulation = remainder
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -67,9 +87,12 @@ final class MessageBatchDecoder: ChannelInboundHandler {
     /// The stream ended: a partial message left over is an error, reported after the messages before it.
     private func finish(context: ChannelHandlerContext) {
         guard !self.finished else { return }
+        var remainder = self.cumulation ?? ByteBuffer()
+        self.cumulation = nil
         do {
-            try self.processor.finishProcessing(seenEOF: true) { message in
+            while let message = try self.decoder.decodeLast(buffer: &remainder, seenEOF: true) {
                 self.append(message, context: context)
+                if remainder.readableBytes == 0 { break }
             }
             self.finished = true
             self.passOnBatch(context: context)

@@ -65,18 +65,24 @@ public struct WireServer: Service {
             self.logger.debug("listening", metadata: ["local.address": "\(address.endpointDescription)"])
             await self.onListening(address)
         }
+        let connections = ConnectionRegistry()
+        let gracePeriod = self.configuration.shutdownGracePeriod
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
                     for try await child in inbound {
                         group.addTask {
+                            connections.insert(child.channel)
+                            defer { connections.remove(child.channel) }
                             await self.serve(child)
                         }
                     }
                 }
             }
         } onGracefulShutdown: {
+            // Stop accepting at once; let open connections finish what is in flight, but not forever.
             serverChannel.channel.close(promise: nil)
+            connections.closeAll(after: gracePeriod)
         }
         self.logger.debug("stopped listening")
     }
@@ -115,8 +121,6 @@ public struct WireServer: Service {
         var logger = self.logger
         logger[metadataKey: "peer.address"] = "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"
         logger.debug("connection opened")
-        let channel = child.channel
-        let gracePeriod = self.configuration.shutdownGracePeriod
         do {
             try await WirePipeline.withConnection(
                 child,
@@ -124,14 +128,7 @@ public struct WireServer: Service {
                 maximumMessageSize: self.configuration.maximumMessageSize,
                 runsOnEventLoop: self.configuration.runsHandlersOnEventLoop
             ) { connection in
-                try await withGracefulShutdownHandler {
-                    try await self.handler(connection)
-                } onGracefulShutdown: {
-                    // Let the connection finish what is in flight, but not forever.
-                    channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(gracePeriod.nanoseconds))) {
-                        channel.close(promise: nil)
-                    }
-                }
+                try await self.handler(connection)
             }
             logger.debug("connection closed")
         } catch {

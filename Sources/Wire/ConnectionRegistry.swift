@@ -1,0 +1,48 @@
+import NIOCore
+import Synchronization
+
+/// The server's open connections, so that a graceful shutdown can give each one its grace period.
+///
+/// One dictionary entry per connection, rather than a shutdown handler registered by each
+/// connection's task: the same behaviour for about a kilobyte less per idle connection.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var closeDeadline: NIODeadline?
+    }
+
+    private let state = Mutex(State())
+
+    /// Registers `channel`; a connection accepted during a shutdown gets what is left of the grace.
+    func insert(_ channel: any Channel) {
+        let deadline = self.state.withLock { state -> NIODeadline? in
+            state.channels[ObjectIdentifier(channel)] = channel
+            return state.closeDeadline
+        }
+        if let deadline {
+            Self.close(channel, at: deadline)
+        }
+    }
+
+    func remove(_ channel: any Channel) {
+        _ = self.state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// Closes every open connection once `gracePeriod` has passed, unless it has finished by then.
+    func closeAll(after gracePeriod: Duration) {
+        let deadline = NIODeadline.now() + .nanoseconds(gracePeriod.nanoseconds)
+        let channels = self.state.withLock { state -> [any Channel] in
+            state.closeDeadline = deadline
+            return Array(state.channels.values)
+        }
+        for channel in channels {
+            Self.close(channel, at: deadline)
+        }
+    }
+
+    private static func close(_ channel: any Channel, at deadline: NIODeadline) {
+        channel.eventLoop.scheduleTask(deadline: deadline) {
+            channel.close(promise: nil)
+        }
+    }
+}
