@@ -12,11 +12,12 @@ import WireFraming
 public struct IncomingMessages: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
 
-    let base: NIOAsyncChannelInboundStream<[ByteBuffer]>
+    let base: InboundQueue
     let peer: String
 
+    /// The iterator; a connection's messages are meant to be read by one iterator only.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.base.makeAsyncIterator(), peer: self.peer)
+        AsyncIterator(base: self.base, peer: self.peer)
     }
 
     /// Produces the peer's messages; errors are translated to ``FramingError`` or ``ConnectionError``.
@@ -24,12 +25,12 @@ public struct IncomingMessages: AsyncSequence, Sendable {
     /// Messages arrive in batches, one per read burst: only the first message of a batch waits for
     /// the connection, the others are taken from the batch at once.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: NIOAsyncChannelInboundStream<[ByteBuffer]>.AsyncIterator
+        let base: InboundQueue
         let peer: String
         var batch: [ByteBuffer] = []
         var position = 0
 
-        init(base: NIOAsyncChannelInboundStream<[ByteBuffer]>.AsyncIterator, peer: String) {
+        init(base: InboundQueue, peer: String) {
             self.base = base
             self.peer = peer
         }

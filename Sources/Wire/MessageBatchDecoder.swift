@@ -1,15 +1,17 @@
 import NIOCore
 import WireFraming
 
-/// Decodes the bytes of a read burst into messages and passes them on as one batch.
+/// Decodes the bytes of a read burst into messages and hands them to the consumer as one batch.
 ///
-/// `ByteToMessageHandler` sends every message through the pipeline on its own, and the async
+/// `ByteToMessageHandler` sends every message through the pipeline on its own, and an async
 /// bridge then hands each one to the consumer separately. Here a whole read burst (up to
-/// `channelReadComplete`) becomes one `[ByteBuffer]`, so the consumer takes one hop per burst and
-/// then iterates plain array elements. Messages are slices of the received bytes, never copies.
-final class MessageBatchDecoder: ChannelInboundHandler {
+/// `channelReadComplete`) becomes one `[ByteBuffer]` in the connection's ``InboundQueue``, so the
+/// consumer takes one hop per burst and then iterates plain array elements. Messages are slices of
+/// the received bytes, never copies. Reads are held while the queue is full (backpressure).
+final class MessageBatchDecoder: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = [ByteBuffer]
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// A batch is passed on early once its messages hold this many bytes.
     static let maximumBatchBytes = 1 << 22
@@ -22,8 +24,17 @@ final class MessageBatchDecoder: ChannelInboundHandler {
     private var batchBytes = 0
     private var finished = false
 
-    init(decoder: MessageDecoder) {
+    private let queue: InboundQueue
+
+    init(decoder: MessageDecoder, queue: InboundQueue) {
         self.decoder = decoder
+        self.queue = queue
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !self.finished && self.queue.mayRead() {
+            context.read()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -72,8 +83,9 @@ final class MessageBatchDecoder: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.finished = true
         self.passOnBatch(context: context)
-        context.fireErrorCaught(error)
+        self.queue.finish(error)
     }
 
     private func append(_ message: ByteBuffer, context: ChannelHandlerContext) {
@@ -96,6 +108,7 @@ final class MessageBatchDecoder: ChannelInboundHandler {
             }
             self.finished = true
             self.passOnBatch(context: context)
+            self.queue.finish(nil)
         } catch {
             self.fail(error, context: context)
         }
@@ -104,15 +117,15 @@ final class MessageBatchDecoder: ChannelInboundHandler {
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
         self.finished = true
         self.passOnBatch(context: context)
-        context.fireErrorCaught(error)
+        self.queue.finish(error)
     }
 
     private func passOnBatch(context: ChannelHandlerContext) {
         guard !self.batch.isEmpty else { return }
         let batch = self.batch
-        self.batch.removeAll(keepingCapacity: true)
+        self.batch = []
         self.batchBytes = 0
-        context.fireChannelRead(Self.wrapInboundOut(batch))
+        self.queue.push(batch)
     }
 }
 

@@ -55,7 +55,7 @@ public enum WireClient {
         port: Int,
         configuration: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<[ByteBuffer], Never> {
+    ) async throws -> WireChannel {
         var bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -30,7 +30,7 @@ public struct WireConnection: Sendable {
 
     init(
         channel: any Channel,
-        inbound: NIOAsyncChannelInboundStream<[ByteBuffer]>,
+        inbound: InboundQueue,
         framing: Framing,
         maximumMessageSize: Int
     ) {

@@ -87,7 +87,7 @@ public struct WireServer: Service {
         self.logger.debug("stopped listening")
     }
 
-    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<[ByteBuffer], Never>, Never> {
+    private func bind() async throws -> NIOAsyncChannel<WireChannel, Never> {
         let configuration = self.configuration
         var bootstrap = ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
@@ -117,7 +117,7 @@ public struct WireServer: Service {
     }
 
     /// Serves one connection; never throws, so one connection's failure stays its own.
-    private func serve(_ child: NIOAsyncChannel<[ByteBuffer], Never>) async {
+    private func serve(_ child: WireChannel) async {
         var logger = self.logger
         logger[metadataKey: "peer.address"] = "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"
         logger.debug("connection opened")

@@ -2,7 +2,7 @@ public import Logging
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
-public import Wire
+import Wire
 import WireFraming
 
 /// The tutorial's chat room as a server people can deploy (PROTOCOLS.md §4).

@@ -1,0 +1,149 @@
+import NIOCore
+import Synchronization
+
+/// Hands batches of decoded messages from a channel's event loop to the one task that reads them.
+///
+/// It replaces NIO's general async bridge with the little Wire needs: a queue of batches, one
+/// waiting consumer, an end (clean or with an error), and backpressure in batches. Once
+/// `highWatermark` batches wait, the channel's reads are held; when the consumer has taken the
+/// queue down to `lowWatermark`, reading resumes.
+final class InboundQueue: Sendable {
+    static let highWatermark = 8
+    static let lowWatermark = 2
+
+    private struct State {
+        var batches = CircularBuffer<[ByteBuffer]>(initialCapacity: 4)
+        var end: Result<Void, any Error>?
+        var waiter: CheckedContinuation<[ByteBuffer]?, any Error>?
+        var readHeld = false
+        var cancelRequested = false
+    }
+
+    private let channel: any Channel
+    private let state = Mutex(State())
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    // MARK: The event loop's side
+
+    /// Queues a batch, or hands it straight to a waiting consumer.
+    func push(_ batch: [ByteBuffer]) {
+        let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
+            guard state.end == nil else { return nil }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.batches.append(batch)
+            return nil
+        }
+        waiter?.resume(returning: batch)
+    }
+
+    /// Ends the sequence after the queued batches: cleanly with `nil`, or with `error`.
+    func finish(_ error: (any Error)?) {
+        let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
+            guard state.end == nil else { return nil }
+            state.end = error.map { .failure($0) } ?? .success(())
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        if let error {
+            waiter?.resume(throwing: error)
+        } else {
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// Whether the channel may read now; if not, the read is remembered and done later.
+    func mayRead() -> Bool {
+        self.state.withLock { state in
+            if state.batches.count >= Self.highWatermark {
+                state.readHeld = true
+                return false
+            }
+            return true
+        }
+    }
+
+    // MARK: The consumer's side
+
+    /// The next batch; `nil` at the end of the stream.
+    func next() async throws -> [ByteBuffer]? {
+        enum Step {
+            case batch([ByteBuffer], resumeReading: Bool)
+            case end(Result<Void, any Error>)
+            case wait
+        }
+        let step = self.state.withLock { state -> Step in
+            if !state.batches.isEmpty {
+                let batch = state.batches.removeFirst()
+                let resume = state.readHeld && state.batches.count <= Self.lowWatermark
+                if resume { state.readHeld = false }
+                return .batch(batch, resumeReading: resume)
+            }
+            if let end = state.end {
+                return .end(end)
+            }
+            return .wait
+        }
+        switch step {
+        case .batch(let batch, let resumeReading):
+            if resumeReading {
+                self.channel.read()
+            }
+            return batch
+        case .end(let end):
+            try end.get()
+            return nil
+        case .wait:
+            return try await self.waitForBatch()
+        }
+    }
+
+    private func waitForBatch() async throws -> [ByteBuffer]? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[ByteBuffer]?, any Error>) in
+                enum Ready {
+                    case batch([ByteBuffer])
+                    case end(Result<Void, any Error>)
+                    case cancelled
+                    case waiting
+                }
+                let ready = self.state.withLock { state -> Ready in
+                    if state.cancelRequested {
+                        state.cancelRequested = false
+                        return .cancelled
+                    }
+                    if !state.batches.isEmpty {
+                        return .batch(state.batches.removeFirst())
+                    }
+                    if let end = state.end {
+                        return .end(end)
+                    }
+                    state.waiter = continuation
+                    return .waiting
+                }
+                switch ready {
+                case .batch(let batch): continuation.resume(returning: batch)
+                case .end(.success): continuation.resume(returning: nil)
+                case .end(.failure(let error)): continuation.resume(throwing: error)
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .waiting: break
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
+                guard let waiter = state.waiter else {
+                    state.cancelRequested = true
+                    return nil
+                }
+                state.waiter = nil
+                return waiter
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+}
