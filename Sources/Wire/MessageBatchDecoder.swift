@@ -58,8 +58,12 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     private func keep(_ remainder: ByteBuffer) {
         guard remainder.readableBytes > 0 else { return }
         var remainder = remainder
-        // Move a partial message to the front once the consumed part dominates.
-        if remainder.readerIndex > 1024 && remainder.readerIndex > remainder.readableBytes {
+        if let length = self.decoder.awaitedBodyLength, length > remainder.readableBytes {
+            // Room for the whole body now: the reads still to come are appended without regrowing.
+            remainder.discardReadBytes()
+            remainder.reserveCapacity(minimumWritableBytes: length - remainder.readableBytes)
+        } else if remainder.readerIndex > 1024 && remainder.readerIndex > remainder.readableBytes {
+            // Move a partial message to the front once the consumed part dominates.
             remainder.discardReadBytes()
         }
         self.cumulation = remainder

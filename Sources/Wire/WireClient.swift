@@ -56,13 +56,11 @@ public enum WireClient {
         configuration: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup
     ) async throws -> WireChannel {
-        var bootstrap = ClientBootstrap(group: eventLoopGroup)
+        let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
-        if let size = configuration.readBufferSize {
-            bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: size))
-        }
+            .channelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
         do {
             return try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -10,6 +10,16 @@ struct WireChannel: Sendable {
 /// Builds the pipeline every Wire connection shares: the framing decoder that feeds the
 /// connection's ``InboundQueue``. Sending bypasses the pipeline: see ``OutboundBuffer``.
 enum WirePipeline {
+    /// Fixed reads of `size` bytes when asked (the tutorial's `recv(N)`); otherwise reads that
+    /// start at 2 KiB, so an idle connection stays small, and grow up to 1 MiB under bulk traffic,
+    /// so a large message takes a few reads instead of many.
+    static func receiveAllocator(_ size: Int?) -> any RecvByteBufferAllocator {
+        if let size {
+            return FixedSizeRecvByteBufferAllocator(capacity: size)
+        }
+        return AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1 << 20)
+    }
+
     /// Adds Wire's handler to `channel`; must run on the channel's event loop.
     static func wrap(_ channel: any Channel, framing: Framing, maximumMessageSize: Int) throws -> WireChannel {
         let queue = InboundQueue(channel: channel)

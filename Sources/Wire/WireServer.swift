@@ -89,14 +89,12 @@ public struct WireServer: Service {
 
     private func bind() async throws -> NIOAsyncChannel<WireChannel, Never> {
         let configuration = self.configuration
-        var bootstrap = ServerBootstrap(group: self.eventLoopGroup)
+        let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        if let size = configuration.readBufferSize {
-            bootstrap = bootstrap.childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: size))
-        }
+            .childChannelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
         do {
             return try await bootstrap.bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {

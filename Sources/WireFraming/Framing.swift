@@ -38,9 +38,10 @@ public struct Framing: Sendable, Hashable, CustomStringConvertible {
 
     /// The tutorial's fixed-width ASCII decimal length header, left-aligned and space-padded.
     ///
-    /// - Parameter width: The header's width in bytes, 10 in the tutorial. Must be between 1 and 20.
+    /// - Parameter width: The header's width in bytes, 10 in the tutorial. Must be between 1 and 19
+    ///   (19 decimal digits always fit a 64-bit length).
     public static func header(width: Int = 10) -> Framing {
-        precondition((1...20).contains(width), "header width must be between 1 and 20, got \(width)")
+        precondition((1...19).contains(width), "header width must be between 1 and 19, got \(width)")
         return Framing(.header(width: width))
     }
 

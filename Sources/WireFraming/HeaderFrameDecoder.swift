@@ -39,16 +39,28 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
         if case .waitingForHeader = self.state {
-            guard let header = buffer.readSlice(length: self.width) else {
+            guard buffer.readableBytes >= self.width else {
                 return nil
             }
-            self.state = .waitingForBody(length: try self.parse(header))
+            // Parsed where it lies: no slice, so no reference count and no copy per header.
+            let length = try self.parse(buffer.readableBytesView.prefix(self.width)) {
+                buffer.getSlice(at: buffer.readerIndex, length: self.width) ?? ByteBuffer()
+            }
+            buffer.moveReaderIndex(forwardBy: self.width)
+            self.state = .waitingForBody(length: length)
         }
         guard case .waitingForBody(let length) = self.state, let body = buffer.readSlice(length: length) else {
             return nil
         }
         self.state = .waitingForHeader
         return body
+    }
+
+    /// The length of the message being received, once its header has been read; `nil` between
+    /// messages. A caller that buffers input can reserve room for the whole body at once.
+    public var awaitedBodyLength: Int? {
+        if case .waitingForBody(let length) = self.state { return length }
+        return nil
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
@@ -66,25 +78,26 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     /// Parses optional spaces, decimal digits, optional spaces; anything else is an invalid header.
-    private func parse(_ header: ByteBuffer) throws -> Int {
+    /// `header()` gives the bytes for the error message, only when there is one.
+    private func parse(_ bytes: ByteBufferView.SubSequence, header: () -> ByteBuffer) throws -> Int {
         var value: UInt64 = 0
         var digits = 0
         var seenTrailingSpace = false
-        for byte in header.readableBytesView {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: " "):
                 if digits > 0 { seenTrailingSpace = true }
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                guard !seenTrailingSpace else { throw FramingError.invalidHeader(header) }
+                guard !seenTrailingSpace else { throw FramingError.invalidHeader(header()) }
                 // At most 19 digits, so this never overflows a UInt64.
                 value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
                 digits += 1
             default:
-                throw FramingError.invalidHeader(header)
+                throw FramingError.invalidHeader(header())
             }
         }
         guard digits > 0 else {
-            throw FramingError.invalidHeader(header)
+            throw FramingError.invalidHeader(header())
         }
         guard value <= UInt64(self.maximumMessageSize) else {
             throw FramingError.lengthExceedsLimit(declared: value, limit: self.maximumMessageSize)

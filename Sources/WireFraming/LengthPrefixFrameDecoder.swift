@@ -69,6 +69,13 @@ public struct LengthPrefixFrameDecoder: NIOSingleStepByteToMessageDecoder {
         return body
     }
 
+    /// The length of the message being received, once its header has been read; `nil` between
+    /// messages. A caller that buffers input can reserve room for the whole body at once.
+    public var awaitedBodyLength: Int? {
+        if case .waitingForBody(let length) = self.state { return length }
+        return nil
+    }
+
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         if let message = try self.decode(buffer: &buffer) {
             return message

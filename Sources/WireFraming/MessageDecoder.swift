@@ -65,6 +65,16 @@ public struct MessageDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
+    /// The length of the message being received, once its header has been read (header and length
+    /// framings); `nil` between messages and for lines and raw.
+    public var awaitedBodyLength: Int? {
+        switch self.base {
+        case .header(let decoder): return decoder.awaitedBodyLength
+        case .length(let decoder): return decoder.awaitedBodyLength
+        case .lines, .raw: return nil
+        }
+    }
+
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         switch self.base {
         case .header(var decoder):
