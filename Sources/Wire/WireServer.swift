@@ -116,9 +116,12 @@ public struct WireServer: Service {
 
     /// Serves one connection; never throws, so one connection's failure stays its own.
     private func serve(_ child: WireChannel) async {
-        var logger = self.logger
-        logger[metadataKey: "peer.address"] = "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"
-        logger.debug("connection opened")
+        // Metadata built per log call, not a logger copy held for the connection's whole life.
+        let logger = self.logger
+        let peer = { () -> Logger.Metadata in
+            ["peer.address": "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"]
+        }
+        logger.debug("connection opened", metadata: peer())
         do {
             try await WirePipeline.withConnection(
                 child,
@@ -128,9 +131,9 @@ public struct WireServer: Service {
             ) { connection in
                 try await self.handler(connection)
             }
-            logger.debug("connection closed")
+            logger.debug("connection closed", metadata: peer())
         } catch {
-            logger.info("connection closed with an error", metadata: ["error": "\(error)"])
+            logger.info("connection closed with an error", metadata: peer().merging(["error": "\(error)"]) { $1 })
         }
     }
 

@@ -43,9 +43,14 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
                 return nil
             }
             // Parsed where it lies: no slice, so no reference count and no copy per header.
-            let length = try self.parse(buffer.readableBytesView.prefix(self.width)) {
-                buffer.getSlice(at: buffer.readerIndex, length: self.width) ?? ByteBuffer()
+            let parsed = buffer.withUnsafeReadableBytes { Self.parse(UnsafeRawBufferPointer(rebasing: $0.prefix(self.width))) }
+            guard let declared = parsed else {
+                throw FramingError.invalidHeader(buffer.getSlice(at: buffer.readerIndex, length: self.width) ?? ByteBuffer())
             }
+            guard declared <= UInt64(self.maximumMessageSize) else {
+                throw FramingError.lengthExceedsLimit(declared: declared, limit: self.maximumMessageSize)
+            }
+            let length = Int(declared)
             buffer.moveReaderIndex(forwardBy: self.width)
             self.state = .waitingForBody(length: length)
         }
@@ -77,32 +82,23 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
-    /// Parses optional spaces, decimal digits, optional spaces; anything else is an invalid header.
-    /// `header()` gives the bytes for the error message, only when there is one.
-    private func parse(_ bytes: ByteBufferView.SubSequence, header: () -> ByteBuffer) throws -> Int {
+    /// Parses optional spaces, decimal digits, optional spaces; `nil` for anything else.
+    private static func parse(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
         var value: UInt64 = 0
         var digits = 0
         var seenTrailingSpace = false
         for byte in bytes {
-            switch byte {
-            case UInt8(ascii: " "):
+            if byte == UInt8(ascii: " ") {
                 if digits > 0 { seenTrailingSpace = true }
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                guard !seenTrailingSpace else { throw FramingError.invalidHeader(header()) }
+            } else if byte &- UInt8(ascii: "0") < 10 && !seenTrailingSpace {
                 // At most 19 digits, so this never overflows a UInt64.
-                value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+                value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
                 digits += 1
-            default:
-                throw FramingError.invalidHeader(header())
+            } else {
+                return nil
             }
         }
-        guard digits > 0 else {
-            throw FramingError.invalidHeader(header())
-        }
-        guard value <= UInt64(self.maximumMessageSize) else {
-            throw FramingError.lengthExceedsLimit(declared: value, limit: self.maximumMessageSize)
-        }
-        return Int(value)
+        return digits > 0 ? value : nil
     }
 }
 

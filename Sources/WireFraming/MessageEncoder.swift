@@ -78,11 +78,18 @@ public struct MessageEncoder: Sendable {
     public func writePrefix(length: Int, into out: inout ByteBuffer) {
         switch self.framing.kind {
         case .header(let width):
-            let start = out.writerIndex
-            Self.writeDecimal(length, into: &out)
-            let padding = width - (out.writerIndex - start)
-            if padding > 0 {
-                out.writeRepeatingByte(UInt8(ascii: " "), count: padding)
+            // One write: the digits, left-aligned, then spaces up to the width.
+            let digits = Self.decimalDigits(length)
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: width) { pointer in
+                var rest = length
+                for index in stride(from: digits - 1, through: 0, by: -1) {
+                    pointer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+                for index in digits..<width {
+                    pointer[index] = UInt8(ascii: " ")
+                }
+                return width
             }
         case .length(let bytes, let endianness):
             let order: NIOCore.Endianness = endianness == .big ? .big : .little
@@ -122,15 +129,4 @@ public struct MessageEncoder: Sendable {
         return digits
     }
 
-    static func writeDecimal(_ value: Int, into out: inout ByteBuffer) {
-        let digits = Self.decimalDigits(value)
-        var rest = value
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { pointer in
-            for index in stride(from: digits - 1, through: 0, by: -1) {
-                pointer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            return digits
-        }
-    }
 }
