@@ -15,6 +15,9 @@ public struct ClientConfiguration: Sendable {
     /// The fastest path, as for ``ServerConfiguration/runsHandlersOnEventLoop``; set `false` if
     /// the body blocks.
     public var runsOnEventLoop: Bool
+    /// A connection with no message in either direction for this long is closed. Default `nil`
+    /// (a client decides for itself how long to wait).
+    public var idleTimeout: Duration?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -22,7 +25,8 @@ public struct ClientConfiguration: Sendable {
         maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize,
         connectTimeout: Duration = .seconds(10),
         readBufferSize: Int? = nil,
-        runsOnEventLoop: Bool = true
+        runsOnEventLoop: Bool = true,
+        idleTimeout: Duration? = nil
     ) {
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
         self.framing = framing
@@ -30,5 +34,6 @@ public struct ClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.readBufferSize = readBufferSize
         self.runsOnEventLoop = runsOnEventLoop
+        self.idleTimeout = idleTimeout
     }
 }

@@ -13,6 +13,9 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         case closed(peer: String)
         case bindFailed(host: String, port: Int, reason: String)
         case connectFailed(host: String, port: Int, reason: String)
+        case idleTimeout(peer: String, after: Duration)
+        case firstMessageTimeout(peer: String, after: Duration)
+        case serverFull(limit: Int)
     }
 
     let code: Code
@@ -56,6 +59,21 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         ConnectionError(.connectFailed(host: host, port: port, reason: reason))
     }
 
+    /// No message went either way for the idle timeout.
+    public static func idleTimeout(peer: String, after timeout: Duration) -> ConnectionError {
+        ConnectionError(.idleTimeout(peer: peer, after: timeout))
+    }
+
+    /// The peer did not complete its first message in time after connecting.
+    public static func firstMessageTimeout(peer: String, after timeout: Duration) -> ConnectionError {
+        ConnectionError(.firstMessageTimeout(peer: peer, after: timeout))
+    }
+
+    /// The server already holds its maximum number of connections.
+    public static func serverFull(limit: Int) -> ConnectionError {
+        ConnectionError(.serverFull(limit: limit))
+    }
+
     public var description: String {
         switch self.code {
         case .refused(let host, let port):
@@ -72,6 +90,12 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
             return "cannot listen on \(Self.endpoint(host, port)): \(reason)"
         case .connectFailed(let host, let port, let reason):
             return "cannot connect to \(Self.endpoint(host, port)): \(reason)"
+        case .idleTimeout(let peer, let timeout):
+            return "no message to or from \(peer) for \(timeout): connection closed"
+        case .firstMessageTimeout(let peer, let timeout):
+            return "\(peer) sent no complete message within \(timeout) of connecting: connection closed"
+        case .serverFull(let limit):
+            return "server is full: \(limit) connections are open; try again later"
         }
     }
 

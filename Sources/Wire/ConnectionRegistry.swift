@@ -13,15 +13,18 @@ final class ConnectionRegistry: Sendable {
 
     private let state = Mutex(State())
 
-    /// Registers `channel`; a connection accepted during a shutdown gets what is left of the grace.
-    func insert(_ channel: any Channel) {
-        let deadline = self.state.withLock { state -> NIODeadline? in
+    /// Registers `channel` unless `limit` connections are open already; a connection accepted
+    /// during a shutdown gets what is left of the grace period.
+    func insert(_ channel: any Channel, limit: Int) -> Bool {
+        let (inserted, deadline) = self.state.withLock { state -> (Bool, NIODeadline?) in
+            guard state.channels.count < limit else { return (false, nil) }
             state.channels[ObjectIdentifier(channel)] = channel
-            return state.closeDeadline
+            return (true, state.closeDeadline)
         }
         if let deadline {
             Self.close(channel, at: deadline)
         }
+        return inserted
     }
 
     func remove(_ channel: any Channel) {

@@ -25,10 +25,39 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     private var finished = false
 
     private let queue: InboundQueue
+    private let timeouts: ConnectionTimeouts
+    private var connectedAt = NIODeadline.now()
+    private var lastActivity = NIODeadline.now()
+    private var sawMessage = false
+    private var timer: Scheduled<Void>?
 
-    init(decoder: MessageDecoder, queue: InboundQueue) {
+    init(decoder: MessageDecoder, queue: InboundQueue, timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
         self.decoder = decoder
         self.queue = queue
+        self.timeouts = timeouts
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.startTimer(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if self.timeouts.idle != nil {
+            self.lastActivity = .now()
+        }
+        context.write(data, promise: promise)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -82,6 +111,8 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
         self.finish(context: context)
         context.fireChannelInactive()
     }
@@ -126,11 +157,75 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
 
     private func passOnBatch(context: ChannelHandlerContext) {
         guard !self.batch.isEmpty else { return }
+        if self.timeouts.idle != nil || !self.sawMessage {
+            self.lastActivity = .now()
+            self.sawMessage = true
+        }
         let batch = self.batch
         self.batch = []
         self.batchBytes = 0
         self.queue.push(batch)
     }
+}
+
+// MARK: Timeouts
+extension MessageBatchDecoder {
+    /// When the connection times out if nothing else happens first, or `nil` if it never does.
+    private var deadline: NIODeadline? {
+        var deadlines: [NIODeadline] = []
+        if let idle = self.timeouts.idle {
+            deadlines.append(self.lastActivity + .nanoseconds(idle.nanoseconds))
+        }
+        if let first = self.timeouts.firstMessage, !self.sawMessage {
+            deadlines.append(self.connectedAt + .nanoseconds(first.nanoseconds))
+        }
+        return deadlines.min()
+    }
+
+    private func startTimer(context: ChannelHandlerContext) {
+        guard self.timer == nil, !self.finished else { return }
+        self.connectedAt = .now()
+        self.lastActivity = self.connectedAt
+        self.scheduleTimer(context: context)
+    }
+
+    /// One timer per connection, moved only when it fires: activity just updates a timestamp.
+    private func scheduleTimer(context: ChannelHandlerContext) {
+        guard let deadline = self.deadline else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        self.timer = nil
+        guard !self.finished, let deadline = self.deadline else { return }
+        guard deadline <= .now() else {
+            self.scheduleTimer(context: context)
+            return
+        }
+        let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
+        let error: ConnectionError
+        if let first = self.timeouts.firstMessage, !self.sawMessage,
+            self.connectedAt + .nanoseconds(first.nanoseconds) <= deadline
+        {
+            error = .firstMessageTimeout(peer: peer, after: first)
+        } else {
+            error = .idleTimeout(peer: peer, after: self.timeouts.idle ?? .zero)
+        }
+        self.fail(error, context: context)
+        context.close(promise: nil)
+    }
+}
+
+/// How long a connection may wait for messages before it is closed.
+struct ConnectionTimeouts: Sendable {
+    /// No message either way for this long closes the connection.
+    var idle: Duration?
+    /// No complete message from the peer this long after connecting closes the connection.
+    var firstMessage: Duration?
 }
 
 @available(*, unavailable)

@@ -25,6 +25,16 @@ public struct ServerConfiguration: Sendable {
     /// then hold up the other connections of its loop; set `false` to run handlers on Swift's
     /// global executor instead.
     public var runsHandlersOnEventLoop: Bool
+    /// A connection with no message in either direction for this long is closed. Default 300
+    /// seconds; `nil` never closes an idle connection.
+    public var idleTimeout: Duration?
+    /// A peer that has not completed a first message this long after connecting is closed, so that
+    /// one that sends nothing, or a header a byte a minute, cannot hold a slot. Default `nil` (off),
+    /// because the tutorial's clients only listen; protocols that start with a message turn it on.
+    public var firstMessageTimeout: Duration?
+    /// Connections served at once; the next one gets a notice (``ConnectionError/serverFull(limit:)``)
+    /// in its framing and is closed. Default 16,384.
+    public var maximumConnections: Int
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -36,8 +46,12 @@ public struct ServerConfiguration: Sendable {
         reuseAddress: Bool = true,
         readBufferSize: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(5),
-        runsHandlersOnEventLoop: Bool = true
+        runsHandlersOnEventLoop: Bool = true,
+        idleTimeout: Duration? = .seconds(300),
+        firstMessageTimeout: Duration? = nil,
+        maximumConnections: Int = 16384
     ) {
+        precondition(maximumConnections > 0, "maximumConnections must be positive")
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
         precondition(backlog > 0, "backlog must be positive, got \(backlog)")
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
@@ -50,5 +64,8 @@ public struct ServerConfiguration: Sendable {
         self.readBufferSize = readBufferSize
         self.shutdownGracePeriod = shutdownGracePeriod
         self.runsHandlersOnEventLoop = runsHandlersOnEventLoop
+        self.idleTimeout = idleTimeout
+        self.firstMessageTimeout = firstMessageTimeout
+        self.maximumConnections = maximumConnections
     }
 }

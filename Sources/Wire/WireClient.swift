@@ -67,7 +67,8 @@ public enum WireClient {
                     try WirePipeline.wrap(
                         channel,
                         framing: configuration.framing,
-                        maximumMessageSize: configuration.maximumMessageSize
+                        maximumMessageSize: configuration.maximumMessageSize,
+                        timeouts: ConnectionTimeouts(idle: configuration.idleTimeout)
                     )
                 }
             }

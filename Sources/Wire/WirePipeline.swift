@@ -21,12 +21,18 @@ enum WirePipeline {
     }
 
     /// Adds Wire's handler to `channel`; must run on the channel's event loop.
-    static func wrap(_ channel: any Channel, framing: Framing, maximumMessageSize: Int) throws -> WireChannel {
+    static func wrap(
+        _ channel: any Channel,
+        framing: Framing,
+        maximumMessageSize: Int,
+        timeouts: ConnectionTimeouts = ConnectionTimeouts()
+    ) throws -> WireChannel {
         let queue = InboundQueue(channel: channel)
         try channel.pipeline.syncOperations.addHandler(
             MessageBatchDecoder(
                 decoder: MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize),
-                queue: queue
+                queue: queue,
+                timeouts: timeouts
             )
         )
         return WireChannel(channel: channel, inbound: queue)

@@ -71,8 +71,11 @@ public struct WireServer: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
                     for try await child in inbound {
+                        guard connections.insert(child.channel, limit: self.configuration.maximumConnections) else {
+                            group.addTask { await self.refuse(child) }
+                            continue
+                        }
                         group.addTask {
-                            connections.insert(child.channel)
                             defer { connections.remove(child.channel) }
                             await self.serve(child)
                         }
@@ -101,7 +104,11 @@ public struct WireServer: Service {
                     try WirePipeline.wrap(
                         channel,
                         framing: configuration.framing,
-                        maximumMessageSize: configuration.maximumMessageSize
+                        maximumMessageSize: configuration.maximumMessageSize,
+                        timeouts: ConnectionTimeouts(
+                            idle: configuration.idleTimeout,
+                            firstMessage: configuration.firstMessageTimeout
+                        )
                     )
                 }
             }
@@ -134,6 +141,26 @@ public struct WireServer: Service {
             logger.debug("connection closed", metadata: peer())
         } catch {
             logger.info("connection closed with an error", metadata: peer().merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    /// Tells a connection over the limit why it is closed, in its own framing, and closes it.
+    private func refuse(_ child: WireChannel) async {
+        let error = ConnectionError.serverFull(limit: self.configuration.maximumConnections)
+        self.logger.warning(
+            "refused a connection",
+            metadata: [
+                "peer.address": "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")",
+                "reason": "\(error)",
+            ]
+        )
+        try? await WirePipeline.withConnection(
+            child,
+            framing: self.configuration.framing,
+            maximumMessageSize: self.configuration.maximumMessageSize,
+            runsOnEventLoop: true
+        ) { connection in
+            try await connection.send(error.description)
         }
     }
 

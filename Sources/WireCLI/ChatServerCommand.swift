@@ -44,6 +44,15 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Longest username, in bytes.")
     var maxUsernameBytes = 32
 
+    @Option(help: "Close a client that has not sent its username this many seconds after connecting (0: off).")
+    var usernameTimeout: Double = 10
+
+    @Option(help: "Close a client after this many seconds without a message either way (0: never).")
+    var idleTimeout: Double = 3600
+
+    @Option(help: "Clients served at once; the next gets a notice and is closed.")
+    var maxConnections = 16384
+
     @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
@@ -58,6 +67,8 @@ struct ChatServerCommand: AsyncParsableCommand {
         guard self.maxQueuedMessages >= 2 else { throw ValidationError("--max-queued-messages must be at least 2.") }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
+        guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else { throw ValidationError("timeouts must not be negative.") }
+        guard self.maxConnections > 0 else { throw ValidationError("--max-connections must be positive.") }
     }
 
     func run() async throws {
@@ -67,7 +78,10 @@ struct ChatServerCommand: AsyncParsableCommand {
                 host: self.host,
                 port: self.port,
                 framing: self.framingOptions.framing(rawMode: .chunks),
-                maximumMessageSize: self.framingOptions.maxMessageSize
+                maximumMessageSize: self.framingOptions.maxMessageSize,
+                idleTimeout: seconds(self.idleTimeout),
+                firstMessageTimeout: seconds(self.usernameTimeout),
+                maximumConnections: self.maxConnections
             ),
             maximumUsernameBytes: self.maxUsernameBytes,
             maximumQueuedMessages: self.maxQueuedMessages,

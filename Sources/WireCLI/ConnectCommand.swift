@@ -39,6 +39,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the connection to be established.")
     var connectTimeout: Double = 10
 
+    @Option(help: "Close the connection after this many seconds without a message either way (0: never).")
+    var idleTimeout: Double = 0
+
     @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
@@ -64,7 +67,8 @@ struct ConnectCommand: AsyncParsableCommand {
             framing: self.framingOptions.framing(rawMode: self.showChunks ? .chunks : .wholeStream),
             maximumMessageSize: self.framingOptions.maxMessageSize,
             connectTimeout: .milliseconds(Int64(self.connectTimeout * 1000)),
-            readBufferSize: self.bufferSize
+            readBufferSize: self.bufferSize,
+            idleTimeout: seconds(self.idleTimeout)
         )
         let output = Output.standardOutput
         let texts = self.send

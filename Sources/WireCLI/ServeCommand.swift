@@ -53,6 +53,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds open connections may go on after SIGINT or SIGTERM.")
     var shutdownGrace: Double = 5
 
+    @Option(help: "Close a connection after this many seconds without a message either way (0: never).")
+    var idleTimeout: Double = 300
+
+    @Option(help: "Close a connection that has not completed a first message this many seconds after connecting (0: off).")
+    var firstMessageTimeout: Double = 0
+
+    @Option(help: "Connections served at once; the next gets a notice and is closed.")
+    var maxConnections = 16384
+
     @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
@@ -75,6 +84,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard self.shutdownGrace >= 0 else {
             throw ValidationError("--shutdown-grace must not be negative.")
         }
+        guard self.idleTimeout >= 0, self.firstMessageTimeout >= 0 else {
+            throw ValidationError("timeouts must not be negative.")
+        }
+        guard self.maxConnections > 0 else {
+            throw ValidationError("--max-connections must be positive, got \(self.maxConnections).")
+        }
     }
 
     func run() async throws {
@@ -86,7 +101,10 @@ struct ServeCommand: AsyncParsableCommand {
             maximumMessageSize: self.framingOptions.maxMessageSize,
             backlog: self.backlog,
             readBufferSize: self.bufferSize,
-            shutdownGracePeriod: .milliseconds(Int64(self.shutdownGrace * 1000))
+            shutdownGracePeriod: .milliseconds(Int64(self.shutdownGrace * 1000)),
+            idleTimeout: seconds(self.idleTimeout),
+            firstMessageTimeout: seconds(self.firstMessageTimeout),
+            maximumConnections: self.maxConnections
         )
         if let greeting = self.greeting {
             // Refuse at start-up a greeting the framing cannot carry, rather than on every connection.
@@ -142,6 +160,11 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
     }
+}
+
+/// A duration from a flag in seconds, where 0 means "no limit".
+func seconds(_ value: Double) -> Duration? {
+    value > 0 ? .milliseconds(Int64(value * 1000)) : nil
 }
 
 func makeLogger(label: String, verbose: Bool) -> Logger {

@@ -3,7 +3,8 @@ public import WireFraming
 
 /// How a ``ChatServer`` listens and protects its room.
 public struct ChatServerConfiguration: Sendable {
-    /// Where to listen and how to frame; the tutorial's 127.0.0.1:1234 with a 10-byte header by default.
+    /// Where to listen and how to frame; by default the tutorial's 127.0.0.1:1234 with a 10-byte
+    /// header, a username due within 10 seconds of connecting, and an hour's idle timeout.
     public var server: ServerConfiguration
     /// The longest username, in bytes. Default 32.
     public var maximumUsernameBytes: Int
@@ -18,7 +19,11 @@ public struct ChatServerConfiguration: Sendable {
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
-        server: ServerConfiguration = ServerConfiguration(framing: .header()),
+        server: ServerConfiguration = ServerConfiguration(
+            framing: .header(),
+            idleTimeout: .seconds(3600),
+            firstMessageTimeout: .seconds(10)
+        ),
         maximumUsernameBytes: Int = 32,
         maximumQueuedMessages: Int = 8192,
         maximumQueuedBytes: Int = 4 * 1024 * 1024,

@@ -262,4 +262,21 @@ struct ChatServerTests {
         }
         #expect(failures.withLock { $0 } == [#"evil: invalid header "12a       ": expected a decimal length"#])
     }
+
+    @Test func closesAClientThatNeverSaysItsName() async throws {
+        let failures = Mutex<[String]>([])
+        let configuration = quietRoom { $0.server.firstMessageTimeout = .milliseconds(300) }
+        try await withChatServer(configuration, onEvent: { event in
+            if case .failed(_, _, let error) = event { failures.withLock { $0.append("\(error)") } }
+        }) { port, _ in
+            let received = try await WireClient.withConnection(host: "127.0.0.1", port: port) { silent in
+                var count = 0
+                for try await _ in silent.messages { count += 1 }
+                return count
+            }
+            #expect(received == 0)
+        }
+        let failure = failures.withLock { $0.first } ?? ""
+        #expect(failure.hasSuffix("sent no complete message within 0.3 seconds of connecting: connection closed"), "\(failure)")
+    }
 }
