@@ -19,6 +19,7 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
         case messageTooLongForPrefix(length: Int, bytes: Int)
         case messageTooLarge(length: Int, limit: Int)
         case messageContainsNewline
+        case messageEndsWithCarriageReturn
     }
 
     let code: Code
@@ -70,6 +71,9 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An outgoing message for `lines` framing contains a `\n`, which would split it in two.
     public static let messageContainsNewline = FramingError(.messageContainsNewline)
 
+    /// An outgoing message for `lines` framing ends with a `\r`, which the reader would drop.
+    public static let messageEndsWithCarriageReturn = FramingError(.messageEndsWithCarriageReturn)
+
     public var description: String {
         switch self.code {
         case .invalidHeader(let header):
@@ -90,6 +94,8 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
             return "message of \(length) bytes exceeds the limit of \(limit) bytes"
         case .messageContainsNewline:
             return "message contains a newline, which lines framing cannot carry"
+        case .messageEndsWithCarriageReturn:
+            return "message ends with a carriage return, which lines framing would drop"
         }
     }
 

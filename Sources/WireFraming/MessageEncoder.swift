@@ -3,8 +3,8 @@ public import NIOCore
 /// Frames outgoing messages in any ``Framing``.
 ///
 /// The encoder checks a message before it writes anything: a payload that the framing cannot carry
-/// (too long for the header's width or the prefix's size, over the size limit, or a newline in
-/// `lines` framing) throws a ``FramingError`` and leaves the output untouched.
+/// (too long for the header's width or the prefix's size, over the size limit, or a newline or a
+/// final carriage return in `lines` framing) throws a ``FramingError`` and leaves the output untouched.
 ///
 /// ```swift
 /// let encoder = MessageEncoder(framing: .header())
@@ -68,6 +68,9 @@ public struct MessageEncoder: Sendable {
         case .lines:
             if payload.readableBytesView.contains(UInt8(ascii: "\n")) {
                 throw FramingError.messageContainsNewline
+            }
+            if payload.readableBytesView.last == UInt8(ascii: "\r") {
+                throw FramingError.messageEndsWithCarriageReturn
             }
         case .raw:
             break

@@ -44,6 +44,9 @@ struct MessageEncoderTests {
 
     @Test func refusesANewlineInLinesFraming() throws {
         #expect(throws: FramingError.messageContainsNewline) { try encodeAll(["two\nlines"], framing: .lines) }
+        // Found by Fuzz/run.sh: a final "\r" would be dropped by the reader, so the message would change.
+        #expect(throws: FramingError.messageEndsWithCarriageReturn) { try encodeAll(["ends with\r"], framing: .lines) }
+        #expect(String(buffer: try encodeAll(["inner\rreturn"], framing: .lines)) == "inner\rreturn\n")
         #expect(String(buffer: try encodeAll(["one", ""], framing: .lines)) == "one\n\n")
     }
 }
