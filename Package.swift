@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -36,6 +37,7 @@ let package = Package(
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -68,6 +70,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WireTestSupport",
+            path: "Tests/WireTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WireFramingTests",
             dependencies: [
@@ -81,6 +88,7 @@ let package = Package(
             name: "WireTests",
             dependencies: [
                 "Wire",
+                "WireTestSupport",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -103,7 +111,8 @@ let package = Package(
         .testTarget(
             name: "WireCLITests",
             dependencies: [
-                "WireCLI"
+                "WireCLI",
+                "WireTestSupport",
             ],
             exclude: ["Python"],
             swiftSettings: swiftSettings

@@ -107,17 +107,15 @@ async def good_echo_client(port, stats, deadline, index):
             writer.close()
 
 
-async def good_chat_client(port, stats, deadline, index, names, ready, totals):
+async def good_chat_client(port, stats, deadline, index, names, totals):
     """Sends numbered texts until the deadline; checks that every other good client's texts all
     arrive, each sender's in order, then says how many it sent."""
     name = f"good{index}"
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(frame(name.encode()))
     await writer.drain()
-    ready.add(name)
-    while len(ready) < len(names):
-        await asyncio.sleep(0.01)
     last_seen = {}
+    everyone_in = asyncio.Event()
 
     def complete():
         return all(other in totals and last_seen.get(other, -1) == totals[other] - 1 for other in names - {name})
@@ -126,7 +124,11 @@ async def good_chat_client(port, stats, deadline, index, names, ready, totals):
         while True:
             user = (await read_frame(reader)).decode()
             text = (await read_frame(reader)).decode()
-            if user in names:
+            if user == "[server]" and text.startswith("online: "):
+                # Membership starts when the server has taken the username, not when it was sent.
+                if names <= set(text[len("online: "):].split(", ")):
+                    everyone_in.set()
+            elif user in names:
                 number = int(text)
                 if number != last_seen.get(user, -1) + 1:
                     raise RuntimeError(f"{user}'s message {number} arrived after {last_seen.get(user)}")
@@ -136,6 +138,12 @@ async def good_chat_client(port, stats, deadline, index, names, ready, totals):
     receiver = asyncio.ensure_future(receive())
     sent = 0
     try:
+        while not everyone_in.is_set():
+            writer.write(frame(b"/who"))
+            await writer.drain()
+            await asyncio.sleep(0.02)
+            if receiver.done():
+                receiver.result()
         while time.monotonic() < deadline:
             writer.write(frame(str(sent).encode()))
             sent += 1
@@ -234,10 +242,10 @@ async def main():
         loop = asyncio.get_running_loop()
         injector = loop.run_in_executor(None, inject_faults, echo_port, chat_port, stats, deadline)
         names = {f"good{i}" for i in range(4)}
-        ready, totals = set(), {}
+        totals = {}
         await asyncio.gather(
             *(good_echo_client(echo_port, stats, deadline, i) for i in range(args.clients)),
-            *(good_chat_client(chat_port, stats, deadline, i, names, ready, totals) for i in range(4)),
+            *(good_chat_client(chat_port, stats, deadline, i, names, totals) for i in range(4)),
         )
         await injector
         peaks = {"echo server": peak_kib(echo.pid), "chat server": peak_kib(chat.pid)}

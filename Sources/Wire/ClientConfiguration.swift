@@ -18,6 +18,9 @@ public struct ClientConfiguration: Sendable {
     /// A connection with no message in either direction for this long is closed. Default `nil`
     /// (a client decides for itself how long to wait).
     public var idleTimeout: Duration?
+    /// TLS (``WireTLS/client(trustedCertificatesPath:verifiesCertificates:serverHostname:)``), or
+    /// `nil` for plain TCP. Default `nil`.
+    public var tls: WireTLS?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -26,7 +29,8 @@ public struct ClientConfiguration: Sendable {
         connectTimeout: Duration = .seconds(10),
         readBufferSize: Int? = nil,
         runsOnEventLoop: Bool = true,
-        idleTimeout: Duration? = nil
+        idleTimeout: Duration? = nil,
+        tls: WireTLS? = nil
     ) {
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
         self.framing = framing
@@ -35,5 +39,6 @@ public struct ClientConfiguration: Sendable {
         self.readBufferSize = readBufferSize
         self.runsOnEventLoop = runsOnEventLoop
         self.idleTimeout = idleTimeout
+        self.tls = tls
     }
 }

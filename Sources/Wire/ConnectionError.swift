@@ -16,6 +16,8 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         case idleTimeout(peer: String, after: Duration)
         case firstMessageTimeout(peer: String, after: Duration)
         case serverFull(limit: Int)
+        case tlsSetup(reason: String)
+        case tlsHandshake(peer: String, reason: String)
     }
 
     let code: Code
@@ -74,6 +76,16 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         ConnectionError(.serverFull(limit: limit))
     }
 
+    /// TLS could not be set up (a certificate or key file, say).
+    public static func tlsSetup(reason: String) -> ConnectionError {
+        ConnectionError(.tlsSetup(reason: reason))
+    }
+
+    /// The TLS handshake with the peer failed.
+    public static func tlsHandshake(peer: String, reason: String) -> ConnectionError {
+        ConnectionError(.tlsHandshake(peer: peer, reason: reason))
+    }
+
     public var description: String {
         switch self.code {
         case .refused(let host, let port):
@@ -96,6 +108,10 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
             return "\(peer) sent no complete message within \(timeout) of connecting: connection closed"
         case .serverFull(let limit):
             return "server is full: \(limit) connections are open; try again later"
+        case .tlsSetup(let reason):
+            return "cannot set up TLS: \(reason)"
+        case .tlsHandshake(let peer, let reason):
+            return "TLS handshake with \(peer) failed: \(reason)"
         }
     }
 

@@ -58,6 +58,8 @@ public struct IncomingMessages: AsyncSequence, Sendable {
                 throw error
             } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
                 throw ConnectionError.reset(peer: self.peer)
+            } catch {
+                throw ConnectionError.tls(error, peer: self.peer) ?? error
             }
         }
     }

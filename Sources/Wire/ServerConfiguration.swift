@@ -35,6 +35,9 @@ public struct ServerConfiguration: Sendable {
     /// Connections served at once; the next one gets a notice (``ConnectionError/serverFull(limit:)``)
     /// in its framing and is closed. Default 16,384.
     public var maximumConnections: Int
+    /// TLS for every connection (``WireTLS/server(certificateChainPath:privateKeyPath:)``), or `nil`
+    /// for plain TCP. Default `nil`.
+    public var tls: WireTLS?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -49,7 +52,8 @@ public struct ServerConfiguration: Sendable {
         runsHandlersOnEventLoop: Bool = true,
         idleTimeout: Duration? = .seconds(300),
         firstMessageTimeout: Duration? = nil,
-        maximumConnections: Int = 16384
+        maximumConnections: Int = 16384,
+        tls: WireTLS? = nil
     ) {
         precondition(maximumConnections > 0, "maximumConnections must be positive")
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
@@ -67,5 +71,6 @@ public struct ServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.firstMessageTimeout = firstMessageTimeout
         self.maximumConnections = maximumConnections
+        self.tls = tls
     }
 }

@@ -68,7 +68,9 @@ public enum WireClient {
                         channel,
                         framing: configuration.framing,
                         maximumMessageSize: configuration.maximumMessageSize,
-                        timeouts: ConnectionTimeouts(idle: configuration.idleTimeout)
+                        timeouts: ConnectionTimeouts(idle: configuration.idleTimeout),
+                        tls: configuration.tls,
+                        host: host
                     )
                 }
             }

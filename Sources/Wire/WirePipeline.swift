@@ -25,9 +25,14 @@ enum WirePipeline {
         _ channel: any Channel,
         framing: Framing,
         maximumMessageSize: Int,
-        timeouts: ConnectionTimeouts = ConnectionTimeouts()
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(),
+        tls: WireTLS? = nil,
+        host: String? = nil
     ) throws -> WireChannel {
         let queue = InboundQueue(channel: channel)
+        if let tls {
+            try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: host))
+        }
         try channel.pipeline.syncOperations.addHandler(
             MessageBatchDecoder(
                 decoder: MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize),

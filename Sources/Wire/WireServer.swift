@@ -108,7 +108,8 @@ public struct WireServer: Service {
                         timeouts: ConnectionTimeouts(
                             idle: configuration.idleTimeout,
                             firstMessage: configuration.firstMessageTimeout
-                        )
+                        ),
+                        tls: configuration.tls
                     )
                 }
             }

@@ -42,6 +42,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var framingOptions: FramingOptions
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
     @Option(help: "Payload bytes per message.")
     var size = 64
 
@@ -79,7 +81,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let framing = self.framingOptions.framing(rawMode: .chunks)
-        let configuration = ClientConfiguration(framing: framing, maximumMessageSize: self.framingOptions.maxMessageSize)
+        let configuration = ClientConfiguration(
+            framing: framing,
+            maximumMessageSize: self.framingOptions.maxMessageSize,
+            tls: try self.tlsOptions.makeTLS()
+        )
         let progress = Progress(enabled: !self.noProgress)
         let report: BenchReport
         switch self.workload {

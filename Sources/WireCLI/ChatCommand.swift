@@ -30,6 +30,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var framingOptions: FramingOptions
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
         guard (1...65535).contains(self.port) else {
@@ -50,7 +52,8 @@ struct ChatCommand: AsyncParsableCommand {
         let screen = ChatScreen(prompt: prompt)
         let configuration = ClientConfiguration(
             framing: self.framingOptions.framing(rawMode: .chunks),
-            maximumMessageSize: self.framingOptions.maxMessageSize
+            maximumMessageSize: self.framingOptions.maxMessageSize,
+            tls: try self.tlsOptions.makeTLS()
         )
         let finished = try await ChatClient.join(
             host: self.host,

@@ -29,6 +29,8 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @OptionGroup var framingOptions: FramingOptions
 
+    @OptionGroup var tlsOptions: ServerTLSOptions
+
     @Flag(help: "Do not announce joins and leaves: a byte-for-byte tutorial room.")
     var quiet = false
 
@@ -81,7 +83,8 @@ struct ChatServerCommand: AsyncParsableCommand {
                 maximumMessageSize: self.framingOptions.maxMessageSize,
                 idleTimeout: seconds(self.idleTimeout),
                 firstMessageTimeout: seconds(self.usernameTimeout),
-                maximumConnections: self.maxConnections
+                maximumConnections: self.maxConnections,
+                tls: try self.tlsOptions.makeTLS()
             ),
             maximumUsernameBytes: self.maxUsernameBytes,
             maximumQueuedMessages: self.maxQueuedMessages,

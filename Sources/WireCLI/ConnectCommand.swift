@@ -27,6 +27,8 @@ struct ConnectCommand: AsyncParsableCommand {
 
     @OptionGroup var framingOptions: FramingOptions
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
     @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)).")
     var bufferSize = 1024
 
@@ -68,7 +70,8 @@ struct ConnectCommand: AsyncParsableCommand {
             maximumMessageSize: self.framingOptions.maxMessageSize,
             connectTimeout: .milliseconds(Int64(self.connectTimeout * 1000)),
             readBufferSize: self.bufferSize,
-            idleTimeout: seconds(self.idleTimeout)
+            idleTimeout: seconds(self.idleTimeout),
+            tls: try self.tlsOptions.makeTLS()
         )
         let output = Output.standardOutput
         let texts = self.send

@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var framingOptions: FramingOptions
 
+    @OptionGroup var tlsOptions: ServerTLSOptions
+
     @Option(help: "Listen backlog.")
     var backlog = 128
 
@@ -104,7 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
             shutdownGracePeriod: .milliseconds(Int64(self.shutdownGrace * 1000)),
             idleTimeout: seconds(self.idleTimeout),
             firstMessageTimeout: seconds(self.firstMessageTimeout),
-            maximumConnections: self.maxConnections
+            maximumConnections: self.maxConnections,
+            tls: try self.tlsOptions.makeTLS()
         )
         if let greeting = self.greeting {
             // Refuse at start-up a greeting the framing cannot carry, rather than on every connection.

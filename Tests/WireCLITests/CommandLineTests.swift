@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WireTestSupport
 
 /// The `wire` binary's behaviour as a user sees it: exit status, output and error lines.
 @Suite(.timeLimit(.minutes(2)))
@@ -76,5 +77,39 @@ struct CommandLineTests {
         #expect(output.contains(expected))
         server.interrupt()
         #expect(try await server.finish().status == 0)
+    }
+}
+
+/// `wire serve` and `wire connect` over TLS.
+@Suite(.timeLimit(.minutes(2)))
+struct CommandLineTLSTests {
+    @Test func servesAndConnectsOverTLS() async throws {
+        let certificates = try TestCertificates.make()
+        let server = try RunningProcess.wire([
+            "serve", "--port", "0", "--echo", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
+        ])
+        let port = try await server.port()
+        let client = try await RunningProcess.wire(
+            ["connect", "--port", "\(port)", "--tls-ca", certificates.authority, "--tls-server-name", "localhost", "--send", "over TLS"],
+            standardInput: "and a line\n"
+        ).finish()
+        #expect(client.status == 0, "\(client.error)")
+        #expect(client.output == "over TLS\nand a line\n")
+
+        let untrusted = try await RunningProcess.wire(
+            ["connect", "--port", "\(port)", "--tls-ca", certificates.otherAuthority, "--tls-server-name", "localhost", "--send", "x"]
+        ).finish()
+        #expect(untrusted.status != 0)
+        #expect(untrusted.error == "Error: TLS handshake with 127.0.0.1:\(port) failed: its certificate is not trusted\n")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
+    @Test func saysWhichCertificateFileIsMissing() async throws {
+        let result = try await RunningProcess.wire(
+            ["serve", "--port", "0", "--tls-cert", "/no/such/cert.pem", "--tls-key", "/no/such/key.pem"]
+        ).finish()
+        #expect(result.status != 0)
+        #expect(result.error == "Error: cannot set up TLS: cannot read a PEM certificate from /no/such/cert.pem\n")
     }
 }

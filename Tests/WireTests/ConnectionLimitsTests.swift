@@ -37,21 +37,22 @@ struct ConnectionLimitsTests {
     }
 
     @Test func keepsAConnectionThatKeepsTalking() async throws {
-        let configuration = ServerConfiguration(port: 0, idleTimeout: .seconds(1))
+        // Generous on purpose: only a stall of more than 5 s on a busy CI machine could close it.
+        let configuration = ServerConfiguration(port: 0, idleTimeout: .seconds(5))
         let received = try await withServer(configuration, handler: echoHandler) { port in
             try await WireClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 var messages = connection.messages.makeAsyncIterator()
                 var echoed = 0
-                // 2.5 seconds of traffic, a message every 50 ms: well past the idle timeout in all.
-                for index in 0..<50 {
+                // 7 seconds of traffic, a message every 100 ms: well past the idle timeout in all.
+                for index in 0..<70 {
                     try await connection.send("\(index)")
                     if try await messages.next() != nil { echoed += 1 }
-                    try await Task.sleep(for: .milliseconds(50))
+                    try await Task.sleep(for: .milliseconds(100))
                 }
                 return echoed
             }
         }
-        #expect(received == 50)
+        #expect(received == 70)
     }
 
     @Test func closesAPeerThatDripsAHeaderByteByByte() async throws {
