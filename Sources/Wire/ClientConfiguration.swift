@@ -21,6 +21,10 @@ public struct ClientConfiguration: Sendable {
     /// TLS (``WireTLS/client(trustedCertificatesPath:verifiesCertificates:serverHostname:)``), or
     /// `nil` for plain TCP. Default `nil`.
     public var tls: WireTLS?
+    /// A secret to prove, and to check that the server knows (``Authentication``), or `nil`. Default `nil`.
+    public var secret: SharedSecret?
+    /// How long the authentication handshake may take. Default 10 seconds.
+    public var authenticationTimeout: Duration
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -30,7 +34,9 @@ public struct ClientConfiguration: Sendable {
         readBufferSize: Int? = nil,
         runsOnEventLoop: Bool = true,
         idleTimeout: Duration? = nil,
-        tls: WireTLS? = nil
+        tls: WireTLS? = nil,
+        secret: SharedSecret? = nil,
+        authenticationTimeout: Duration = .seconds(10)
     ) {
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")
         self.framing = framing
@@ -40,5 +46,7 @@ public struct ClientConfiguration: Sendable {
         self.runsOnEventLoop = runsOnEventLoop
         self.idleTimeout = idleTimeout
         self.tls = tls
+        self.secret = secret
+        self.authenticationTimeout = authenticationTimeout
     }
 }

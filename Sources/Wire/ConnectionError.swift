@@ -18,6 +18,8 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         case serverFull(limit: Int)
         case tlsSetup(reason: String)
         case tlsHandshake(peer: String, reason: String)
+        case authenticationSetup(reason: String)
+        case authenticationFailed(peer: String, reason: String)
     }
 
     let code: Code
@@ -86,6 +88,22 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         ConnectionError(.tlsHandshake(peer: peer, reason: reason))
     }
 
+    /// The shared secret could not be set up.
+    public static func authenticationSetup(reason: String) -> ConnectionError {
+        ConnectionError(.authenticationSetup(reason: reason))
+    }
+
+    /// The peer did not prove it knows the shared secret, or refused ours.
+    public static func authenticationFailed(peer: String, reason: String) -> ConnectionError {
+        ConnectionError(.authenticationFailed(peer: peer, reason: reason))
+    }
+
+    /// Whether the peer failed the shared-secret handshake.
+    public var isAuthenticationFailure: Bool {
+        if case .authenticationFailed = self.code { return true }
+        return false
+    }
+
     public var description: String {
         switch self.code {
         case .refused(let host, let port):
@@ -112,6 +130,10 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
             return "cannot set up TLS: \(reason)"
         case .tlsHandshake(let peer, let reason):
             return "TLS handshake with \(peer) failed: \(reason)"
+        case .authenticationSetup(let reason):
+            return "cannot set up authentication: \(reason)"
+        case .authenticationFailed(let peer, let reason):
+            return "authentication with \(peer) failed: \(reason)"
         }
     }
 

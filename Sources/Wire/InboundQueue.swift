@@ -70,6 +70,12 @@ final class InboundQueue: Sendable {
 
     // MARK: The consumer's side
 
+    /// Puts messages that were read but not used back in front of the queue.
+    func unread(_ messages: [ByteBuffer]) {
+        guard !messages.isEmpty else { return }
+        self.state.withLock { $0.batches.prepend(messages) }
+    }
+
     /// The next batch; `nil` at the end of the stream.
     func next() async throws -> [ByteBuffer]? {
         enum Step {

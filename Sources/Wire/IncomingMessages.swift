@@ -51,6 +51,11 @@ public struct IncomingMessages: AsyncSequence, Sendable {
             return self.batch[self.position]
         }
 
+        /// The messages of the current batch not handed out yet.
+        var unconsumed: [ByteBuffer] {
+            Array(self.batch[self.position...])
+        }
+
         private mutating func nextBatch() async throws -> [ByteBuffer]? {
             do {
                 return try await self.base.next()

@@ -38,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     /// TLS for every connection (``WireTLS/server(certificateChainPath:privateKeyPath:)``), or `nil`
     /// for plain TCP. Default `nil`.
     public var tls: WireTLS?
+    /// A secret every client must prove it knows (``Authentication``), or `nil`. Default `nil`.
+    public var secret: SharedSecret?
+    /// How long the authentication handshake may take. Default 10 seconds.
+    public var authenticationTimeout: Duration
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -53,7 +57,9 @@ public struct ServerConfiguration: Sendable {
         idleTimeout: Duration? = .seconds(300),
         firstMessageTimeout: Duration? = nil,
         maximumConnections: Int = 16384,
-        tls: WireTLS? = nil
+        tls: WireTLS? = nil,
+        secret: SharedSecret? = nil,
+        authenticationTimeout: Duration = .seconds(10)
     ) {
         precondition(maximumConnections > 0, "maximumConnections must be positive")
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
@@ -72,5 +78,7 @@ public struct ServerConfiguration: Sendable {
         self.firstMessageTimeout = firstMessageTimeout
         self.maximumConnections = maximumConnections
         self.tls = tls
+        self.secret = secret
+        self.authenticationTimeout = authenticationTimeout
     }
 }

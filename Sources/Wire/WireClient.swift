@@ -46,6 +46,15 @@ public enum WireClient {
             framing: configuration.framing,
             maximumMessageSize: configuration.maximumMessageSize,
             runsOnEventLoop: configuration.runsOnEventLoop,
+            authenticate: configuration.secret.map { secret in
+                { connection in
+                    try await Authentication.authenticateServer(
+                        connection,
+                        secret: secret,
+                        timeout: configuration.authenticationTimeout
+                    )
+                }
+            },
             body
         )
     }

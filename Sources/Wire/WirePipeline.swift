@@ -51,6 +51,7 @@ enum WirePipeline {
         framing: Framing,
         maximumMessageSize: Int,
         runsOnEventLoop: Bool,
+        authenticate: ((WireConnection) async throws -> Void)? = nil,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
         let channel = wireChannel.channel
@@ -63,7 +64,8 @@ enum WirePipeline {
         let executor = runsOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
         do {
             let result = try await withTaskExecutorPreference(executor) {
-                try await body(connection)
+                try await authenticate?(connection)
+                return try await body(connection)
             }
             // The peer may be gone already; what it did not take is lost either way.
             do { try await connection.drain() } catch {}

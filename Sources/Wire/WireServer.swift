@@ -135,11 +135,19 @@ public struct WireServer: Service {
                 child,
                 framing: self.configuration.framing,
                 maximumMessageSize: self.configuration.maximumMessageSize,
-                runsOnEventLoop: self.configuration.runsHandlersOnEventLoop
+                runsOnEventLoop: self.configuration.runsHandlersOnEventLoop,
+                authenticate: self.configuration.secret.map { secret in
+                    { [timeout = self.configuration.authenticationTimeout] connection in
+                        try await Authentication.authenticateClient(connection, secret: secret, timeout: timeout)
+                    }
+                }
             ) { connection in
                 try await self.handler(connection)
             }
             logger.debug("connection closed", metadata: peer())
+        } catch let error as ConnectionError where error.isAuthenticationFailure {
+            // Worth an operator's attention: someone without the secret knocked.
+            logger.warning("\(error)")
         } catch {
             logger.info("connection closed with an error", metadata: peer().merging(["error": "\(error)"]) { $1 })
         }

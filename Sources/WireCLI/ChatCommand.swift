@@ -32,6 +32,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var tlsOptions: ClientTLSOptions
 
+    @OptionGroup var secretOptions: SecretOptions
+
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
         guard (1...65535).contains(self.port) else {
@@ -53,7 +55,8 @@ struct ChatCommand: AsyncParsableCommand {
         let configuration = ClientConfiguration(
             framing: self.framingOptions.framing(rawMode: .chunks),
             maximumMessageSize: self.framingOptions.maxMessageSize,
-            tls: try self.tlsOptions.makeTLS()
+            tls: try self.tlsOptions.makeTLS(),
+            secret: try self.secretOptions.makeSecret()
         )
         let finished = try await ChatClient.join(
             host: self.host,

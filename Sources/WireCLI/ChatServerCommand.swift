@@ -31,6 +31,8 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @OptionGroup var tlsOptions: ServerTLSOptions
 
+    @OptionGroup var secretOptions: SecretOptions
+
     @Flag(help: "Do not announce joins and leaves: a byte-for-byte tutorial room.")
     var quiet = false
 
@@ -84,7 +86,8 @@ struct ChatServerCommand: AsyncParsableCommand {
                 idleTimeout: seconds(self.idleTimeout),
                 firstMessageTimeout: seconds(self.usernameTimeout),
                 maximumConnections: self.maxConnections,
-                tls: try self.tlsOptions.makeTLS()
+                tls: try self.tlsOptions.makeTLS(),
+                secret: try self.secretOptions.makeSecret()
             ),
             maximumUsernameBytes: self.maxUsernameBytes,
             maximumQueuedMessages: self.maxQueuedMessages,

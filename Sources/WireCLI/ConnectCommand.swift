@@ -29,6 +29,8 @@ struct ConnectCommand: AsyncParsableCommand {
 
     @OptionGroup var tlsOptions: ClientTLSOptions
 
+    @OptionGroup var secretOptions: SecretOptions
+
     @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)).")
     var bufferSize = 1024
 
@@ -71,7 +73,8 @@ struct ConnectCommand: AsyncParsableCommand {
             connectTimeout: .milliseconds(Int64(self.connectTimeout * 1000)),
             readBufferSize: self.bufferSize,
             idleTimeout: seconds(self.idleTimeout),
-            tls: try self.tlsOptions.makeTLS()
+            tls: try self.tlsOptions.makeTLS(),
+            secret: try self.secretOptions.makeSecret()
         )
         let output = Output.standardOutput
         let texts = self.send

@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var tlsOptions: ServerTLSOptions
 
+    @OptionGroup var secretOptions: SecretOptions
+
     @Option(help: "Listen backlog.")
     var backlog = 128
 
@@ -107,7 +109,8 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: seconds(self.idleTimeout),
             firstMessageTimeout: seconds(self.firstMessageTimeout),
             maximumConnections: self.maxConnections,
-            tls: try self.tlsOptions.makeTLS()
+            tls: try self.tlsOptions.makeTLS(),
+            secret: try self.secretOptions.makeSecret()
         )
         if let greeting = self.greeting {
             // Refuse at start-up a greeting the framing cannot carry, rather than on every connection.

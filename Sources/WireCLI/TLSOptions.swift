@@ -1,6 +1,16 @@
 import ArgumentParser
 import Wire
 
+/// The shared-secret flag of every command that connects.
+struct SecretOptions: ParsableArguments {
+    @Option(help: "File holding a shared secret: both ends must prove they know it before any message (multiprocessing.connection's authkey handshake).")
+    var secretFile: String?
+
+    func makeSecret() throws -> SharedSecret? {
+        try self.secretFile.map { try SharedSecret.contentsOf(file: $0) }
+    }
+}
+
 /// The TLS flags of the servers.
 struct ServerTLSOptions: ParsableArguments {
     @Option(help: "PEM certificate chain: serve over TLS (with --tls-key).")
