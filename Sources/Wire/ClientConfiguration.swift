@@ -21,6 +21,9 @@ public struct ClientConfiguration: Sendable {
     /// TLS (``WireTLS/client(trustedCertificatesPath:verifiesCertificates:serverHostname:)``), or
     /// `nil` for plain TCP. Default `nil`.
     public var tls: WireTLS?
+    /// Send an empty message after this long without sending anything (see
+    /// ``ServerConfiguration/heartbeatInterval``). Default `nil` (off).
+    public var heartbeatInterval: Duration?
     /// A secret to prove, and to check that the server knows (``Authentication``), or `nil`. Default `nil`.
     public var secret: SharedSecret?
     /// How long the authentication handshake may take. Default 10 seconds.
@@ -35,6 +38,7 @@ public struct ClientConfiguration: Sendable {
         runsOnEventLoop: Bool = true,
         idleTimeout: Duration? = nil,
         tls: WireTLS? = nil,
+        heartbeatInterval: Duration? = nil,
         secret: SharedSecret? = nil,
         authenticationTimeout: Duration = .seconds(10)
     ) {
@@ -46,6 +50,7 @@ public struct ClientConfiguration: Sendable {
         self.runsOnEventLoop = runsOnEventLoop
         self.idleTimeout = idleTimeout
         self.tls = tls
+        self.heartbeatInterval = heartbeatInterval
         self.secret = secret
         self.authenticationTimeout = authenticationTimeout
     }

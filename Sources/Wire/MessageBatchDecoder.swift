@@ -28,13 +28,25 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     private let timeouts: ConnectionTimeouts
     private var connectedAt = NIODeadline.now()
     private var lastActivity = NIODeadline.now()
+    private var lastWrite = NIODeadline.now()
     private var sawMessage = false
+    /// The empty message sent as a heartbeat, in the connection's framing; `nil` without heartbeats.
+    private let heartbeatFrame: ByteBuffer?
     private var timer: Scheduled<Void>?
 
     init(decoder: MessageDecoder, queue: InboundQueue, timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
         self.decoder = decoder
         self.queue = queue
         self.timeouts = timeouts
+        if timeouts.heartbeat != nil, decoder.framing.allowsEmptyMessages {
+            let encoder = MessageEncoder(framing: decoder.framing)
+            var frame = ByteBuffer()
+            encoder.writePrefix(length: 0, into: &frame)
+            encoder.writeSuffix(into: &frame)
+            self.heartbeatFrame = frame
+        } else {
+            self.heartbeatFrame = nil
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -54,8 +66,10 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if self.timeouts.idle != nil {
-            self.lastActivity = .now()
+        if self.timeouts.idle != nil || self.heartbeatFrame != nil {
+            let now = NIODeadline.now()
+            self.lastActivity = now
+            self.lastWrite = now
         }
         context.write(data, promise: promise)
     }
@@ -124,6 +138,11 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     }
 
     private func append(_ message: ByteBuffer, context: ChannelHandlerContext) {
+        if self.heartbeatFrame != nil && message.readableBytes == 0 {
+            // A heartbeat: it proves the peer is there, and is not a message for the reader.
+            self.lastActivity = .now()
+            return
+        }
         self.batch.append(message)
         self.batchBytes += message.readableBytes
         if self.batchBytes >= Self.maximumBatchBytes {
@@ -179,6 +198,9 @@ extension MessageBatchDecoder {
         if let first = self.timeouts.firstMessage, !self.sawMessage {
             deadlines.append(self.connectedAt + .nanoseconds(first.nanoseconds))
         }
+        if let heartbeat = self.timeouts.heartbeat, self.heartbeatFrame != nil {
+            deadlines.append(self.lastWrite + .nanoseconds(heartbeat.nanoseconds))
+        }
         return deadlines.min()
     }
 
@@ -186,6 +208,7 @@ extension MessageBatchDecoder {
         guard self.timer == nil, !self.finished else { return }
         self.connectedAt = .now()
         self.lastActivity = self.connectedAt
+        self.lastWrite = self.connectedAt
         self.scheduleTimer(context: context)
     }
 
@@ -201,22 +224,28 @@ extension MessageBatchDecoder {
 
     private func timerFired(context: ChannelHandlerContext) {
         self.timer = nil
-        guard !self.finished, let deadline = self.deadline else { return }
-        guard deadline <= .now() else {
-            self.scheduleTimer(context: context)
-            return
+        guard !self.finished else { return }
+        let now = NIODeadline.now()
+        if let heartbeat = self.timeouts.heartbeat, let frame = self.heartbeatFrame,
+            self.lastWrite + .nanoseconds(heartbeat.nanoseconds) <= now
+        {
+            // Written past this handler, so it does not count as our own activity for the idle
+            // timeout: only what the peer sends proves it is alive.
+            self.lastWrite = now
+            context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
         }
         let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
-        let error: ConnectionError
         if let first = self.timeouts.firstMessage, !self.sawMessage,
-            self.connectedAt + .nanoseconds(first.nanoseconds) <= deadline
+            self.connectedAt + .nanoseconds(first.nanoseconds) <= now
         {
-            error = .firstMessageTimeout(peer: peer, after: first)
+            self.fail(ConnectionError.firstMessageTimeout(peer: peer, after: first), context: context)
+            context.close(promise: nil)
+        } else if let idle = self.timeouts.idle, self.lastActivity + .nanoseconds(idle.nanoseconds) <= now {
+            self.fail(ConnectionError.idleTimeout(peer: peer, after: idle), context: context)
+            context.close(promise: nil)
         } else {
-            error = .idleTimeout(peer: peer, after: self.timeouts.idle ?? .zero)
+            self.scheduleTimer(context: context)
         }
-        self.fail(error, context: context)
-        context.close(promise: nil)
     }
 }
 
@@ -226,6 +255,9 @@ struct ConnectionTimeouts: Sendable {
     var idle: Duration?
     /// No complete message from the peer this long after connecting closes the connection.
     var firstMessage: Duration?
+    /// With nothing sent for this long, an empty message goes out; empty messages received are
+    /// heartbeats, not messages. Only in framings that have empty messages (not raw).
+    var heartbeat: Duration?
 }
 
 @available(*, unavailable)

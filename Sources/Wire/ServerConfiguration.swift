@@ -38,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     /// TLS for every connection (``WireTLS/server(certificateChainPath:privateKeyPath:)``), or `nil`
     /// for plain TCP. Default `nil`.
     public var tls: WireTLS?
+    /// Send an empty message after this long without sending anything, so that the peer's idle
+    /// timeout sees a live connection; received empty messages are then heartbeats, not messages.
+    /// Needs a framing with empty messages (not raw). Default `nil` (off).
+    public var heartbeatInterval: Duration?
     /// A secret every client must prove it knows (``Authentication``), or `nil`. Default `nil`.
     public var secret: SharedSecret?
     /// How long the authentication handshake may take. Default 10 seconds.
@@ -58,6 +62,7 @@ public struct ServerConfiguration: Sendable {
         firstMessageTimeout: Duration? = nil,
         maximumConnections: Int = 16384,
         tls: WireTLS? = nil,
+        heartbeatInterval: Duration? = nil,
         secret: SharedSecret? = nil,
         authenticationTimeout: Duration = .seconds(10)
     ) {
@@ -78,6 +83,7 @@ public struct ServerConfiguration: Sendable {
         self.firstMessageTimeout = firstMessageTimeout
         self.maximumConnections = maximumConnections
         self.tls = tls
+        self.heartbeatInterval = heartbeatInterval
         self.secret = secret
         self.authenticationTimeout = authenticationTimeout
     }

@@ -77,7 +77,10 @@ public enum WireClient {
                         channel,
                         framing: configuration.framing,
                         maximumMessageSize: configuration.maximumMessageSize,
-                        timeouts: ConnectionTimeouts(idle: configuration.idleTimeout),
+                        timeouts: ConnectionTimeouts(
+                            idle: configuration.idleTimeout,
+                            heartbeat: configuration.heartbeatInterval
+                        ),
                         tls: configuration.tls,
                         host: host
                     )

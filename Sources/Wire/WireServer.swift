@@ -107,7 +107,8 @@ public struct WireServer: Service {
                         maximumMessageSize: configuration.maximumMessageSize,
                         timeouts: ConnectionTimeouts(
                             idle: configuration.idleTimeout,
-                            firstMessage: configuration.firstMessageTimeout
+                            firstMessage: configuration.firstMessageTimeout,
+                            heartbeat: configuration.heartbeatInterval
                         ),
                         tls: configuration.tls
                     )

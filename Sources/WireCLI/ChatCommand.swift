@@ -34,6 +34,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var secretOptions: SecretOptions
 
+    @OptionGroup var heartbeatOptions: HeartbeatOptions
+
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
         guard (1...65535).contains(self.port) else {
@@ -56,6 +58,7 @@ struct ChatCommand: AsyncParsableCommand {
             framing: self.framingOptions.framing(rawMode: .chunks),
             maximumMessageSize: self.framingOptions.maxMessageSize,
             tls: try self.tlsOptions.makeTLS(),
+            heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
         let finished = try await ChatClient.join(

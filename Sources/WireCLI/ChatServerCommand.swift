@@ -33,6 +33,8 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @OptionGroup var secretOptions: SecretOptions
 
+    @OptionGroup var heartbeatOptions: HeartbeatOptions
+
     @Flag(help: "Do not announce joins and leaves: a byte-for-byte tutorial room.")
     var quiet = false
 
@@ -87,6 +89,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 firstMessageTimeout: seconds(self.usernameTimeout),
                 maximumConnections: self.maxConnections,
                 tls: try self.tlsOptions.makeTLS(),
+                heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
                 secret: try self.secretOptions.makeSecret()
             ),
             maximumUsernameBytes: self.maxUsernameBytes,

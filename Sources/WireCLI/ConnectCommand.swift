@@ -31,6 +31,8 @@ struct ConnectCommand: AsyncParsableCommand {
 
     @OptionGroup var secretOptions: SecretOptions
 
+    @OptionGroup var heartbeatOptions: HeartbeatOptions
+
     @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)).")
     var bufferSize = 1024
 
@@ -74,6 +76,7 @@ struct ConnectCommand: AsyncParsableCommand {
             readBufferSize: self.bufferSize,
             idleTimeout: seconds(self.idleTimeout),
             tls: try self.tlsOptions.makeTLS(),
+            heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
         let output = Output.standardOutput

@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var secretOptions: SecretOptions
 
+    @OptionGroup var heartbeatOptions: HeartbeatOptions
+
     @Option(help: "Listen backlog.")
     var backlog = 128
 
@@ -110,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
             firstMessageTimeout: seconds(self.firstMessageTimeout),
             maximumConnections: self.maxConnections,
             tls: try self.tlsOptions.makeTLS(),
+            heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
         if let greeting = self.greeting {

@@ -11,6 +11,12 @@ struct SecretOptions: ParsableArguments {
     }
 }
 
+/// The heartbeat flag.
+struct HeartbeatOptions: ParsableArguments {
+    @Option(help: "Send an empty message after this many seconds without sending, and treat empty messages received as heartbeats (0: off; not with raw framing).")
+    var heartbeat: Double = 0
+}
+
 /// The TLS flags of the servers.
 struct ServerTLSOptions: ParsableArguments {
     @Option(help: "PEM certificate chain: serve over TLS (with --tls-key).")

@@ -119,3 +119,53 @@ struct ConnectionLimitsTests {
         }
     }
 }
+
+/// Heartbeats: empty messages that keep a quiet connection alive and never reach the reader.
+@Suite(.timeLimit(.minutes(1)))
+struct HeartbeatTests {
+    @Test func aQuietServerSendsEmptyMessagesInItsFraming() async throws {
+        let configuration = ServerConfiguration(port: 0, framing: .header(), heartbeatInterval: .milliseconds(100))
+        try await withServer(configuration, handler: { connection in
+            for try await _ in connection.messages {}
+        }) { port in
+            try await WireClient.withConnection(
+                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw())
+            ) { connection in
+                var bytes = ByteBuffer()
+                for try await chunk in connection.messages {
+                    bytes.writeImmutableBuffer(chunk)
+                    if bytes.readableBytes >= 30 { break }
+                }
+                #expect(String(buffer: bytes).hasPrefix("0         0         0         "))
+            }
+        }
+    }
+
+    @Test func heartbeatsKeepAQuietConnectionOpenAndNeverReachTheReader() async throws {
+        let (received, continuation) = AsyncStream<[String]>.makeStream()
+        let server = ServerConfiguration(
+            port: 0, framing: .length(), idleTimeout: .seconds(3), heartbeatInterval: .milliseconds(100)
+        )
+        try await withServer(server, handler: { connection in
+            var all: [String] = []
+            do {
+                for try await message in connection.messages { all.append(String(buffer: message)) }
+            } catch {
+                all.append("error: \(error)")
+            }
+            continuation.yield(all)
+        }) { port in
+            let client = ClientConfiguration(framing: .length(), idleTimeout: .seconds(3), heartbeatInterval: .milliseconds(100))
+            try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) { connection in
+                // Quiet for longer than either idle timeout: only the heartbeats keep it open.
+                try await Task.sleep(for: .seconds(4))
+                try await connection.send("still here")
+                try await connection.finish()
+                var messages = connection.messages.makeAsyncIterator()
+                #expect(try await messages.next() == nil, "no heartbeat reaches the reader")
+            }
+            var iterator = received.makeAsyncIterator()
+            #expect(await iterator.next() == ["still here"])
+        }
+    }
+}
