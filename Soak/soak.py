@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import socket
 import struct
 import subprocess
@@ -230,8 +231,12 @@ async def main():
     parser.add_argument("--wire", required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--idle-connections", type=int, default=10000, help="held at the end; 0 to skip")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    # Thousands of connections on each side: raise the descriptor limit to what is allowed.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     echo, echo_port = start([args.wire, "serve", "--port", "0", "--echo", "--max-message-size", "65536"])
     chat, chat_port = start([args.wire, "chat-server", "--port", "0", "--quiet", "--max-queued-bytes", "262144"])
@@ -249,6 +254,18 @@ async def main():
         )
         await injector
         peaks = {"echo server": peak_kib(echo.pid), "chat server": peak_kib(chat.pid)}
+        idle = None
+        if args.idle_connections > 0:
+            # Then hold that many idle connections on the same echo server, and weigh them.
+            out = subprocess.run(
+                [args.wire, "bench", "connections", "--port", str(echo_port), "--count", str(args.idle_connections),
+                 "--server-pid", str(echo.pid), "--json", "--no-progress"],
+                capture_output=True, text=True, timeout=300,
+            )
+            if out.returncode != 0:
+                stats.errors.append(f"idle connections: {out.stderr.strip()}")
+            else:
+                idle = round(json.loads(out.stdout)["server_bytes_per_connection"])
     finally:
         echo.terminate()
         chat.terminate()
@@ -263,6 +280,8 @@ async def main():
         "faults": stats.faults,
         "errors_seen_by_good_clients": len(stats.errors),
         "peak_rss_mib": {name: round(kib / 1024, 1) if kib else None for name, kib in peaks.items()},
+        "idle_connections": args.idle_connections,
+        "idle_bytes_per_connection": idle,
     }
     if args.json:
         print(json.dumps(report))
