@@ -10,15 +10,11 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure a sink, echo or idle-connection server through Wire's public API.",
         discussion: """
-            sink: each connection sends its share of --count messages of --size bytes, half-closes,
-            and checks the count the server replies with (wire serve --sink). Reports messages/s and
-            MB/s of payload, from before connecting until the count arrives.
-            echo: each connection sends one message, waits for its echo, and repeats; --warmup
-            untimed round trips, then its share of --count timed ones (wire serve --echo). Reports
-            the round trip's mean, p50 and p99 (nearest rank).
-            connections: opens --count connections, --concurrency at a time, and exchanges one
-            16-byte message on each (wire serve --echo); with --server-pid, reports the server's
-            resident memory per connection.
+            sink: each connection sends its share of --count messages of --size bytes, half-closes, and checks the count the server replies with (wire serve --sink). Reports messages/s and MB/s of payload, from before connecting until the count arrives.
+
+            echo: each connection sends one message, waits for its echo, and repeats; --warmup untimed round trips, then its share of --count timed ones (wire serve --echo). Reports the round trip's mean, p50 and p99 (nearest rank).
+
+            connections: opens --count connections, --concurrency at a time, and exchanges one 16-byte message on each (wire serve --echo); with --server-pid, reports the server's resident memory per connection.
 
             Examples:
               wire serve --port 9000 --framing length --sink --quiet &

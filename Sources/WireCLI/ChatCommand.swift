@@ -9,10 +9,7 @@ struct ChatCommand: AsyncParsableCommand {
         commandName: "chat",
         abstract: "Join a chat room as NAME: send lines, print what the others say.",
         discussion: """
-            Sends the username, then every line of standard input as one text, and prints every
-            record received as "NAME > TEXT". In a terminal it keeps a prompt under the incoming
-            lines; with piped input it prints the records only. Works with wire chat-server and
-            with the tutorial's Python chat server.
+            Sends the username, then every line of standard input as one text, and prints every record received as "NAME > TEXT". In a terminal it keeps a prompt under the incoming lines; with piped input it prints the records only. Works with wire chat-server and with the tutorial's Python chat server.
 
             Example:
               wire chat --username alice --port 1234

@@ -11,10 +11,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         commandName: "chat-server",
         abstract: "Host the tutorial's chat room, safe from slow and hostile clients.",
         discussion: """
-            Speaks the tutorial's chat protocol byte for byte: the first frame is the username, every
-            later frame a text, relayed to everyone else as two frames (username, text). Joins and
-            leaves are announced by "\(ChatRoom.serverName)" (off with --quiet); /who lists who is
-            online and /quit leaves. A client that stops reading is dropped once its queue is full.
+            Speaks the tutorial's chat protocol byte for byte: the first frame is the username, every later frame a text, relayed to everyone else as two frames (username, text). Joins and leaves are announced by "\(ChatRoom.serverName)" (off with --quiet); /who lists who is online and /quit leaves. A client that stops reading is dropped once its queue is full.
 
             Example:
               wire chat-server --port 1234 --history 20

@@ -8,10 +8,7 @@ struct ConnectCommand: AsyncParsableCommand {
         commandName: "connect",
         abstract: "Connect, send messages, and print every message received.",
         discussion: """
-            Sends each --send text as one message, then each line of standard input as one message.
-            At the end of standard input it half-closes its sending side and keeps receiving until
-            the server closes. Every message received is printed followed by a newline. Exits 0 when
-            the server closes normally.
+            Sends each --send text as one message, then each line of standard input as one message. At the end of standard input it half-closes its sending side and keeps receiving until the server closes. Every message received is printed followed by a newline. Exits 0 when the server closes normally.
 
             Examples:
               wire connect --framing raw --buffer-size 8 --show-chunks     # prints "Hey ther", "e!!!"

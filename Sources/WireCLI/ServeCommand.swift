@@ -11,9 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Accept connections and greet, echo or print their messages.",
         discussion: """
-            Prints "Connection from IP:PORT has been established." for every connection. Without
-            --echo, every message received is printed as one line, control characters escaped.
-            SIGINT or SIGTERM stops accepting, lets open connections finish, and exits 0.
+            Prints "Connection from IP:PORT has been established." for every connection. Without --echo, every message received is printed as one line, control characters escaped. SIGINT or SIGTERM stops accepting, lets open connections finish, and exits 0.
 
             Examples:
               wire serve --framing raw --greeting "Hey there!!!" --close-after-greeting
