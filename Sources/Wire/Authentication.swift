@@ -65,7 +65,7 @@ enum Authentication {
     ) async throws {
         let channel = connection.channel
         let timedOut = TimeoutFlag()
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             timedOut.set()
             channel.close(promise: nil)
         }

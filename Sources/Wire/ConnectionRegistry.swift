@@ -33,7 +33,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Closes every open connection once `gracePeriod` has passed, unless it has finished by then.
     func closeAll(after gracePeriod: Duration) {
-        let deadline = NIODeadline.now() + .nanoseconds(gracePeriod.nanoseconds)
+        let deadline = NIODeadline.now() + TimeAmount(gracePeriod)
         let channels = self.state.withLock { state -> [any Channel] in
             state.closeDeadline = deadline
             return Array(state.channels.values)

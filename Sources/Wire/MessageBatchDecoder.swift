@@ -193,13 +193,13 @@ extension MessageBatchDecoder {
     private var deadline: NIODeadline? {
         var deadlines: [NIODeadline] = []
         if let idle = self.timeouts.idle {
-            deadlines.append(self.lastActivity + .nanoseconds(idle.nanoseconds))
+            deadlines.append(self.lastActivity + TimeAmount(idle))
         }
         if let first = self.timeouts.firstMessage, !self.sawMessage {
-            deadlines.append(self.connectedAt + .nanoseconds(first.nanoseconds))
+            deadlines.append(self.connectedAt + TimeAmount(first))
         }
         if let heartbeat = self.timeouts.heartbeat, self.heartbeatFrame != nil {
-            deadlines.append(self.lastWrite + .nanoseconds(heartbeat.nanoseconds))
+            deadlines.append(self.lastWrite + TimeAmount(heartbeat))
         }
         return deadlines.min()
     }
@@ -227,7 +227,7 @@ extension MessageBatchDecoder {
         guard !self.finished else { return }
         let now = NIODeadline.now()
         if let heartbeat = self.timeouts.heartbeat, let frame = self.heartbeatFrame,
-            self.lastWrite + .nanoseconds(heartbeat.nanoseconds) <= now
+            self.lastWrite + TimeAmount(heartbeat) <= now
         {
             // Written past this handler, so it does not count as our own activity for the idle
             // timeout: only what the peer sends proves it is alive.
@@ -236,11 +236,11 @@ extension MessageBatchDecoder {
         }
         let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
         if let first = self.timeouts.firstMessage, !self.sawMessage,
-            self.connectedAt + .nanoseconds(first.nanoseconds) <= now
+            self.connectedAt + TimeAmount(first) <= now
         {
             self.fail(ConnectionError.firstMessageTimeout(peer: peer, after: first), context: context)
             context.close(promise: nil)
-        } else if let idle = self.timeouts.idle, self.lastActivity + .nanoseconds(idle.nanoseconds) <= now {
+        } else if let idle = self.timeouts.idle, self.lastActivity + TimeAmount(idle) <= now {
             self.fail(ConnectionError.idleTimeout(peer: peer, after: idle), context: context)
             context.close(promise: nil)
         } else {

@@ -66,7 +66,7 @@ public enum WireClient {
         eventLoopGroup: any EventLoopGroup
     ) async throws -> WireChannel {
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))

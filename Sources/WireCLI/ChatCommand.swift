@@ -35,12 +35,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
-        guard (1...65535).contains(self.port) else {
-            throw ValidationError("--port must be between 1 and 65535, got \(self.port).")
-        }
-        guard self.framingOptions.framing != .raw else {
-            throw ValidationError("--framing raw cannot delimit chat records; use header, length or lines.")
-        }
+        try validatePort(self.port, listening: false)
+        try self.framingOptions.validateForChat()
     }
 
     private enum Finished {

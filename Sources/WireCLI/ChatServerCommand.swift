@@ -60,12 +60,8 @@ struct ChatServerCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard (0...65535).contains(self.port) else {
-            throw ValidationError("--port must be between 0 and 65535, got \(self.port).")
-        }
-        guard self.framingOptions.framing != .raw else {
-            throw ValidationError("--framing raw cannot delimit chat records; use header, length or lines.")
-        }
+        try validatePort(self.port, listening: true)
+        try self.framingOptions.validateForChat()
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
         guard self.maxQueuedMessages >= 2 else { throw ValidationError("--max-queued-messages must be at least 2.") }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }

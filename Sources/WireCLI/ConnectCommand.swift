@@ -49,9 +49,7 @@ struct ConnectCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard (1...65535).contains(self.port) else {
-            throw ValidationError("--port must be between 1 and 65535, got \(self.port).")
-        }
+        try validatePort(self.port, listening: false)
         guard self.bufferSize > 0 else {
             throw ValidationError("--buffer-size must be positive, got \(self.bufferSize).")
         }

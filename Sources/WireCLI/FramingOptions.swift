@@ -1,6 +1,14 @@
 import ArgumentParser
 import WireFraming
 
+/// Throws unless `port` is a TCP port; 0, "any free port", only makes sense for listening.
+func validatePort(_ port: Int, listening: Bool) throws {
+    let lowest = listening ? 0 : 1
+    guard (lowest...65535).contains(port) else {
+        throw ValidationError("--port must be between \(lowest) and 65535, got \(port).")
+    }
+}
+
 /// The framing flags shared by every command.
 struct FramingOptions: ParsableArguments {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
@@ -31,6 +39,13 @@ struct FramingOptions: ParsableArguments {
         }
         guard self.maxMessageSize > 0 else {
             throw ValidationError("--max-message-size must be positive, got \(self.maxMessageSize).")
+        }
+    }
+
+    /// Chat records are two frames: raw bytes cannot delimit them.
+    func validateForChat() throws {
+        guard self.framing != .raw else {
+            throw ValidationError("--framing raw cannot delimit chat records; use header, length or lines.")
         }
     }
 

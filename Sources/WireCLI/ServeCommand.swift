@@ -70,9 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard (0...65535).contains(self.port) else {
-            throw ValidationError("--port must be between 0 and 65535, got \(self.port).")
-        }
+        try validatePort(self.port, listening: true)
         guard self.backlog > 0 else {
             throw ValidationError("--backlog must be positive, got \(self.backlog).")
         }

@@ -8,7 +8,6 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         case usernameNotText
         case incompleteRecord
         case queueOverflow(username: String, messages: Int, bytes: Int)
-        case closedByServer
     }
 
     let code: Code
@@ -35,8 +34,6 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func queueOverflow(username: String, messages: Int, bytes: Int) -> ChatError {
         ChatError(.queueOverflow(username: username, messages: messages, bytes: bytes))
     }
-    /// The server closed the connection.
-    public static let closedByServer = ChatError(.closedByServer)
 
     public var description: String {
         switch self.code {
@@ -54,8 +51,6 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the server closed the connection in the middle of a record"
         case .queueOverflow(let username, let messages, let bytes):
             return "\(username) did not keep up: \(messages) messages (\(bytes) bytes) were waiting for it"
-        case .closedByServer:
-            return "Connection closed by the server"
         }
     }
 }
