@@ -5,14 +5,20 @@ import Synchronization
 ///
 /// It replaces NIO's general async bridge with the little Wire needs: a queue of batches, one
 /// waiting consumer, an end (clean or with an error), and backpressure in batches. Once
-/// `highWatermark` batches wait, the channel's reads are held; when the consumer has taken the
-/// queue down to `lowWatermark`, reading resumes.
+/// `highWatermark` batches or `highWatermarkBytes` bytes wait, the channel's reads are held; when
+/// the consumer has taken the queue down to `lowWatermark` batches and `lowWatermarkBytes`,
+/// reading resumes. A connection whose reader is busy thus holds at most about
+/// `highWatermarkBytes` plus one read burst of received messages.
 final class InboundQueue: Sendable {
     static let highWatermark = 8
     static let lowWatermark = 2
+    static let highWatermarkBytes = 4 << 20
+    static let lowWatermarkBytes = 2 << 20
 
-    private struct State {
+    fileprivate struct State {
         var batches = CircularBuffer<[ByteBuffer]>(initialCapacity: 4)
+        var batchBytes = CircularBuffer<Int>(initialCapacity: 4)
+        var queuedBytes = 0
         var end: Result<Void, any Error>?
         var waiter: CheckedContinuation<[ByteBuffer]?, any Error>?
         var readHeld = false
@@ -20,6 +26,7 @@ final class InboundQueue: Sendable {
     }
 
     private let channel: any Channel
+
     private let state = Mutex(State())
 
     init(channel: any Channel) {
@@ -29,7 +36,7 @@ final class InboundQueue: Sendable {
     // MARK: The event loop's side
 
     /// Queues a batch, or hands it straight to a waiting consumer.
-    func push(_ batch: [ByteBuffer]) {
+    func push(_ batch: [ByteBuffer], bytes: Int) {
         let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
             guard state.end == nil else { return nil }
             if let waiter = state.waiter {
@@ -37,6 +44,8 @@ final class InboundQueue: Sendable {
                 return waiter
             }
             state.batches.append(batch)
+            state.batchBytes.append(bytes)
+            state.queuedBytes += bytes
             return nil
         }
         waiter?.resume(returning: batch)
@@ -60,7 +69,7 @@ final class InboundQueue: Sendable {
     /// Whether the channel may read now; if not, the read is remembered and done later.
     func mayRead() -> Bool {
         self.state.withLock { state in
-            if state.batches.count >= Self.highWatermark {
+            if state.batches.count >= Self.highWatermark || state.queuedBytes >= Self.highWatermarkBytes {
                 state.readHeld = true
                 return false
             }
@@ -73,7 +82,12 @@ final class InboundQueue: Sendable {
     /// Puts messages that were read but not used back in front of the queue.
     func unread(_ messages: [ByteBuffer]) {
         guard !messages.isEmpty else { return }
-        self.state.withLock { $0.batches.prepend(messages) }
+        let bytes = messages.reduce(0) { $0 + $1.readableBytes }
+        self.state.withLock { state in
+            state.batches.prepend(messages)
+            state.batchBytes.prepend(bytes)
+            state.queuedBytes += bytes
+        }
     }
 
     /// The next batch; `nil` at the end of the stream.
@@ -85,8 +99,10 @@ final class InboundQueue: Sendable {
         }
         let step = self.state.withLock { state -> Step in
             if !state.batches.isEmpty {
-                let batch = state.batches.removeFirst()
-                let resume = state.readHeld && state.batches.count <= Self.lowWatermark
+                let batch = state.takeFirst()
+                let resume =
+                    state.readHeld && state.batches.count <= Self.lowWatermark
+                    && state.queuedBytes <= Self.lowWatermarkBytes
                 if resume { state.readHeld = false }
                 return .batch(batch, resumeReading: resume)
             }
@@ -124,7 +140,7 @@ final class InboundQueue: Sendable {
                         return .cancelled
                     }
                     if !state.batches.isEmpty {
-                        return .batch(state.batches.removeFirst())
+                        return .batch(state.takeFirst())
                     }
                     if let end = state.end {
                         return .end(end)
@@ -151,5 +167,12 @@ final class InboundQueue: Sendable {
             }
             waiter?.resume(throwing: CancellationError())
         }
+    }
+}
+
+extension InboundQueue.State {
+    fileprivate mutating func takeFirst() -> [ByteBuffer] {
+        self.queuedBytes -= self.batchBytes.removeFirst()
+        return self.batches.removeFirst()
     }
 }

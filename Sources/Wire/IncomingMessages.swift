@@ -41,7 +41,7 @@ public struct IncomingMessages: AsyncSequence, Sendable {
                 self.batch = []
                 self.position = 0
                 repeat {
-                    guard let batch = try await self.nextBatch() else {
+                    guard let batch = try await self.fetchBatch() else {
                         return nil
                     }
                     self.batch = batch
@@ -51,12 +51,31 @@ public struct IncomingMessages: AsyncSequence, Sendable {
             return self.batch[self.position]
         }
 
+        /// The messages of the next read burst, all at once (or what is left of the current one
+        /// after ``next()``); `nil` at the end of the stream. For consumers that handle messages in
+        /// bulk, such as a broadcast that frames a whole burst once.
+        public mutating func nextBatch() async throws -> [ByteBuffer]? {
+            if self.position < self.batch.count {
+                defer {
+                    self.batch = []
+                    self.position = 0
+                }
+                return self.position == 0 ? self.batch : self.unconsumed
+            }
+            self.batch = []
+            self.position = 0
+            while let batch = try await self.fetchBatch() {
+                if !batch.isEmpty { return batch }
+            }
+            return nil
+        }
+
         /// The messages of the current batch not handed out yet.
         var unconsumed: [ByteBuffer] {
             Array(self.batch[self.position...])
         }
 
-        private mutating func nextBatch() async throws -> [ByteBuffer]? {
+        private func fetchBatch() async throws -> [ByteBuffer]? {
             do {
                 return try await self.base.next()
             } catch let error as FramingError {

@@ -181,9 +181,10 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
             self.sawMessage = true
         }
         let batch = self.batch
+        let bytes = self.batchBytes
         self.batch = []
         self.batchBytes = 0
-        self.queue.push(batch)
+        self.queue.push(batch, bytes: bytes)
     }
 }
 

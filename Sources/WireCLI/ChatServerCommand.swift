@@ -11,7 +11,9 @@ struct ChatServerCommand: AsyncParsableCommand {
         commandName: "chat-server",
         abstract: "Host the tutorial's chat room, safe from slow and hostile clients.",
         discussion: """
-            Speaks the tutorial's chat protocol byte for byte: the first frame is the username, every later frame a text, relayed to everyone else as two frames (username, text). Joins and leaves are announced by "\(ChatRoom.serverName)" (off with --quiet); /who lists who is online and /quit leaves. A client that stops reading is dropped once its queue is full.
+            Speaks the tutorial's chat protocol byte for byte: the first frame is the username, every later frame a text, relayed to everyone else as two frames (username, text). Joins and leaves are announced by "\(ChatRoom.serverName)" (off with --quiet); /who lists who is online and /quit leaves.
+
+            Flow control: no client that keeps reading ever loses a message. When one falls behind, the others' messages wait for it (their sockets are not read meanwhile); a client that reads nothing for --stall-timeout seconds while messages wait for it is evicted with a notice, and the room goes on at full speed.
 
             Example:
               wire chat-server --port 1234 --history 20
@@ -38,11 +40,11 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Newcomers first receive the last N texts of the room.")
     var history = 0
 
-    @Option(help: "Frames that may wait for one client before it is dropped (a record is two).")
-    var maxQueuedMessages = 8192
+    @Option(help: "Evict a client that reads nothing for this many seconds while messages wait for it.")
+    var stallTimeout: Double = 5
 
-    @Option(help: "Bytes that may wait for one client before it is dropped.")
-    var maxQueuedBytes = 4 * 1024 * 1024
+    @Option(help: "Bytes that may wait for one client before it is evicted at once (a safety net under --stall-timeout).")
+    var maxQueuedBytes = 64 * 1024 * 1024
 
     @Option(help: "Longest username, in bytes.")
     var maxUsernameBytes = 32
@@ -56,14 +58,14 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Clients served at once; the next gets a notice and is closed.")
     var maxConnections = 16384
 
-    @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
+    @Flag(name: .shortAndLong, help: "Log connection events to standard error, and print every message received.")
     var verbose = false
 
     func validate() throws {
         try validatePort(self.port, listening: true)
         try self.framingOptions.validateForChat()
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
-        guard self.maxQueuedMessages >= 2 else { throw ValidationError("--max-queued-messages must be at least 2.") }
+        guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be at least 0.001 seconds.") }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
         guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else { throw ValidationError("timeouts must not be negative.") }
@@ -86,10 +88,11 @@ struct ChatServerCommand: AsyncParsableCommand {
                 secret: try self.secretOptions.makeSecret()
             ),
             maximumUsernameBytes: self.maxUsernameBytes,
-            maximumQueuedMessages: self.maxQueuedMessages,
+            stallTimeout: .milliseconds(Int64((self.stallTimeout * 1000).rounded())),
             maximumQueuedBytes: self.maxQueuedBytes,
             historySize: self.history,
-            announcesMembership: !self.quiet
+            announcesMembership: !self.quiet,
+            reportsTexts: self.verbose
         )
         let output = Output.standardOutput
         let server = ChatServer(
@@ -107,7 +110,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 case .closed(let username):
                     output.line("Closed connection from: \(escapedLine(username))")
                 case .dropped(let username, let reason):
-                    output.line("Dropped \(escapedLine(username)): \(reason)")
+                    output.line("Evicted \(escapedLine(username)): \(reason)")
                 case .refused(let peer, let reason):
                     output.line("Refused connection from \(peer): \(reason)")
                 case .failed(let peer, let username, let error):

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Why a chat session was refused or ended.
 public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     enum Code: Hashable, Sendable {
@@ -7,7 +9,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         case usernameReserved(String)
         case usernameNotText
         case incompleteRecord
-        case queueOverflow(username: String, messages: Int, bytes: Int)
+        case stalled(username: String, pendingBytes: Int, timeout: Duration)
+        case overflowed(username: String, pendingBytes: Int, limit: Int)
     }
 
     let code: Code
@@ -30,9 +33,22 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let usernameNotText = ChatError(.usernameNotText)
     /// The server closed the connection between a record's username and its text.
     public static let incompleteRecord = ChatError(.incompleteRecord)
-    /// A client did not read, and its outbound queue filled up.
-    public static func queueOverflow(username: String, messages: Int, bytes: Int) -> ChatError {
-        ChatError(.queueOverflow(username: username, messages: messages, bytes: bytes))
+    /// A member's socket accepted nothing for the stall timeout while records waited for it.
+    public static func stalled(username: String, pendingBytes: Int, after timeout: Duration) -> ChatError {
+        ChatError(.stalled(username: username, pendingBytes: pendingBytes, timeout: timeout))
+    }
+    /// More bytes waited for a member than the room allows.
+    public static func overflowed(username: String, pendingBytes: Int, limit: Int) -> ChatError {
+        ChatError(.overflowed(username: username, pendingBytes: pendingBytes, limit: limit))
+    }
+
+    static func evicted(username: String, reason: ChatRoomState<ChatRoom.Link>.EvictionReason, stallTimeout: TimeAmount) -> ChatError {
+        switch reason {
+        case .stalled(let pendingBytes, _):
+            return ChatError(.stalled(username: username, pendingBytes: pendingBytes, timeout: .nanoseconds(stallTimeout.nanoseconds)))
+        case .overflowed(let pendingBytes, let limit):
+            return ChatError(.overflowed(username: username, pendingBytes: pendingBytes, limit: limit))
+        }
     }
 
     public var description: String {
@@ -49,8 +65,10 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             return "username must be UTF-8 text without control characters"
         case .incompleteRecord:
             return "the server closed the connection in the middle of a record"
-        case .queueOverflow(let username, let messages, let bytes):
-            return "\(username) did not keep up: \(messages) messages (\(bytes) bytes) were waiting for it"
+        case .stalled(let username, let pendingBytes, let timeout):
+            return "\(username) read nothing for \(timeout) while \(pendingBytes) bytes waited for it"
+        case .overflowed(let username, let pendingBytes, let limit):
+            return "\(pendingBytes) bytes waited for \(username), more than the limit of \(limit)"
         }
     }
 }

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// One chat line as the tutorial's chat room sends it: the sender's username, then the text, as
 /// two frames back to back (`H10(len u) u H10(len m) m`).

@@ -10,8 +10,10 @@ import WireFraming
 /// The first frame from a client is its username; every later frame is a text, relayed to every
 /// other member as two frames (username, text), never back to the sender. On top of the tutorial:
 /// bad usernames are refused with a notice, joins and leaves are announced by
-/// ``ChatRoom/serverName`` (unless turned off), `/who` lists who is online, `/quit` leaves, and a
-/// client that stops reading is dropped when its bounded queue fills, while the others go on.
+/// ``ChatRoom/serverName`` (unless turned off), `/who` lists who is online, `/quit` leaves. No
+/// member that keeps reading ever loses a record: when one falls behind, the others' texts wait
+/// for it (flow control, see ``ChatRoom``); one that reads nothing for the stall timeout is
+/// evicted with a notice, and the others go on.
 ///
 /// ```swift
 /// let server = ChatServer(configuration: ChatServerConfiguration()) { event in print(event) }
@@ -23,6 +25,7 @@ public struct ChatServer: Service {
     /// The configuration the server runs with.
     public let configuration: ChatServerConfiguration
     private let server: WireServer
+    private let eventLoopGroup: any EventLoopGroup
 
     /// Creates a chat server.
     ///
@@ -31,7 +34,8 @@ public struct ChatServer: Service {
     ///   - eventLoopGroup: The event loops to run on; NIO's shared group by default.
     ///   - logger: Receives connection events.
     ///   - onListening: Called once with the bound address.
-    ///   - onEvent: Called for every join, text, leave, drop and refusal.
+    ///   - onEvent: Called for every join, leave, eviction and refusal (and text, if
+    ///     ``ChatServerConfiguration/reportsTexts``).
     public init(
         configuration: ChatServerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -39,9 +43,10 @@ public struct ChatServer: Service {
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
         onEvent: @escaping @Sendable (ChatEvent) -> Void = { _ in }
     ) {
-        let room = ChatRoom(historySize: configuration.historySize, announcesMembership: configuration.announcesMembership)
+        let room = ChatRoom(configuration: configuration)
         self.room = room
         self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
         self.server = WireServer(
             configuration: configuration.server,
             eventLoopGroup: eventLoopGroup,
@@ -55,6 +60,8 @@ public struct ChatServer: Service {
 
     /// Serves the room until cancelled or gracefully shut down.
     public func run() async throws {
+        let stallWatch = self.room.watchForStalls(on: self.eventLoopGroup.next())
+        defer { stallWatch.cancel() }
         try await self.server.run()
     }
 
@@ -78,62 +85,68 @@ public struct ChatServer: Service {
             return
         }
 
-        let subscriber = ChatSubscriber(
-            maximumMessages: configuration.maximumQueuedMessages,
-            maximumBytes: configuration.maximumQueuedBytes
-        )
         let id: ChatRoom.MemberID
         do {
-            id = try room.join(name: username, subscriber: subscriber) { reason in
+            id = try room.join(name: username, connection: connection) { reason in
                 onEvent(.dropped(username: username, reason: reason))
-                connection.close()
             }
         } catch {
             await Self.refuse(connection, peer: peer, reason: error, onEvent: onEvent)
             return
         }
         onEvent(.accepted(peer: peer, username: username))
+        let nameFrame = room.nameFrame(username)
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The writer: moves the member's queue into the connection one batch at a time, and
-                // waits for each batch to reach the socket, so what a slow reader has not taken
-                // piles up in its bounded queue (which then drops it), not in the connection.
-                while let batch = await subscriber.nextBatch() {
-                    do {
-                        try await connection.send(contentsOf: batch)
-                        try await connection.drain()
-                    } catch {
-                        connection.close()
-                        break
-                    }
-                }
-            }
-            do {
-                while let message = try await messages.next() {
-                    let text = String(decoding: message.readableBytesView, as: UTF8.self)
-                    switch text {
-                    case "/quit":
-                        room.leave(id)
-                    case "/who":
-                        room.notify(id, "online: " + room.usernames.joined(separator: ", "))
-                        continue
-                    default:
-                        onEvent(.received(username: username, text: text))
-                        room.publish(message, from: id)
+        do {
+            reading: while let batch = try await messages.nextBatch() {
+                // Texts are relayed a burst at a time; commands split a burst where they stand.
+                var texts: [ByteBuffer] = []
+                texts.reserveCapacity(batch.count)
+                for message in batch {
+                    if let command = Self.command(in: message) {
+                        await room.publish(texts, from: id, nameFrame: nameFrame)
+                        texts.removeAll(keepingCapacity: true)
+                        switch command {
+                        case .quit:
+                            break reading
+                        case .who:
+                            room.notify(id, "online: " + room.usernames.joined(separator: ", "))
+                        }
                         continue
                     }
-                    break
+                    if configuration.reportsTexts {
+                        onEvent(.received(username: username, text: String(decoding: message.readableBytesView, as: UTF8.self)))
+                    }
+                    texts.append(message)
                 }
-            } catch is CancellationError {
-                // The server is stopping.
-            } catch {
-                onEvent(.failed(peer: peer, username: username, error: error))
+                await room.publish(texts, from: id, nameFrame: nameFrame)
             }
-            room.leave(id)
-            await group.waitForAll()
+        } catch is CancellationError {
+            // The server is stopping.
+        } catch {
+            onEvent(.failed(peer: peer, username: username, error: error))
         }
+        room.leave(id)
+        // What the room queued for this member before it left still reaches it, unless it has
+        // stopped reading.
+        await room.flush(connection, within: room.stallTimeout)
         onEvent(.closed(username: username))
+    }
+
+    private enum Command {
+        case who
+        case quit
+    }
+
+    private static func command(in message: ByteBuffer) -> Command? {
+        guard message.readableBytes <= 5, message.getInteger(at: message.readerIndex, as: UInt8.self) == UInt8(ascii: "/") else {
+            return nil
+        }
+        switch String(decoding: message.readableBytesView, as: UTF8.self) {
+        case "/who": return .who
+        case "/quit": return .quit
+        default: return nil
+        }
     }
 
     private static func refuse(

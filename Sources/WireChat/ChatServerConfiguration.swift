@@ -8,10 +8,19 @@ public struct ChatServerConfiguration: Sendable {
     public var server: ServerConfiguration
     /// The longest username, in bytes. Default 32.
     public var maximumUsernameBytes: Int
-    /// Frames that may wait for one client before it is dropped (a record is two frames). Default 8192.
-    public var maximumQueuedMessages: Int
-    /// Bytes that may wait for one client before it is dropped. Default 4 MiB.
+    /// A member with records waiting whose socket accepts nothing for this long is evicted, with
+    /// a notice. Default 5 seconds.
+    public var stallTimeout: Duration
+    /// Bytes that may wait for one member before it is evicted: a safety net under the stall
+    /// timeout. Default 64 MiB.
     public var maximumQueuedBytes: Int
+    /// Bytes waiting for one member above which the other members' texts wait (and their sockets
+    /// are not read) until it is back under half of this. Default 1 MiB; never more than half of
+    /// ``maximumQueuedBytes``.
+    public var pauseQueuedBytes: Int
+    /// Whether every text received is reported as ``ChatEvent/received(username:text:)``. Default
+    /// `false`: decoding every text costs time in a busy room.
+    public var reportsTexts: Bool
     /// How many past texts a newcomer receives first. Default 0.
     public var historySize: Int
     /// Whether joins and leaves are announced; `false` makes a byte-for-byte tutorial room. Default `true`.
@@ -25,19 +34,24 @@ public struct ChatServerConfiguration: Sendable {
             firstMessageTimeout: .seconds(10)
         ),
         maximumUsernameBytes: Int = 32,
-        maximumQueuedMessages: Int = 8192,
-        maximumQueuedBytes: Int = 4 * 1024 * 1024,
+        stallTimeout: Duration = .seconds(5),
+        maximumQueuedBytes: Int = 64 * 1024 * 1024,
+        pauseQueuedBytes: Int = 1024 * 1024,
         historySize: Int = 0,
-        announcesMembership: Bool = true
+        announcesMembership: Bool = true,
+        reportsTexts: Bool = false
     ) {
         precondition(maximumUsernameBytes > 0, "maximumUsernameBytes must be positive")
-        precondition(maximumQueuedMessages >= 2, "maximumQueuedMessages must hold at least one record")
+        precondition(stallTimeout > .zero, "stallTimeout must be positive")
+        precondition(pauseQueuedBytes > 0, "pauseQueuedBytes must be positive")
         precondition(maximumQueuedBytes > 0, "maximumQueuedBytes must be positive")
         precondition(historySize >= 0, "historySize must not be negative")
         self.server = server
         self.maximumUsernameBytes = maximumUsernameBytes
-        self.maximumQueuedMessages = maximumQueuedMessages
+        self.stallTimeout = stallTimeout
         self.maximumQueuedBytes = maximumQueuedBytes
+        self.pauseQueuedBytes = pauseQueuedBytes
+        self.reportsTexts = reportsTexts
         self.historySize = historySize
         self.announcesMembership = announcesMembership
     }
@@ -51,7 +65,7 @@ public enum ChatEvent: Sendable {
     case received(username: String, text: String)
     /// A member left (`Closed connection from: NAME`).
     case closed(username: String)
-    /// A member was dropped because it did not read.
+    /// A member was evicted: it read nothing for the stall timeout, or too much waited for it.
     case dropped(username: String, reason: ChatError)
     /// A client was refused before joining.
     case refused(peer: String, reason: ChatError)

@@ -45,6 +45,25 @@ func waitForMembers(_ server: ChatServer, _ count: Int) async throws {
     }
 }
 
+/// Reads `count` records that are not the room's notices, and returns each sender's numbers (the
+/// first word of each text) in the order they arrived.
+func collect(
+    _ session: ChatSession,
+    count: Int,
+    afterEach: (Int) async throws -> Void = { _ in }
+) async throws -> [String: [Int]] {
+    var received: [String: [Int]] = [:]
+    var seen = 0
+    var records = session.records.makeAsyncIterator()
+    while seen < count, let record = try await records.next() {
+        guard record.username != ChatRoom.serverName else { continue }
+        received[record.username, default: []].append(Int(record.text.prefix { $0 != " " }) ?? -1)
+        seen += 1
+        try await afterEach(seen)
+    }
+    return received
+}
+
 @Suite(.timeLimit(.minutes(2)))
 struct ChatServerTests {
     @Test func relaysTextToEveryoneElseAsTwoFrames() async throws {
@@ -131,7 +150,7 @@ struct ChatServerTests {
 
     @Test func newcomersReceiveTheHistory() async throws {
         let received = Atomic<Int>(0)
-        try await withChatServer(quietRoom { $0.historySize = 2 }, onEvent: { event in
+        try await withChatServer(quietRoom { $0.historySize = 2; $0.reportsTexts = true }, onEvent: { event in
             if case .received = event { received.add(1, ordering: .relaxed) }
         }) { port, server in
             try await ChatClient.join(port: port, username: "alice") { alice in
@@ -187,57 +206,130 @@ struct ChatServerTests {
         }
     }
 
-    @Test func dropsAClientThatDoesNotReadWhileTheOthersGetEverything() async throws {
-        final class Counts: Sendable {
-            let values = Mutex([0, 0, 0])
-            var minimum: Int { self.values.withLock { $0.min() ?? 0 } }
-            func count(_ index: Int) -> Int { self.values.withLock { $0[index] } }
-            func add(_ index: Int) { self.values.withLock { $0[index] += 1 } }
-        }
+    /// Every client sends its texts as fast as it can while reading all the time; with the
+    /// default limits, everyone gets every other client's texts, each sender's in order.
+    @Test(arguments: [(clients: 10, texts: 2000, size: 64), (clients: 5, texts: 100, size: 16_000)])
+    func everyoneGetsEverythingFromSendersAtFullSpeed(clients: Int, texts: Int, size: Int) async throws {
         let dropped = Mutex<[String]>([])
-        let configuration = quietRoom { $0.maximumQueuedBytes = 1 << 20 }
-        let text = ByteBuffer(repeating: UInt8(ascii: "z"), count: 1000)
-        let total = 16_000  // 16 MB for the client that never reads: far more than its queue and socket buffers
-        let received = Counts()
-        try await withChatServer(configuration, onEvent: { event in
+        try await withChatServer(quietRoom(), onEvent: { event in
             if case .dropped(let username, _) = event { dropped.withLock { $0.append(username) } }
         }) { port, server in
+            try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
+                for index in 0..<clients {
+                    group.addTask {
+                        try await ChatClient.join(port: port, username: "user\(index)") { session in
+                            try await waitForMembers(server, clients)
+                            return try await withThrowingTaskGroup(of: [String: [Int]].self) { client in
+                                client.addTask {
+                                    let padding = String(repeating: "x", count: size)
+                                    for number in 0..<texts {
+                                        try await session.send("\(number) \(padding)")
+                                    }
+                                    return [:]
+                                }
+                                client.addTask {
+                                    try await collect(session, count: (clients - 1) * texts)
+                                }
+                                var received: [String: [Int]] = [:]
+                                for try await result in client { received.merge(result) { $0 + $1 } }
+                                return received
+                            }
+                        }
+                    }
+                }
+                for try await received in group {
+                    #expect(received.count == clients - 1)
+                    for (sender, numbers) in received where numbers != Array(0..<texts) {
+                        Issue.record("\(sender)'s \(numbers.count) texts arrived out of order or incomplete")
+                    }
+                }
+            }
+        }
+        #expect(dropped.withLock { $0 }.isEmpty, "nobody is dropped for reading")
+    }
+
+    @Test func evictsAClientThatStopsReadingWhileTheOthersGetEverything() async throws {
+        let evictions = Mutex<[ChatError]>([])
+        let configuration = quietRoom { $0.stallTimeout = .seconds(2) }
+        let total = 30_000  // 30 MB for the client that never reads: far more than its buffers hold
+        try await withChatServer(configuration, onEvent: { event in
+            if case .dropped(_, let reason) = event { evictions.withLock { $0.append(reason) } }
+        }) { port, server in
             try await WireClient.withConnection(
-                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .header())
-            ) { slow in
-                try await slow.send("slow")  // joins, then never reads
-                let clock = ContinuousClock()
-                let elapsed = try await withThrowingTaskGroup(of: Void.self) { group in
+                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw(.chunks))
+            ) { stalled in
+                try await stalled.send("7         stalled")  // joins, then reads nothing
+                try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
                     for index in 0..<3 {
                         group.addTask {
                             try await ChatClient.join(port: port, username: "reader\(index)") { session in
-                                var records = session.records.makeAsyncIterator()
-                                while received.count(index) < total, let record = try await records.next() {
-                                    if record.username == "sender" { received.add(index) }
-                                }
+                                try await collect(session, count: total)
                             }
                         }
                     }
                     try await waitForMembers(server, 4)
-                    let start = clock.now
                     try await ChatClient.join(port: port, username: "sender") { sender in
                         try await waitForMembers(server, 5)
-                        for sent in 1...total {
-                            try await sender.send(contentsOf: CollectionOfOne(text))
-                            // Readers that keep up: never more than 200 records behind.
-                            while sent % 100 == 0 && received.minimum < sent - 200 {
-                                try await Task.sleep(for: .milliseconds(1))
-                            }
+                        let text = String(repeating: "z", count: 1000)
+                        for number in 0..<total {
+                            try await sender.send("\(number) \(text)")  // as fast as the room takes them
                         }
-                        try await group.waitForAll()
+                        for try await received in group {
+                            #expect(received["sender"] == Array(0..<total))
+                        }
                     }
-                    return clock.now - start
                 }
-                print("3 readers got \(total) records of 1 kB each in \(elapsed) beside a client that never reads")
+                guard let reason = evictions.withLock({ $0.first }) else { return }
+                #expect("\(reason)".hasPrefix("stalled read nothing for 2.0 seconds while "))
+                // Waking up now, it finds the records that waited, then the notice, then the end.
+                var stream = ByteBuffer()
+                for try await chunk in stalled.messages { stream.writeImmutableBuffer(chunk) }
+                let notice = ChatRecord(username: ChatRoom.serverName, text: "evicted: \(reason)")
+                var expectedEnd = ByteBuffer()
+                for frame in [notice.username, notice.text] {
+                    let length = String(frame.utf8.count)
+                    expectedEnd.writeString(length + String(repeating: " ", count: 10 - length.count) + frame)
+                }
+                #expect(stream.readableBytesView.suffix(expectedEnd.readableBytes).elementsEqual(expectedEnd.readableBytesView))
             }
         }
-        #expect(received.values.withLock { $0 } == [total, total, total])
-        #expect(dropped.withLock { $0 } == ["slow"])
+        #expect(evictions.withLock { $0.count } == 1)
+    }
+
+    @Test func neverEvictsASlowReaderThatKeepsReading() async throws {
+        let evictions = Mutex<[String]>([])
+        let configuration = quietRoom { $0.stallTimeout = .seconds(2) }
+        let total = 8000  // 8 MB: the sender must wait for the slow reader more than once
+        try await withChatServer(configuration, onEvent: { event in
+            if case .dropped(let username, _) = event { evictions.withLock { $0.append(username) } }
+        }) { port, server in
+            try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
+                group.addTask {
+                    try await ChatClient.join(port: port, username: "slow") { session in
+                        try await collect(session, count: total) { received in
+                            if received % 50 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                        }
+                    }
+                }
+                group.addTask {
+                    try await ChatClient.join(port: port, username: "fast") { session in
+                        try await collect(session, count: total)
+                    }
+                }
+                try await waitForMembers(server, 2)
+                try await ChatClient.join(port: port, username: "sender") { sender in
+                    try await waitForMembers(server, 3)
+                    let text = String(repeating: "s", count: 1000)
+                    for number in 0..<total {
+                        try await sender.send("\(number) \(text)")
+                    }
+                    for try await received in group {
+                        #expect(received["sender"] == Array(0..<total))
+                    }
+                }
+            }
+        }
+        #expect(evictions.withLock { $0 }.isEmpty)
     }
 
     @Test func aMalformedFrameClosesOnlyThatClient() async throws {

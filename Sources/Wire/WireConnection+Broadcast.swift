@@ -1,0 +1,28 @@
+public import NIOCore
+
+/// Writing bytes that are already framed, for a broadcast that frames a message once and writes
+/// the same bytes to many connections (WireChat's room). Not for general use: the bytes bypass the
+/// connection's framing and its send backpressure, so the caller must frame them in the
+/// connection's own framing and bound what it hands over itself.
+extension WireConnection {
+    /// The event loop the connection's I/O runs on; ``writeFramed(_:promise:)`` and
+    /// ``flushFramed()`` must be called on it.
+    @_spi(Broadcast)
+    public var eventLoop: any EventLoop {
+        self.channel.eventLoop
+    }
+
+    /// Queues bytes that are already framed; `promise` succeeds once the socket has taken them.
+    /// Must run on ``eventLoop``.
+    @_spi(Broadcast)
+    public func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        self.channel.eventLoop.preconditionInEventLoop()
+        self.channel.write(bytes, promise: promise)
+    }
+
+    /// Hands what ``writeFramed(_:promise:)`` queued to the socket. Must run on ``eventLoop``.
+    @_spi(Broadcast)
+    public func flushFramed() {
+        self.channel.flush()
+    }
+}
