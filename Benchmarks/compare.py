@@ -80,6 +80,7 @@ class Compare:
     def __init__(self, args):
         self.args = args
         self.rows = []  # (workload, implementation, unit, [values], command)
+        self.fanout_rss = {}  # (workload, implementation) -> peak RSS in bytes
 
     def measure(self, workload, implementation, unit, key, server, client, runs=None, parse=last_json):
         """Starts `server(port)`, runs `client(port)` several times, keeps `key` of each run."""
@@ -198,6 +199,55 @@ class Compare:
         return figures
 
 
+    def fanout(self, clients, per_client, size):
+        """The chat room's fan-out: the same Go load generator against wire chat-server (default
+        flags) and nats-server; each run must deliver everything, in each sender's order."""
+        workload = f"fan-out {clients} x {per_client:,} x {size:,} B"
+        unit = "deliveries/s"
+        figures = {}
+        servers = (
+            ("wire", "Wire chat-server", "chat", lambda p: [self.args.wire, "chat-server", "--port", str(p)]),
+            ("nats", "nats-server", "nats", lambda p: ["nats-server", "-a", "127.0.0.1", "-p", str(p)]),
+        )
+        for key, implementation, proto, server_command in servers:
+            port = free_port()
+            server = Server(server_command(port), port)
+            values = []
+            client = lambda p: [self.args.fanout, "-proto", proto, "-addr", f"127.0.0.1:{p}", "-n", str(clients),
+                                "-k", str(per_client), "-s", str(size), "-timeout", "60s"]
+            try:
+                for index in range(self.args.runs):
+                    progress(f"{workload}: {implementation}, run {index + 1}")
+                    result = subprocess.run(client(port), capture_output=True, text=True, timeout=120)
+                    figures_of_run = last_json(result.stdout)
+                    lost = {k: figures_of_run[k] for k in ("missing", "disorder", "closed") if figures_of_run[k]}
+                    if lost:
+                        raise RuntimeError(f"run {index + 1} lost messages: {lost}")
+                    values.append(float(figures_of_run["deliveries_per_s"]))
+            except Exception as error:
+                print(f"\n{workload} / {implementation}: {error}", file=sys.stderr)
+            finally:
+                rss = peak_rss_bytes(server.process.pid)
+                server.stop()
+            command = " ".join(client("PORT"))
+            self.rows.append((workload, implementation, unit, values, command))
+            self.fanout_rss[(workload, implementation)] = rss
+            figures[key] = statistics.median(values) if values else None
+        return workload, figures
+
+
+def peak_rss_bytes(pid):
+    """The peak resident size of a running process (VmHWM), in bytes."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def parse_sockperf(output):
     match = re.search(r"percentile 50\.000 =\s+([\d.]+)", output)
     if not match:
@@ -212,7 +262,7 @@ def ratio(a, b):
 def fmt(value, unit):
     if value is None:
         return "n/a"
-    if unit in ("msg/s", "MB/s", "B/conn"):
+    if unit in ("msg/s", "MB/s", "B/conn", "deliveries/s"):
         return f"{value:,.0f}"
     return f"{value:,.1f}"
 
@@ -225,17 +275,25 @@ def main():
     parser.add_argument("--python-peer", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="duration of iperf3 and sockperf runs")
+    parser.add_argument("--fanout", help="the fan-out load generator (shared/bench/fanout); without it, no fan-out rows")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    parser.add_argument("--only", help="comma-separated sections to run: sink, echo, idle, fanout (default: all)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
+    sections = set(args.only.split(",")) if args.only else {"sink", "echo", "idle", "fanout"}
+    empty = {"wire-length": None, "wire-header": None, "nio": None}
 
     compare = Compare(args)
     started = time.monotonic()
-    small = compare.sink(64, 1_000_000 // scale, 200_000 // scale)
-    medium = compare.sink(4096, 200_000 // scale, 100_000 // scale)
-    large = compare.sink(1 << 20, 2000 // scale, 0)
-    echo = compare.echo(20_000 // scale)
-    idle = compare.idle(10_000 // scale)
+    small = compare.sink(64, 1_000_000 // scale, 200_000 // scale) if "sink" in sections else dict(empty)
+    medium = compare.sink(4096, 200_000 // scale, 100_000 // scale) if "sink" in sections else dict(empty)
+    large = compare.sink(1 << 20, 2000 // scale, 0) if "sink" in sections else dict(empty)
+    echo = compare.echo(20_000 // scale) if "echo" in sections else dict(empty, zmq=None)
+    idle = compare.idle(10_000 // scale) if "idle" in sections else dict(empty)
+    fanouts = []
+    if "fanout" in sections and args.fanout:
+        for clients, per_client, size in ((10, 20_000, 64), (100, 2_000, 64), (10, 300, 16_000)):
+            fanouts.append(compare.fanout(clients, per_client // scale, size))
     progress("")
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -263,9 +321,22 @@ def main():
         goals.append((name, "Wire header / Wire length", r, "within 10 %",
                       (lambda r: r >= 0.9) if higher_is_better else (lambda r: r <= 1.1)))
 
+    for workload, figures in fanouts:
+        goals.append((workload, "Wire chat-server / nats-server, deliveries/s", ratio(figures["wire"], figures["nats"]), ">= 1.0", lambda r: r >= 1.0))
+
+    if fanouts:
+        print("\n| fan-out workload | server | deliveries/s (median) | peak RSS |")
+        print("|---|---|---:|---:|")
+        for (workload, implementation), rss in compare.fanout_rss.items():
+            values = next(v for w, i, _, v, _ in compare.rows if w == workload and i == implementation)
+            median = fmt(statistics.median(values), "deliveries/s") if values else "n/a"
+            print(f"| {workload} | {implementation} | {median} | {'n/a' if rss is None else f'{rss / (1 << 20):,.1f} MiB'} |")
+
     print("\n| row | ratio | measured | goal | met |")
     print("|---|---|---:|---|---|")
     for row, what, value, goal, check in goals:
+        if value is None and args.only:
+            continue
         met = "n/a" if value is None else ("yes" if check(value) else "no")
         print(f"| {row} | {what} | {'n/a' if value is None else f'{value:.2f}x'} | {goal} | {met} |")
     print(f"\nTotal time: {time.monotonic() - started:.0f} s. Command: Benchmarks/compare.sh (RUNS={args.runs}{', QUICK=1' if args.quick else ''})")
