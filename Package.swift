@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "WireCLI",
                 "WireTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Python"],
             swiftSettings: swiftSettings

@@ -41,8 +41,10 @@ public enum WireClient {
             eventLoopGroup: eventLoopGroup
         )
         logger.debug("connected", metadata: ["peer.address": "\(ConnectionError.endpoint(host, port))"])
+        var wireChannel = asyncChannel
+        wireChannel.peer = wireChannel.peer ?? ConnectionError.endpoint(host, port)
         return try await WirePipeline.withConnection(
-            asyncChannel,
+            wireChannel,
             framing: configuration.framing,
             maximumMessageSize: configuration.maximumMessageSize,
             runsOnEventLoop: configuration.runsOnEventLoop,

@@ -32,13 +32,15 @@ public struct WireConnection: Sendable {
         channel: any Channel,
         inbound: InboundQueue,
         framing: Framing,
-        maximumMessageSize: Int
+        maximumMessageSize: Int,
+        peer: String?
     ) {
         self.channel = channel
         self.remoteAddress = channel.remoteAddress
         self.localAddress = channel.localAddress
         self.framing = framing
-        let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
+        let peer = peer ?? "unknown peer"
+        self.peerDescription = peer
         self.messages = IncomingMessages(base: inbound, peer: peer)
         self.outbound = OutboundBuffer(
             channel: channel,
@@ -47,10 +49,8 @@ public struct WireConnection: Sendable {
         )
     }
 
-    /// `IP:PORT` of the peer.
-    public var peerDescription: String {
-        self.remoteAddress?.endpointDescription ?? "unknown peer"
-    }
+    /// `IP:PORT` of the peer (for a client, the host and port it connected to).
+    public let peerDescription: String
 
     /// Sends one message.
     ///

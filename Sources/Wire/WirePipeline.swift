@@ -5,6 +5,8 @@ import WireFraming
 struct WireChannel: Sendable {
     let channel: any Channel
     let inbound: InboundQueue
+    /// `IP:PORT` of the peer, taken while the channel is open: a closed channel forgets it.
+    var peer: String?
 }
 
 /// Builds the pipeline every Wire connection shares: the framing decoder that feeds the
@@ -40,7 +42,7 @@ enum WirePipeline {
                 timeouts: timeouts
             )
         )
-        return WireChannel(channel: channel, inbound: queue)
+        return WireChannel(channel: channel, inbound: queue, peer: channel.remoteAddress?.endpointDescription)
     }
 
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
@@ -59,7 +61,8 @@ enum WirePipeline {
             channel: channel,
             inbound: wireChannel.inbound,
             framing: framing,
-            maximumMessageSize: maximumMessageSize
+            maximumMessageSize: maximumMessageSize,
+            peer: wireChannel.peer ?? channel.remoteAddress?.endpointDescription
         )
         let executor = runsOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import Wire
 import WireChat
 import WireFraming
@@ -11,19 +12,18 @@ struct ChatCommand: AsyncParsableCommand {
         discussion: """
             Sends the username, then every line of standard input as one text, and prints every record received as "NAME > TEXT". In a terminal it keeps a prompt under the incoming lines; with piped input it prints the records only. Works with wire chat-server and with the tutorial's Python chat server.
 
-            Example:
-              wire chat --username alice --port 1234
+            Exit status: 0 after /quit or the end of standard input; 1 when the server closes the connection or evicts this client, or on an error; 2 for a usage error; 3 when the server refuses the username or the secret.
+
+            Examples:
+              wire chat --username alice
+              wire chat 127.0.0.1:1234 --username bob
             """
     )
 
     @Option(help: "Your name in the room (at most 32 bytes).")
     var username: String
 
-    @Option(help: "Host name or IP address of the chat server.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port of the chat server.")
-    var port = 1234
+    @OptionGroup var addressArguments: AddressArguments
 
     @OptionGroup var framingOptions: FramingOptions
 
@@ -35,16 +35,19 @@ struct ChatCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
-        try validatePort(self.port, listening: false)
+        _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
         try self.framingOptions.validateForChat()
+        try self.heartbeatOptions.check(framing: self.framingOptions.framing)
     }
 
     private enum Finished {
         case serverClosed
         case inputEnded
+        case quit
     }
 
     func run() async throws {
+        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
         let prompt = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 ? "\(self.username) > " : nil
         let screen = ChatScreen(prompt: prompt)
         let configuration = ClientConfiguration(
@@ -55,24 +58,40 @@ struct ChatCommand: AsyncParsableCommand {
             secret: try self.secretOptions.makeSecret()
         )
         let finished = try await ChatClient.join(
-            host: self.host,
-            port: self.port,
+            host: host,
+            port: port,
             username: self.username,
             configuration: configuration
         ) { session in
             screen.showPrompt()
+            let maximumMessageSize = configuration.maximumMessageSize
             return try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
+                    var first = true
                     for try await record in session.records {
+                        // The server says why it refuses or evicts this client as a notice, then closes.
+                        if record.username == ChatRoom.serverName {
+                            if first, record.text.hasPrefix("refused: ") {
+                                throw RefusedByServer(reason: String(record.text.dropFirst("refused: ".count)))
+                            }
+                            if record.text.hasPrefix("evicted: ") {
+                                screen.show(record)
+                                throw ChatClosed(reason: "evicted by the server: \(record.text.dropFirst("evicted: ".count))")
+                            }
+                        }
+                        first = false
                         screen.show(record)
                     }
                     return .serverClosed
                 }
                 group.addTask {
                     do {
-                        for await line in StandardInputLines() {
+                        for try await line in StandardInputMessages(.lines, maximumMessageSize: maximumMessageSize) {
                             screen.typed()
-                            try await session.send(line)
+                            try await session.send(contentsOf: CollectionOfOne(line))
+                            if line.readableBytesView.elementsEqual("/quit".utf8) {
+                                return .quit
+                            }
                         }
                         try await session.leave()
                     } catch is ConnectionError {
@@ -82,20 +101,31 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 // The server closing after this side's input ended (and it left) is the normal end.
                 var outcome = Finished.inputEnded
-                var inputEnded = false
+                var leaving = false
                 while let next = try await group.next() {
-                    if next == .inputEnded {
-                        inputEnded = true
-                    } else {
-                        outcome = inputEnded ? .inputEnded : .serverClosed
+                    switch next {
+                    case .inputEnded, .quit:
+                        leaving = true
+                        outcome = next
+                    case .serverClosed:
+                        if !leaving { outcome = .serverClosed }
                         group.cancelAll()
                     }
                 }
                 return outcome
             }
         }
-        screen.closed(byServer: finished == .serverClosed)
+        screen.closed()
+        if finished == .serverClosed {
+            throw ChatClosed(reason: "the server closed the connection")
+        }
     }
+}
+
+/// The chat ended from the server's side while this client was still in the room.
+struct ChatClosed: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { self.reason }
 }
 
 /// The terminal side of `wire chat`: incoming records above a prompt that stays usable.
@@ -125,8 +155,7 @@ final class ChatScreen: Sendable {
         }
     }
 
-    func closed(byServer: Bool) {
+    func closed() {
         if self.prompt != nil { Output.standardOutput.write("\r\u{1b}[K") }
-        if byServer { Output.standardOutput.line("Connection closed by the server") }
     }
 }

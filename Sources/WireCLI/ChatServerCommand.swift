@@ -15,16 +15,13 @@ struct ChatServerCommand: AsyncParsableCommand {
 
             Flow control: no client that keeps reading ever loses a message. When one falls behind, the others' messages wait for it (their sockets are not read meanwhile); a client that reads nothing for --stall-timeout seconds while messages wait for it is evicted with a notice, and the room goes on at full speed.
 
-            Example:
-              wire chat-server --port 1234 --history 20
+            Examples:
+              wire chat-server 1234 --history 20
+              wire chat-server [::1]:4000 --stall-timeout 10
             """
     )
 
-    @Option(help: "Host name or IP address to listen on.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to listen on; 0 picks a free one.")
-    var port = 1234
+    @OptionGroup var addressArguments: AddressArguments
 
     @OptionGroup var framingOptions: FramingOptions
 
@@ -62,7 +59,8 @@ struct ChatServerCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        try validatePort(self.port, listening: true)
+        _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
+        try self.heartbeatOptions.check(framing: self.framingOptions.framing)
         try self.framingOptions.validateForChat()
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
         guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be at least 0.001 seconds.") }
@@ -73,11 +71,12 @@ struct ChatServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         let logger = makeLogger(label: "wire.chat-server", verbose: self.verbose)
         let configuration = ChatServerConfiguration(
             server: ServerConfiguration(
-                host: self.host,
-                port: self.port,
+                host: host,
+                port: port,
                 framing: self.framingOptions.framing(rawMode: .chunks),
                 maximumMessageSize: self.framingOptions.maxMessageSize,
                 idleTimeout: seconds(self.idleTimeout),
@@ -110,7 +109,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 case .closed(let username):
                     output.line("Closed connection from: \(escapedLine(username))")
                 case .dropped(let username, let reason):
-                    output.line("Evicted \(escapedLine(username)): \(reason)")
+                    output.line("Evicted \(escapedLine(username)) from the room: \(reason)")
                 case .refused(let peer, let reason):
                     output.line("Refused connection from \(peer): \(reason)")
                 case .failed(let peer, let username, let error):

@@ -6,21 +6,20 @@ import WireFraming
 struct ConnectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect",
-        abstract: "Connect, send messages, and print every message received.",
+        abstract: "Connect, send standard input, and print every message received.",
         discussion: """
-            Sends each --send text as one message, then each line of standard input as one message. At the end of standard input it half-closes its sending side and keeps receiving until the server closes. Every message received is printed followed by a newline. Exits 0 when the server closes normally.
+            Like nc: with --framing raw, standard input goes to the server and what the server sends goes to standard output, byte for byte, with nothing decoded or added. In the other framings each --send text is one message, then each line of standard input (or each NUL-separated record with -0, or all of it with --stdin-message); every message received is printed on one line with control characters escaped (--output-format changes that). At the end of standard input the sending side is half-closed and the client goes on receiving until the server closes.
+
+            Exit status: 0 when the server closes normally; 1 on an error (refused, reset, a framing error), with one line on standard error; 2 for a usage error; 3 when the server refuses this client (authentication).
 
             Examples:
+              wire connect 127.0.0.1 1234 --framing raw < photo.jpg > echoed.jpg
               wire connect --framing raw --buffer-size 8 --show-chunks     # prints "Hey ther", "e!!!"
-              echo hello | wire connect --port 9000 --framing length
+              echo hello | wire connect [::1]:9000 --framing length --json
             """
     )
 
-    @Option(help: "Host name or IP address to connect to.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to connect to.")
-    var port = 1234
+    @OptionGroup var addressArguments: AddressArguments
 
     @OptionGroup var framingOptions: FramingOptions
 
@@ -30,13 +29,25 @@ struct ConnectCommand: AsyncParsableCommand {
 
     @OptionGroup var heartbeatOptions: HeartbeatOptions
 
-    @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)).")
-    var bufferSize = 1024
+    @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)); default: adapts to the traffic.")
+    var bufferSize: Int?
 
     @Option(help: "Send this text as one message before standard input; repeatable.")
     var send: [String] = []
 
-    @Flag(help: "In raw framing, print every chunk as it arrives instead of the whole stream at the end.")
+    @Flag(name: [.customShort("0"), .long], help: "Standard input holds NUL-separated messages instead of lines.")
+    var nullSeparated = false
+
+    @Flag(help: "All of standard input is one message (binary payloads).")
+    var stdinMessage = false
+
+    @Option(help: "How to print messages received: text (escaped lines), raw (bytes as they are), null (NUL after each), framed (in the connection's framing) or json. Default: raw with --framing raw, text otherwise.")
+    var outputFormat: OutputFormat?
+
+    @Flag(help: "Print one JSON object per message received (as --output-format json).")
+    var json = false
+
+    @Flag(help: "In raw framing, print every chunk as it arrives, each followed by a newline (the tutorial's recv loop).")
     var showChunks = false
 
     @Option(help: "Seconds to wait for the connection to be established.")
@@ -49,13 +60,30 @@ struct ConnectCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        try validatePort(self.port, listening: false)
-        guard self.bufferSize > 0 else {
-            throw ValidationError("--buffer-size must be positive, got \(self.bufferSize).")
+        _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
+        if let size = self.bufferSize, size <= 0 {
+            throw ValidationError("--buffer-size must be positive, got \(size).")
         }
-        guard self.connectTimeout > 0 else {
-            throw ValidationError("--connect-timeout must be positive.")
+        guard self.connectTimeout > 0, self.connectTimeout.isFinite else {
+            throw ValidationError("--connect-timeout must be a positive number of seconds, got \(self.connectTimeout).")
         }
+        guard self.idleTimeout >= 0 else {
+            throw ValidationError("--idle-timeout must not be negative, got \(self.idleTimeout).")
+        }
+        if self.nullSeparated && self.stdinMessage {
+            throw ValidationError("-0/--null-separated and --stdin-message exclude each other.")
+        }
+        if self.json, let format = self.outputFormat, format != .json {
+            throw ValidationError("--json and --output-format \(format.rawValue) exclude each other.")
+        }
+        if self.framingOptions.framing == .raw {
+            if self.nullSeparated || self.stdinMessage {
+                throw ValidationError("--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages.")
+            }
+        } else if self.showChunks {
+            throw ValidationError("--show-chunks is for --framing raw.")
+        }
+        try self.heartbeatOptions.check(framing: self.framingOptions.framing)
     }
 
     private enum Finished {
@@ -64,8 +92,11 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
+        let isRaw = self.framingOptions.framing == .raw
+        let framing = self.framingOptions.framing(rawMode: .chunks)
         let configuration = ClientConfiguration(
-            framing: self.framingOptions.framing(rawMode: self.showChunks ? .chunks : .wholeStream),
+            framing: framing,
             maximumMessageSize: self.framingOptions.maxMessageSize,
             connectTimeout: .milliseconds(Int64(self.connectTimeout * 1000)),
             readBufferSize: self.bufferSize,
@@ -74,18 +105,30 @@ struct ConnectCommand: AsyncParsableCommand {
             heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
-        let output = Output.standardOutput
+        let format = self.json ? .json : (self.outputFormat ?? (isRaw ? .raw : .text))
+        let printer = MessagePrinter(format: format, framing: framing, output: .standardOutput)
+        let showChunks = self.showChunks
         let texts = self.send
+        let input = StandardInputMessages(
+            isRaw ? .stream : self.nullSeparated ? .nullSeparated : self.stdinMessage ? .whole : .lines,
+            maximumMessageSize: self.framingOptions.maxMessageSize
+        )
         try await WireClient.withConnection(
-            host: self.host,
-            port: self.port,
+            host: host,
+            port: port,
             configuration: configuration,
             logger: makeLogger(label: "wire.connect", verbose: self.verbose)
         ) { connection in
             try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
                     for try await message in connection.messages {
-                        output.line(message)
+                        if showChunks {
+                            var line = message
+                            line.writeInteger(UInt8(ascii: "\n"))
+                            Output.standardOutput.write(line)
+                        } else {
+                            printer.print(message)
+                        }
                     }
                     return .receiving
                 }
@@ -94,8 +137,8 @@ struct ConnectCommand: AsyncParsableCommand {
                         for text in texts {
                             try await connection.send(text)
                         }
-                        for await line in StandardInputLines() {
-                            try await connection.send(line)
+                        for try await message in input {
+                            try await connection.send(message)
                         }
                         try await connection.finish()
                     } catch is ConnectionError {

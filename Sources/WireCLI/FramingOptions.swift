@@ -1,14 +1,6 @@
 import ArgumentParser
 import WireFraming
 
-/// Throws unless `port` is a TCP port; 0, "any free port", only makes sense for listening.
-func validatePort(_ port: Int, listening: Bool) throws {
-    let lowest = listening ? 0 : 1
-    guard (lowest...65535).contains(port) else {
-        throw ValidationError("--port must be between \(lowest) and 65535, got \(port).")
-    }
-}
-
 /// The framing flags shared by every command.
 struct FramingOptions: ParsableArguments {
     enum Kind: String, ExpressibleByArgument, CaseIterable {

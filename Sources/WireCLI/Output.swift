@@ -40,18 +40,26 @@ final class Output: Sendable {
         self.write(bytes)
     }
 
+    /// Writes the bytes of `buffer` exactly as they are.
+    func write(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { self.write(raw: $0) }
+    }
+
     private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.write(raw: $0) }
+    }
+
+    private func write(raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress else { return }
         self.lock.withLock { _ in
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = Glibc.write(self.descriptor, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(self.descriptor, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
                 }
+                offset += written
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -11,19 +12,21 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Accept connections and greet, echo or print their messages.",
         discussion: """
-            Prints "Connection from IP:PORT has been established." for every connection. Without --echo, every message received is printed as one line, control characters escaped. SIGINT or SIGTERM stops accepting, lets open connections finish, and exits 0.
+            Prints "Connection from IP:PORT has been established." for every connection. Without --echo or --sink, every message received is printed as one line, control characters escaped; with --framing raw it is like nc -l instead: the bytes received go to standard output exactly as they are (the connection lines then go to standard error), and standard input goes to the first connection. SIGINT or SIGTERM stops accepting, lets open connections finish, and exits 0.
+
+            Exit status: 0 after SIGINT or SIGTERM; 1 when it cannot listen or set up TLS, with one line on standard error; 2 for a usage error.
 
             Examples:
+              wire serve 4000 --framing raw > received.bin
               wire serve --framing raw --greeting "Hey there!!!" --close-after-greeting
               wire serve --port 0 --framing length --echo
             """
     )
 
-    @Option(help: "Host name or IP address to listen on.")
-    var host = "127.0.0.1"
+    @OptionGroup var addressArguments: AddressArguments
 
-    @Option(help: "Port to listen on; 0 picks a free one.")
-    var port = 1234
+    @Flag(name: .shortAndLong, help: .hidden)
+    var listen = false
 
     @OptionGroup var framingOptions: FramingOptions
 
@@ -54,6 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not print a line per connection.")
     var quiet = false
 
+    @Flag(help: "With --framing raw, do not send standard input to the first connection (as nc -d).")
+    var noStdin = false
+
+    @Option(help: "How to print messages received (without --echo or --sink): text (escaped lines), raw, null, framed or json. Default: raw with --framing raw, text otherwise.")
+    var outputFormat: OutputFormat?
+
     @Option(help: "Seconds open connections may go on after SIGINT or SIGTERM.")
     var shutdownGrace: Double = 5
 
@@ -70,7 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        try validatePort(self.port, listening: true)
+        _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
+        try self.heartbeatOptions.check(framing: self.framingOptions.framing)
         guard self.backlog > 0 else {
             throw ValidationError("--backlog must be positive, got \(self.backlog).")
         }
@@ -95,10 +105,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         let logger = makeLogger(label: "wire.serve", verbose: self.verbose)
         let configuration = ServerConfiguration(
-            host: self.host,
-            port: self.port,
+            host: host,
+            port: port,
             framing: self.framingOptions.framing(rawMode: .chunks),
             maximumMessageSize: self.framingOptions.maxMessageSize,
             backlog: self.backlog,
@@ -116,7 +127,17 @@ struct ServeCommand: AsyncParsableCommand {
             try MessageEncoder(framing: configuration.framing, maximumMessageSize: configuration.maximumMessageSize)
                 .validate(ByteBuffer(string: greeting))
         }
-        let output = Output.standardOutput
+        // Like nc -l: raw bytes received go to standard output untouched, so the server's own
+        // lines go to standard error.
+        let printsData = !self.echo && !self.sink && !self.closeAfterGreeting
+        let isRawStream = self.framingOptions.framing == .raw && printsData
+        let output = isRawStream ? Output.standardError : Output.standardOutput
+        let printer = MessagePrinter(
+            format: self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
+            framing: configuration.framing,
+            output: .standardOutput
+        )
+        let input = isRawStream && !self.noStdin ? StandardInputForwarder(maximumMessageSize: configuration.maximumMessageSize) : nil
         let server = WireServer(
             configuration: configuration,
             logger: logger,
@@ -145,8 +166,15 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                         try await connection.send(String(count))
                     } else {
-                        for try await message in connection.messages {
-                            output.line(escapedLine(message))
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            if let input {
+                                group.addTask { await input.forward(to: connection) }
+                            }
+                            for try await message in connection.messages {
+                                printer.print(message)
+                            }
+                            // As nc: the connection stays open until standard input has gone too.
+                            try await group.waitForAll()
                         }
                     }
                     if !quiet {
@@ -164,6 +192,32 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         try await group.run()
+    }
+}
+
+/// Standard input for `wire serve --framing raw`: it goes to the first connection, as with
+/// `nc -l`; it is read only once a connection has come, so a server started in the background
+/// does not stop for reading a terminal.
+final class StandardInputForwarder: Sendable {
+    private let claimed = Atomic<Bool>(false)
+    let maximumMessageSize: Int
+
+    init(maximumMessageSize: Int) {
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    /// Sends standard input to `connection` if no connection has taken it yet; returns at its end.
+    /// Its end is not passed on as a half-close (as with nc without -N), so that a client still
+    /// sending is not cut short.
+    func forward(to connection: WireConnection) async {
+        guard self.claimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        do {
+            for try await chunk in StandardInputMessages(.stream, maximumMessageSize: self.maximumMessageSize) {
+                try await connection.send(chunk)
+            }
+        } catch {
+            // The connection closed: the rest of standard input has nowhere to go.
+        }
     }
 }
 

@@ -23,6 +23,10 @@ final class PipeCollector: Sendable {
         self.bytes.withLock { String(decoding: $0, as: UTF8.self) }
     }
 
+    var data: [UInt8] {
+        self.bytes.withLock { $0 }
+    }
+
     var isClosed: Bool {
         self.closed.load(ordering: .acquiring)
     }
@@ -48,7 +52,8 @@ final class RunningProcess {
 
     /// Starts `executable`. With `standardInput`, that text is its whole input; with
     /// `keepInputOpen`, the input stays open for ``send(_:)`` until ``closeInput()``.
-    init(_ executable: URL, _ arguments: [String], standardInput: String? = nil, keepInputOpen: Bool = false) throws {
+    init(_ executable: URL, _ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws {
+        let standardInput = standardInputData.map { Data($0) } ?? standardInput.map { Data($0.utf8) }
         self.name = ([executable.lastPathComponent] + arguments).joined(separator: " ")
         self.process.executableURL = executable
         self.process.arguments = arguments
@@ -63,14 +68,18 @@ final class RunningProcess {
         self.output = PipeCollector(out.fileHandleForReading)
         self.errorOutput = PipeCollector(err.fileHandleForReading)
         if let standardInput {
-            input.fileHandleForWriting.write(Data(standardInput.utf8))
-            try input.fileHandleForWriting.close()
+            // From a thread of its own: a large input fills the pipe before the child reads it.
+            let writer = input.fileHandleForWriting
+            Thread {
+                writer.write(standardInput)
+                try? writer.close()
+            }.start()
         }
     }
 
     /// Starts the `wire` binary.
-    static func wire(_ arguments: [String], standardInput: String? = nil, keepInputOpen: Bool = false) throws -> RunningProcess {
-        try RunningProcess(Self.wire, arguments, standardInput: standardInput, keepInputOpen: keepInputOpen)
+    static func wire(_ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws -> RunningProcess {
+        try RunningProcess(Self.wire, arguments, standardInput: standardInput, standardInputData: standardInputData, keepInputOpen: keepInputOpen)
     }
 
     /// Writes `text` to the process's open standard input.
@@ -112,9 +121,25 @@ final class RunningProcess {
         throw ProcessTimedOut(description: "\(self.name) did not print \"\(text)\"; it printed \(self.output.text.debugDescription)")
     }
 
-    /// The port a server printed on its first line (Python peers) or in "Listening on HOST:PORT" (wire).
-    func port() async throws -> Int {
-        let output = try await self.waitForOutput(containing: "\n")
+    /// Waits until standard error contains `text`.
+    @discardableResult
+    func waitForErrorOutput(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let output = self.errorOutput.text
+            if output.contains(text) { return output }
+            if !self.process.isRunning && self.errorOutput.isClosed {
+                throw ProcessTimedOut(description: "\(self.name) exited without printing \"\(text)\" on standard error; it printed \(output.debugDescription)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ProcessTimedOut(description: "\(self.name) did not print \"\(text)\" on standard error; it printed \(self.errorOutput.text.debugDescription)")
+    }
+
+    /// The port a server printed on its first line (Python peers) or in "Listening on HOST:PORT"
+    /// (wire), on standard output or, with `onStandardError`, standard error.
+    func port(onStandardError: Bool = false) async throws -> Int {
+        let output = try await onStandardError ? self.waitForErrorOutput(containing: "\n") : self.waitForOutput(containing: "\n")
         let first = output.split(separator: "\n").first.map(String.init) ?? ""
         if let port = Int(first) { return port }
         // "Listening on 127.0.0.1:41801 (...)" or "Listening on [::1]:41801 (...)"
@@ -128,7 +153,7 @@ final class RunningProcess {
     }
 
     /// Waits for the process to exit and returns its status with everything it printed.
-    func finish(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String, error: String) {
+    func finish(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String, error: String, outputBytes: [UInt8]) {
         let deadline = ContinuousClock.now + timeout
         while self.process.isRunning || !self.output.isClosed || !self.errorOutput.isClosed {
             guard ContinuousClock.now < deadline else {
@@ -137,7 +162,7 @@ final class RunningProcess {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return (self.process.terminationStatus, self.output.text, self.errorOutput.text)
+        return (self.process.terminationStatus, self.output.text, self.errorOutput.text, self.output.data)
     }
 
     /// Sends SIGINT, as Ctrl-C does.

@@ -16,7 +16,7 @@ struct TutorialInteropTests {
         let whole = try RunningProcess.wire(["connect", "--port", "\(port)", "--framing", "raw", "--buffer-size", "8"])
         let wholeResult = try await whole.finish()
         #expect(wholeResult.status == 0, "\(wholeResult.error)")
-        #expect(wholeResult.output == "Hey there!!!\n")
+        #expect(wholeResult.output == "Hey there!!!", "the bytes exactly as the server sent them")
         _ = try await server.finish()
     }
 
