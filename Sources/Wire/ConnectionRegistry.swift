@@ -27,6 +27,11 @@ final class ConnectionRegistry: Sendable {
         return inserted
     }
 
+    /// How many connections are open.
+    var count: Int {
+        self.state.withLock { $0.channels.count }
+    }
+
     func remove(_ channel: any Channel) {
         _ = self.state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
     }

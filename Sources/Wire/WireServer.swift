@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -32,6 +39,7 @@ public struct WireServer: Service {
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) async -> Void
     private let handler: Handler
+    private let connections = ConnectionRegistry()
 
     /// Creates a server.
     ///
@@ -55,6 +63,11 @@ public struct WireServer: Service {
         self.handler = handler
     }
 
+    /// How many connections the server is serving now (run a server value once).
+    public var openConnections: Int {
+        self.connections.count
+    }
+
     /// Binds, then serves connections until cancelled or gracefully shut down.
     ///
     /// Throws a ``ConnectionError`` if the address cannot be bound.
@@ -65,7 +78,7 @@ public struct WireServer: Service {
             self.logger.debug("listening", metadata: ["local.address": "\(address.endpointDescription)"])
             await self.onListening(address)
         }
-        let connections = ConnectionRegistry()
+        let connections = self.connections
         let gracePeriod = self.configuration.shutdownGracePeriod
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -174,9 +187,14 @@ public struct WireServer: Service {
         }
     }
 
+    /// What went wrong, as a plain phrase: the system's words for an errno, not NIO's call site.
     static func reason(_ error: any Error) -> String {
         if let error = error as? IOError {
-            return error.description
+            let text = String(cString: strerror(error.errnoCode))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
+            return "the name does not resolve to an address"
         }
         return "\(error)"
     }

@@ -100,19 +100,13 @@ struct ChatCommand: AsyncParsableCommand {
                     return .inputEnded
                 }
                 // The server closing after this side's input ended (and it left) is the normal end.
-                var outcome = Finished.inputEnded
-                var leaving = false
+                // Whichever ends first says how: this side leaving, or the server closing on it.
+                var outcome: Finished?
                 while let next = try await group.next() {
-                    switch next {
-                    case .inputEnded, .quit:
-                        leaving = true
-                        outcome = next
-                    case .serverClosed:
-                        if !leaving { outcome = .serverClosed }
-                        group.cancelAll()
-                    }
+                    if outcome == nil { outcome = next }
+                    if next == .serverClosed { group.cancelAll() }
                 }
-                return outcome
+                return outcome ?? .inputEnded
             }
         }
         screen.closed()

@@ -55,6 +55,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Clients served at once; the next gets a notice and is closed.")
     var maxConnections = 16384
 
+    @Option(help: "Seconds members may go on after SIGINT or SIGTERM (they are told the server is shutting down).")
+    var shutdownGrace: Double = 5
+
     @Flag(name: .shortAndLong, help: "Log connection events to standard error, and print every message received.")
     var verbose = false
 
@@ -68,6 +71,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
         guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else { throw ValidationError("timeouts must not be negative.") }
         guard self.maxConnections > 0 else { throw ValidationError("--max-connections must be positive.") }
+        guard self.shutdownGrace >= 0, self.shutdownGrace.isFinite else { throw ValidationError("--shutdown-grace must not be negative.") }
     }
 
     func run() async throws {
@@ -79,6 +83,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 port: port,
                 framing: self.framingOptions.framing(rawMode: .chunks),
                 maximumMessageSize: self.framingOptions.maxMessageSize,
+                shutdownGracePeriod: .milliseconds(Int64(self.shutdownGrace * 1000)),
                 idleTimeout: seconds(self.idleTimeout),
                 firstMessageTimeout: seconds(self.usernameTimeout),
                 maximumConnections: self.maxConnections,
@@ -117,7 +122,6 @@ struct ChatServerCommand: AsyncParsableCommand {
                 }
             }
         )
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
     }
 }

@@ -186,12 +186,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
         )
-        let group = ServiceGroup(
-            services: [server],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        try await group.run()
+        try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
     }
 }
 

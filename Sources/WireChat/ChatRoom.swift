@@ -124,6 +124,22 @@ public final class ChatRoom: Sendable {
         }
     }
 
+    /// Tells every member that the server is shutting down, and closes each one once what was
+    /// queued for it is written (or after a second for one that does not read).
+    func shutDown() {
+        let bytes = self.notice("the server is shutting down")
+        let work = self.state.withLock { state -> Work in
+            var work = Work()
+            let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
+            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            for (_, member) in state.machine.members {
+                Self.closeAfterWrites(member.link.connection, within: .seconds(1))
+            }
+            return work
+        }
+        self.perform(work)
+    }
+
     // MARK: Records
 
     /// Relays `texts` from `sender` to every other member, each as two frames (username, text),

@@ -58,11 +58,22 @@ public struct ChatServer: Service {
         )
     }
 
-    /// Serves the room until cancelled or gracefully shut down.
+    /// How many connections the server is serving now, members or not.
+    public var openConnections: Int {
+        self.server.openConnections
+    }
+
+    /// Serves the room until cancelled or gracefully shut down. A graceful shutdown tells every
+    /// member so with a notice and closes each one once what was queued for it is written.
     public func run() async throws {
         let stallWatch = self.room.watchForStalls(on: self.eventLoopGroup.next())
         defer { stallWatch.cancel() }
-        try await self.server.run()
+        let room = self.room
+        try await withGracefulShutdownHandler {
+            try await self.server.run()
+        } onGracefulShutdown: {
+            room.shutDown()
+        }
     }
 
     private static func serve(

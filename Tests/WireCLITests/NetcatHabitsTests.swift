@@ -145,3 +145,50 @@ struct NetcatHabitsTests {
         #expect(refused.error == "Error: connection to 127.0.0.1:\(port) refused: nothing is listening there\n")
     }
 }
+
+/// Ctrl-C, and how a chat client ends.
+@Suite(.timeLimit(.minutes(2)))
+struct InterruptAndExitTests {
+    @Test func firstCtrlCDrainsAndSaysSoTheSecondStopsAtOnce() async throws {
+        let server = try RunningProcess.wire(["serve", "0", "--shutdown-grace", "60"])
+        let port = try await server.port()
+        let idle = try RunningProcess.wire(["connect", "-p", "\(port)"], keepInputOpen: true)
+        try await server.waitForOutput(containing: "has been established.")
+        server.interrupt()
+        try await server.waitForErrorOutput(containing: "shutting down, 1 connection open (Ctrl-C again to stop now)\n")
+        #expect(server.process.isRunning, "the idle connection has its grace period")
+        server.interrupt()
+        let result = try await server.finish(timeout: .seconds(20))
+        #expect(result.status == 130)
+        #expect(result.error.hasSuffix("stopped without waiting for 1 connection\n"))
+        try idle.closeInput()
+        _ = try await idle.finish()
+    }
+
+    @Test func chatExitStatusesSayHowItEnded() async throws {
+        let server = try RunningProcess.wire(["chat-server", "0"])
+        let port = try await server.port()
+        // The end of standard input: a normal end.
+        let leaving = try await RunningProcess.wire(["chat", "-p", "\(port)", "--username", "carol"], standardInput: "hello\n").finish()
+        #expect(leaving.status == 0, "\(leaving.error)")
+        // /quit: a normal end too.
+        let alice = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "alice"], keepInputOpen: true)
+        try await server.waitForOutput(containing: "username: alice\n")
+        // A taken name: refused by the server, status 3, with the server's reason.
+        let taken = try await RunningProcess.wire(["chat", "-p", "\(port)", "--username", "alice"], keepInputOpen: true).finish()
+        #expect(taken.status == 3)
+        #expect(taken.error == "Error: refused by the server: username \"alice\" is already taken\n")
+        alice.send("/quit\n")
+        let quit = try await alice.finish()
+        #expect(quit.status == 0, "\(quit.error)")
+        // The server going away mid-session: status 1, and it says so.
+        let bob = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "bob"], keepInputOpen: true)
+        try await server.waitForOutput(containing: "username: bob\n")
+        server.interrupt()
+        let dropped = try await bob.finish()
+        #expect(dropped.status == 1)
+        #expect(dropped.output.contains("[server] > the server is shutting down\n"))
+        #expect(dropped.error == "Error: the server closed the connection\n")
+        #expect(try await server.finish().status == 0)
+    }
+}
