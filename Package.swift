@@ -72,6 +72,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The README's library example, built and run by the tests so that it cannot rot.
+        .executableTarget(
+            name: "EchoExample",
+            dependencies: ["Wire"],
+            path: "Examples/EchoExample",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WireTestSupport",
             path: "Tests/WireTestSupport",
@@ -114,6 +121,7 @@ let package = Package(
             name: "WireCLITests",
             dependencies: [
                 "WireCLI",
+                "EchoExample",
                 "WireTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -6,7 +6,7 @@
 #   Benchmarks/compare.sh --only fanout   # one section: sink, echo, idle or fanout
 #
 # Installs what it needs from the package registries (iperf3, sockperf, libzmq, pyzmq; Go, nats.go
-# and nats-server through shared/bench/fanout/build.sh), builds the release binaries (wire, the raw
+# and nats-server through Benchmarks/fanout/build.sh), builds the release binaries (wire, the raw
 # NIO baseline, the libzmq peer, the fan-out load generator), then runs every workload on loopback
 # only. Not part of `swift test`; takes about 5 to 10 minutes on 2 cores.
 set -euo pipefail
@@ -31,13 +31,8 @@ echo "building release binaries" >&2
 swift build -c release --product wire >&2
 (cd Benchmarks/Baseline && swift build -c release >&2)
 cc -O2 -o "$work/zmq_bench" Benchmarks/peers/zmq_bench.c -lzmq
-# The chat room's fan-out beside nats-server, with the shared Go load generator (when shared/ is there).
-fanout=()
-if [ -f "$root/../shared/bench/fanout/build.sh" ]; then
-    fanout=(--fanout "$(bash "$root/../shared/bench/fanout/build.sh")")
-else
-    echo "no ../shared/bench/fanout: the fan-out rows are left out" >&2
-fi
+# The chat room's fan-out beside nats-server, with the Go load generator in Benchmarks/fanout.
+fanout=(--fanout "$(bash Benchmarks/fanout/build.sh)")
 
 # 10,000 idle connections need that many descriptors on each side.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"

@@ -22,10 +22,62 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         case authenticationFailed(peer: String, reason: String)
     }
 
+    /// What kind of failure this is, to switch on; ``description`` says the rest in a sentence.
+    public enum Kind: Hashable, Sendable, CaseIterable {
+        /// Nothing accepted the connection at that address.
+        case refused
+        /// The host name does not resolve.
+        case unknownHost
+        /// The connection was not established in time.
+        case timedOut
+        /// The peer reset the connection.
+        case reset
+        /// The connection is closed: nothing more can be sent.
+        case closed
+        /// The server could not listen on its address.
+        case bindFailed
+        /// The connection failed for another reason.
+        case connectFailed
+        /// No message either way for the idle timeout.
+        case idleTimeout
+        /// The peer sent no complete first message in time.
+        case firstMessageTimeout
+        /// The server is serving as many connections as it may.
+        case serverFull
+        /// TLS could not be set up (a certificate or key file).
+        case tlsSetup
+        /// The TLS handshake failed.
+        case tlsHandshake
+        /// The shared secret could not be read.
+        case authenticationSetup
+        /// The peer did not prove it knows the shared secret, or refused ours.
+        case authenticationFailed
+    }
+
     let code: Code
 
     init(_ code: Code) {
         self.code = code
+    }
+
+    /// What kind of failure this is.
+    public var kind: Kind {
+        switch self.code {
+        case .refused: return .refused
+        case .unknownHost: return .unknownHost
+        case .timedOut: return .timedOut
+        case .reset: return .reset
+        case .closed: return .closed
+        case .bindFailed: return .bindFailed
+        case .connectFailed: return .connectFailed
+        case .idleTimeout: return .idleTimeout
+        case .firstMessageTimeout: return .firstMessageTimeout
+        case .serverFull: return .serverFull
+        case .tlsSetup: return .tlsSetup
+        case .tlsHandshake: return .tlsHandshake
+        case .authenticationSetup: return .authenticationSetup
+        case .authenticationFailed: return .authenticationFailed
+        }
     }
 
     /// Nothing accepted the connection at that address.

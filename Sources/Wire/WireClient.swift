@@ -32,6 +32,7 @@ public enum WireClient {
         configuration: ClientConfiguration = ClientConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "wire.client", factory: { _ in SwiftLogNoOpLogHandler() }),
+        isolation: isolated (any Actor)? = #isolation,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
         let asyncChannel = try await Self.connect(
@@ -57,6 +58,7 @@ public enum WireClient {
                     )
                 }
             },
+            isolation: isolation,
             body
         )
     }

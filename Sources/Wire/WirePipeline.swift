@@ -54,6 +54,7 @@ enum WirePipeline {
         maximumMessageSize: Int,
         runsOnEventLoop: Bool,
         authenticate: ((WireConnection) async throws -> Void)? = nil,
+        isolation: isolated (any Actor)? = #isolation,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
         let channel = wireChannel.channel
@@ -66,7 +67,7 @@ enum WirePipeline {
         )
         let executor = runsOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
         do {
-            let result = try await withTaskExecutorPreference(executor) {
+            let result = try await withTaskExecutorPreference(executor, isolation: isolation) {
                 try await authenticate?(connection)
                 return try await body(connection)
             }

@@ -24,6 +24,7 @@ public enum ChatClient {
         configuration: ClientConfiguration = ClientConfiguration(framing: .header()),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "wire.chat.client", factory: { _ in SwiftLogNoOpLogHandler() }),
+        isolation: isolated (any Actor)? = #isolation,
         _ body: (ChatSession) async throws -> Result
     ) async throws -> Result {
         try await WireClient.withConnection(

@@ -5,7 +5,7 @@ public import ServiceLifecycle
 import Wire
 import WireFraming
 
-/// The tutorial's chat room as a server people can deploy (PROTOCOLS.md §4).
+/// The tutorial's chat room as a server people can deploy (docs/PROTOCOLS.md §4).
 ///
 /// The first frame from a client is its username; every later frame is a text, relayed to every
 /// other member as two frames (username, text), never back to the sender. On top of the tutorial:

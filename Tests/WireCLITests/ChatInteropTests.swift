@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `wire chat-server` and `wire chat` with the tutorial's own chat client and server (PROTOCOLS.md §4).
+/// `wire chat-server` and `wire chat` with the tutorial's own chat client and server (docs/PROTOCOLS.md §4).
 @Suite(.timeLimit(.minutes(2)))
 struct ChatInteropTests {
     @Test func tutorialClientsTalkThroughWireChatServer() async throws {

@@ -16,6 +16,7 @@ struct WireClientTests {
             try await WireClient.withConnection(host: "127.0.0.1", port: port) { _ in }
         }
         #expect(error?.description == "connection to 127.0.0.1:\(port) refused: nothing is listening there")
+        #expect(error?.kind == .refused)
     }
 
     @Test func saysWhenTheHostIsUnknown() async throws {
@@ -23,11 +24,27 @@ struct WireClientTests {
             try await WireClient.withConnection(host: "no-such-host.invalid", port: 1234) { _ in }
         }
         #expect(error == .unknownHost("no-such-host.invalid"))
+        #expect(error?.kind == .unknownHost)
     }
 
     @Test func saysWhenTheAttemptTimesOut() {
         let error = WireClient.connectionErrorForTesting(ChannelError.connectTimeout(.seconds(2)), timeout: .seconds(2))
         #expect(error.description == "connection to 127.0.0.1:1234 timed out after 2.0 seconds")
+        #expect(error.kind == .timedOut)
+    }
+
+    /// The README's way to switch on a failure.
+    @Test func errorsCanBeSwitchedOn() async throws {
+        do {
+            try await WireClient.withConnection(host: "no-such-host.invalid", port: 1) { _ in }
+            Issue.record("connected to an unknown host")
+        } catch let error as ConnectionError {
+            switch error.kind {
+            case .refused, .timedOut: Issue.record("wrong kind: \(error)")
+            case .unknownHost: break
+            default: Issue.record("wrong kind: \(error)")
+            }
+        }
     }
 
     @Test func refusesToSendWhatTheFramingCannotCarry() async throws {
