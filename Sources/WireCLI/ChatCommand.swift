@@ -1,6 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import Foundation
 import NIOCore
+import Synchronization
 import Wire
 import WireChat
 import WireFraming
@@ -10,17 +16,17 @@ struct ChatCommand: AsyncParsableCommand {
         commandName: "chat",
         abstract: "Join a chat room as NAME: send lines, print what the others say.",
         discussion: """
-            Sends the username, then every line of standard input as one text, and prints every record received as "NAME > TEXT". In a terminal it keeps a prompt under the incoming lines; with piped input it prints the records only. Works with wire chat-server and with the tutorial's Python chat server.
+            Sends the username, then every line of standard input as one text, and prints every record received as "NAME > TEXT". In a terminal it keeps your half-typed line under the incoming messages (Backspace, Ctrl-U and Ctrl-W edit it, Ctrl-D on an empty line leaves, Ctrl-C stops); with piped input it prints the records only. Empty lines are not sent. Commands: /who lists who is online, /quit leaves, /help shows them; any other /command is refused here rather than sent, and a line starting with // sends the rest starting with one /. Works with wire chat-server and with the tutorial's Python chat server.
 
             Exit status: 0 after /quit or the end of standard input; 1 when the server closes the connection or evicts this client, or on an error; 2 for a usage error; 3 when the server refuses the username or the secret.
 
             Examples:
               wire chat --username alice
-              wire chat 127.0.0.1:1234 --username bob
+              wire chat 127.0.0.1:1234 --username bob --timestamps
             """
     )
 
-    @Option(help: "Your name in the room (at most 32 bytes).")
+    @Option(help: "Your name in the room: not empty, no control characters, not [server].")
     var username: String
 
     @OptionGroup var addressArguments: AddressArguments
@@ -33,8 +39,23 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var heartbeatOptions: HeartbeatOptions
 
+    @Flag(help: "Start every record with the time it arrived (HH:MM:SS).")
+    var timestamps = false
+
+    @Flag(help: "Never colour usernames (they are coloured only in a terminal anyway).")
+    var noColor = false
+
+    @Flag(help: "Print one JSON object per record: {\"text\":...,\"user\":...}.")
+    var json = false
+
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
+        guard !self.username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ValidationError("--username must not contain control characters.")
+        }
+        guard self.username != ChatRoom.serverName else {
+            throw ValidationError("--username \(ChatRoom.serverName) is the server's own name.")
+        }
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
         try self.framingOptions.validateForChat()
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
@@ -48,8 +69,14 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
-        let prompt = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 ? "\(self.username) > " : nil
-        let screen = ChatScreen(prompt: prompt)
+        let terminal = Terminal.isInteractive && !self.json ? Terminal() : nil
+        defer { terminal?.restore() }
+        let screen = ChatScreen(
+            prompt: terminal == nil ? nil : "\(self.username) > ",
+            timestamps: self.timestamps,
+            colors: terminal != nil && !self.noColor,
+            json: self.json
+        )
         let configuration = ClientConfiguration(
             framing: self.framingOptions.framing(rawMode: .chunks),
             maximumMessageSize: self.framingOptions.maxMessageSize,
@@ -86,12 +113,24 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 group.addTask {
                     do {
-                        for try await line in StandardInputMessages(.lines, maximumMessageSize: maximumMessageSize) {
-                            screen.typed()
-                            try await session.send(contentsOf: CollectionOfOne(line))
-                            if line.readableBytesView.elementsEqual("/quit".utf8) {
-                                return .quit
+                        let lines = terminal == nil
+                            ? ChatInput.piped(maximumMessageSize: maximumMessageSize)
+                            : ChatInput.typed(into: screen)
+                        for try await line in lines {
+                            switch ChatInput.interpret(line) {
+                            case .ignore:
+                                continue
+                            case .local(let text):
+                                screen.notice(text)
+                            case .send(let text):
+                                try await session.send(contentsOf: CollectionOfOne(ByteBuffer(string: text)))
+                                if text == "/quit" { return .quit }
                             }
+                        }
+                        if ChatInput.interrupted.load(ordering: .relaxed) {
+                            screen.closed()
+                            terminal?.restore()
+                            Glibc.exit(130)
                         }
                         try await session.leave()
                     } catch is ConnectionError {
@@ -99,7 +138,6 @@ struct ChatCommand: AsyncParsableCommand {
                     }
                     return .inputEnded
                 }
-                // The server closing after this side's input ended (and it left) is the normal end.
                 // Whichever ends first says how: this side leaving, or the server closing on it.
                 var outcome: Finished?
                 while let next = try await group.next() {
@@ -122,31 +160,168 @@ struct ChatClosed: Error, CustomStringConvertible {
     var description: String { self.reason }
 }
 
-/// The terminal side of `wire chat`: incoming records above a prompt that stays usable.
+/// The lines `wire chat` sends, and what it does with each.
+enum ChatInput {
+    enum Action: Equatable {
+        case ignore
+        case local(String)
+        case send(String)
+    }
+
+    static let help = "/who lists who is online, /quit leaves, /help shows this; start a line with // to send one that starts with /"
+
+    /// Set when the user pressed Ctrl-C at the prompt.
+    static let interrupted = Atomic<Bool>(false)
+
+    /// What to do with a line the user entered.
+    static func interpret(_ line: String) -> Action {
+        if line.isEmpty { return .ignore }
+        if line.hasPrefix("//") { return .send(String(line.dropFirst())) }
+        guard line.hasPrefix("/") else { return .send(line) }
+        switch line {
+        case "/who", "/quit": return .send(line)
+        case "/help": return .local(Self.help)
+        default:
+            let command = line.prefix { $0 != " " }
+            return .local("unknown command \(command): not sent; /help lists the commands")
+        }
+    }
+
+    /// Lines from a pipe or a file.
+    static func piped(maximumMessageSize: Int) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await line in StandardInputMessages(.lines, maximumMessageSize: maximumMessageSize) {
+                        continuation.yield(String(decoding: line.readableBytesView, as: UTF8.self))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Lines typed at the prompt, edited on `screen`.
+    static func typed(into screen: ChatScreen) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                var editor = LineEditor()
+                reading: for await chunk in StandardInputChunks() {
+                    for byte in chunk.readableBytesView {
+                        switch editor.feed(byte) {
+                        case .none:
+                            break
+                        case .redraw:
+                            screen.edit(editor.line)
+                        case .submit(let line):
+                            screen.submitted(line)
+                            continuation.yield(line)
+                        case .endOfInput:
+                            break reading
+                        case .interrupt:
+                            Self.interrupted.store(true, ordering: .relaxed)
+                            break reading
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// The terminal side of `wire chat`: incoming records above a prompt and the line being typed,
+/// which stay where they are when a record arrives.
 final class ChatScreen: Sendable {
     let prompt: String?
+    let timestamps: Bool
+    let colors: Bool
+    let json: Bool
+    private let typed = Mutex("")
 
-    init(prompt: String?) {
+    init(prompt: String?, timestamps: Bool, colors: Bool, json: Bool) {
         self.prompt = prompt
+        self.timestamps = timestamps
+        self.colors = colors
+        self.json = json
     }
 
     func showPrompt() {
         if let prompt { Output.standardOutput.write(prompt) }
     }
 
-    /// The user pressed Enter: the terminal already moved to a new line.
-    func typed() {
-        self.showPrompt()
+    /// The line being typed changed: redraw it after the prompt.
+    func edit(_ line: String) {
+        guard let prompt = self.prompt else { return }
+        self.typed.withLock { typed in
+            typed = line
+            Output.standardOutput.write("\r\u{1b}[K" + prompt + escapedLine(line))
+        }
+    }
+
+    /// Enter: the line stays on screen as sent, and a new prompt starts below it.
+    func submitted(_ line: String) {
+        guard let prompt = self.prompt else { return }
+        self.typed.withLock { typed in
+            typed = ""
+            Output.standardOutput.write("\r\u{1b}[K" + prompt + escapedLine(line) + "\n" + prompt)
+        }
     }
 
     func show(_ record: ChatRecord) {
-        let line = "\(escapedLine(record.username)) > \(escapedLine(record.text))"
-        if let prompt {
-            // Clear the prompt line, print the record, then the prompt again below it.
-            Output.standardOutput.write("\r\u{1b}[K" + line + "\n" + prompt)
-        } else {
+        self.print(self.format(record))
+    }
+
+    /// A line from `wire chat` itself, not from the room.
+    func notice(_ text: String) {
+        self.print(self.json ? jsonLine(["notice": text]) : "* " + text)
+    }
+
+    private func print(_ line: String) {
+        guard let prompt = self.prompt else {
             Output.standardOutput.line(line)
+            return
         }
+        // Clear the prompt line, print the record, then the prompt and the half-typed line below it.
+        self.typed.withLock { typed in
+            Output.standardOutput.write("\r\u{1b}[K" + line + "\n" + prompt + escapedLine(typed))
+        }
+    }
+
+    private func format(_ record: ChatRecord) -> String {
+        if self.json {
+            return jsonLine(["user": record.username, "text": record.text])
+        }
+        var name = escapedLine(record.username)
+        if self.colors {
+            name = Self.colored(name, server: record.username == ChatRoom.serverName)
+        }
+        var line = "\(name) > \(escapedLine(record.text))"
+        if self.timestamps {
+            let now = time(nil)
+            var parts = tm()
+            localtime_r([now], &parts)
+            func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+            line = "[\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))] " + line
+        }
+        return line
+    }
+
+    /// A name in one of six colours, always the same for the same name; the server's in grey.
+    static func colored(_ name: String, server: Bool) -> String {
+        let code: Int
+        if server {
+            code = 90
+        } else {
+            var hash: UInt32 = 2_166_136_261
+            for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            code = 31 + Int(hash % 6)
+        }
+        return "\u{1b}[\(code)m\(name)\u{1b}[0m"
     }
 
     func closed() {

@@ -97,7 +97,13 @@ public final class ChatRoom: Sendable {
         let (id, work) = try self.state.withLock { state throws(ChatError) -> (MemberID, Work) in
             let id = try state.machine.join(name: name, link: link, now: now)
             var work = Work()
-            for record in state.history {
+            var records = Array(state.history)
+            if self.announcesMembership && !records.isEmpty {
+                // Marked, so that nobody takes an old text for a new one.
+                records.insert(self.notice("history: the last \(records.count) text\(records.count == 1 ? "" : "s")"), at: 0)
+                records.append(self.notice("end of history"))
+            }
+            for record in records {
                 let actions = state.machine.send(bytes: record.readableBytes, to: id, now: now)
                 self.apply(actions, bytes: record, to: &state, work: &work)
             }

@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import WireCLI
+
 /// What someone used to nc, socat or websocat tries first: exact bytes both ways, addresses as
 /// they type them, honest exit statuses and plain one-line errors.
 @Suite(.timeLimit(.minutes(2)))
@@ -190,5 +192,42 @@ struct InterruptAndExitTests {
         #expect(dropped.output.contains("[server] > the server is shutting down\n"))
         #expect(dropped.error == "Error: the server closed the connection\n")
         #expect(try await server.finish().status == 0)
+    }
+}
+
+/// `wire chat` at a real (pseudo) terminal.
+@Suite(.timeLimit(.minutes(2)))
+struct ChatTerminalTests {
+    @Test func keepsTheHalfTypedLineWhenAMessageArrives() async throws {
+        let server = try RunningProcess.wire(["chat-server", "0"])
+        let port = try await server.port()
+        let driver = try RunningProcess.python("pty_chat.py", [RunningProcess.wire.path, "\(port)"])
+        let result = try await driver.finish()
+        #expect(result.output.hasSuffix("ok\n"), "\(result.output)\(result.error)")
+        server.interrupt()
+        _ = try await server.finish()
+    }
+
+    @Test(arguments: [
+        ("", ChatInput.Action.ignore), ("hello", .send("hello")), ("/who", .send("/who")), ("/quit", .send("/quit")),
+        ("//etc/hosts", .send("/etc/hosts")), ("/nick bob", .local("unknown command /nick: not sent; /help lists the commands")),
+        ("/help", .local(ChatInput.help)),
+    ])
+    func linesAreSentOrAnsweredHere(line: String, action: ChatInput.Action) {
+        #expect(ChatInput.interpret(line) == action)
+    }
+
+    @Test func theLineEditorEditsAndSubmits() {
+        var editor = LineEditor()
+        var events: [LineEditor.Event] = []
+        for byte in Array("héllo wörld".utf8) + [0x17] + Array("you".utf8) + [0x1B] + Array("[D".utf8) + [0x7F, 0x0D] {
+            events.append(editor.feed(byte))
+        }
+        #expect(events.last == .submit("héllo yo"))
+        #expect(editor.line == "")
+        #expect(editor.feed(0x04) == .endOfInput)
+        _ = editor.feed(UInt8(ascii: "x"))
+        #expect(editor.feed(0x04) == .none, "Ctrl-D ends input only on an empty line")
+        #expect(editor.feed(0x03) == .interrupt)
     }
 }

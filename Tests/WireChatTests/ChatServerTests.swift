@@ -171,6 +171,32 @@ struct ChatServerTests {
         }
     }
 
+    @Test func historyIsMarkedAsHistoryInAnAnnouncingRoom() async throws {
+        let received = Atomic<Int>(0)
+        let configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), historySize: 5, reportsTexts: true)
+        try await withChatServer(configuration, onEvent: { event in
+            if case .received = event { received.add(1, ordering: .relaxed) }
+        }) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { alice in
+                try await waitForMembers(server, 1)
+                try await alice.send("one")
+                while received.load(ordering: .relaxed) < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                try await ChatClient.join(port: port, username: "carol") { carol in
+                    var records = carol.records.makeAsyncIterator()
+                    var received: [ChatRecord] = []
+                    for _ in 0..<3 {
+                        if let record = try await records.next() { received.append(record) }
+                    }
+                    #expect(received == [
+                        ChatRecord(username: "[server]", text: "history: the last 1 text"),
+                        ChatRecord(username: "alice", text: "one"),
+                        ChatRecord(username: "[server]", text: "end of history"),
+                    ])
+                }
+            }
+        }
+    }
+
     @Test func fansOutEveryMessageToFiftyClientsInEachSendersOrder() async throws {
         let clients = 50
         let perClient = 20
