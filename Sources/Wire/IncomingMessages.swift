@@ -14,10 +14,11 @@ public struct IncomingMessages: AsyncSequence, Sendable {
 
     let base: InboundQueue
     let peer: String
+    var usesTLS = false
 
     /// The iterator; a connection's messages are meant to be read by one iterator only.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.base, peer: self.peer)
+        AsyncIterator(base: self.base, peer: self.peer, usesTLS: self.usesTLS)
     }
 
     /// Produces the peer's messages; errors are translated to ``FramingError`` or ``ConnectionError``.
@@ -27,12 +28,15 @@ public struct IncomingMessages: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let base: InboundQueue
         let peer: String
+        let usesTLS: Bool
         var batch: [ByteBuffer] = []
         var position = 0
+        var receivedAny = false
 
-        init(base: InboundQueue, peer: String) {
+        init(base: InboundQueue, peer: String, usesTLS: Bool) {
             self.base = base
             self.peer = peer
+            self.usesTLS = usesTLS
         }
 
         public mutating func next() async throws -> ByteBuffer? {
@@ -75,12 +79,18 @@ public struct IncomingMessages: AsyncSequence, Sendable {
             Array(self.batch[self.position...])
         }
 
-        private func fetchBatch() async throws -> [ByteBuffer]? {
+        private mutating func fetchBatch() async throws -> [ByteBuffer]? {
             do {
-                return try await self.base.next()
+                let batch = try await self.base.next()
+                self.receivedAny = true
+                return batch
             } catch let error as FramingError {
                 throw error
             } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+                if self.usesTLS && !self.receivedAny {
+                    // A peer that does not speak TLS takes the handshake for a broken message.
+                    throw ConnectionError.tlsHandshake(peer: self.peer, reason: "the connection was reset during the handshake (does it speak TLS?)")
+                }
                 throw ConnectionError.reset(peer: self.peer)
             } catch {
                 throw ConnectionError.tls(error, peer: self.peer) ?? error

@@ -33,7 +33,8 @@ public struct WireConnection: Sendable {
         inbound: InboundQueue,
         framing: Framing,
         maximumMessageSize: Int,
-        peer: String?
+        peer: String?,
+        usesTLS: Bool = false
     ) {
         self.channel = channel
         self.remoteAddress = channel.remoteAddress
@@ -41,7 +42,7 @@ public struct WireConnection: Sendable {
         self.framing = framing
         let peer = peer ?? "unknown peer"
         self.peerDescription = peer
-        self.messages = IncomingMessages(base: inbound, peer: peer)
+        self.messages = IncomingMessages(base: inbound, peer: peer, usesTLS: usesTLS)
         self.outbound = OutboundBuffer(
             channel: channel,
             encoder: MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize),

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import WireFraming
 
@@ -7,6 +14,8 @@ struct WireChannel: Sendable {
     let inbound: InboundQueue
     /// `IP:PORT` of the peer, taken while the channel is open: a closed channel forgets it.
     var peer: String?
+    /// Whether the connection speaks TLS.
+    var usesTLS = false
 }
 
 /// Builds the pipeline every Wire connection shares: the framing decoder that feeds the
@@ -42,7 +51,7 @@ enum WirePipeline {
                 timeouts: timeouts
             )
         )
-        return WireChannel(channel: channel, inbound: queue, peer: channel.remoteAddress?.endpointDescription)
+        return WireChannel(channel: channel, inbound: queue, peer: channel.remoteAddress?.endpointDescription, usesTLS: tls != nil)
     }
 
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
@@ -63,7 +72,8 @@ enum WirePipeline {
             inbound: wireChannel.inbound,
             framing: framing,
             maximumMessageSize: maximumMessageSize,
-            peer: wireChannel.peer ?? channel.remoteAddress?.endpointDescription
+            peer: wireChannel.peer ?? channel.remoteAddress?.endpointDescription,
+            usesTLS: wireChannel.usesTLS
         )
         let executor = runsOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
         do {
@@ -76,8 +86,25 @@ enum WirePipeline {
             channel.close(promise: nil)
             return result
         } catch {
-            channel.close(promise: nil)
+            if error is FramingError {
+                // The peer broke the framing: abort with a reset rather than a normal close, so
+                // that it sees an error (a reset) instead of an ordinary end of the stream.
+                Self.abort(channel)
+            } else {
+                channel.close(promise: nil)
+            }
             throw error
+        }
+    }
+
+    /// Closes `channel` with a TCP reset (SO_LINGER 0).
+    static func abort(_ channel: any Channel) {
+        guard let provider = channel as? any SocketOptionProvider else {
+            channel.close(promise: nil)
+            return
+        }
+        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 }

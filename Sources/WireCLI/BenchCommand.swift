@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import Foundation
 import NIOCore
@@ -43,7 +48,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Payload bytes per message.")
     var size = 64
 
-    @Option(help: "Messages (sink), timed round trips (echo) or connections (connections), in all.")
+    @Option(help: "Messages (sink), timed round trips (echo) or connections (connections), in all (default: 1,000,000, 20,000 or 10,000).")
     var count: Int?
 
     @Option(help: "Parallel connections for sink and echo.")
@@ -64,8 +69,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Flag(help: "Do not print the progress line on standard error.")
+    @Flag(help: "Do not print the progress line on standard error (it is shown only in a terminal anyway).")
     var noProgress = false
+
+    @Option(help: "Give up when the server sends nothing for this many seconds.")
+    var timeout: Double = 30
 
     func validate() throws {
         guard self.size >= 0 else { throw ValidationError("--size must not be negative.") }
@@ -73,6 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard self.connections > 0 else { throw ValidationError("--connections must be positive.") }
         guard self.concurrency > 0 else { throw ValidationError("--concurrency must be positive.") }
         guard self.warmup >= 0 else { throw ValidationError("--warmup must not be negative.") }
+        guard self.timeout > 0, self.timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
     }
 
     func run() async throws {
@@ -80,17 +89,28 @@ struct BenchCommand: AsyncParsableCommand {
         let configuration = ClientConfiguration(
             framing: framing,
             maximumMessageSize: self.framingOptions.maxMessageSize,
+            // A server that never answers (an echo benchmark against a sink) ends the run.
+            idleTimeout: .milliseconds(Int64(self.timeout * 1000)),
             tls: try self.tlsOptions.makeTLS()
         )
-        let progress = Progress(enabled: !self.noProgress)
+        let progress = Progress(enabled: !self.noProgress && isatty(STDERR_FILENO) == 1)
         let report: BenchReport
-        switch self.workload {
-        case .sink:
-            report = try await self.sink(configuration, progress: progress)
-        case .echo:
-            report = try await self.echo(configuration, progress: progress)
-        case .connections:
-            report = try await self.idleConnections(configuration, progress: progress)
+        do {
+            switch self.workload {
+            case .sink:
+                report = try await self.sink(configuration, progress: progress)
+            case .echo:
+                report = try await self.echo(configuration, progress: progress)
+            case .connections:
+                report = try await self.idleConnections(configuration, progress: progress)
+            }
+        } catch let error as ConnectionError where error.kind == .idleTimeout {
+            progress.stop()
+            let server = self.workload == .sink ? "wire serve --sink" : "wire serve --echo"
+            throw BenchError("the server sent nothing for \(self.timeout.formattedSeconds) second\(self.timeout == 1 ? "" : "s"); is it \(server)?")
+        } catch {
+            progress.stop()
+            throw error
         }
         progress.stop()
         Output.standardOutput.line(self.json ? report.json : report.table)
@@ -253,6 +273,13 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
+extension Double {
+    /// 30 as "30", 0.5 as "0.5".
+    var formattedSeconds: String {
+        self == self.rounded() ? String(Int(self)) : String(self)
+    }
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -270,7 +297,12 @@ struct BenchReport {
     var table: String {
         var lines = ["\(self.workload): \(self.count) x \(self.size) B, \(self.framing) framing, \(self.connections) connection(s)"]
         for figure in self.figures {
-            let name = figure.name.replacingOccurrences(of: "_", with: " ")
+            // The unit is printed after the figure: not in its name too.
+            var name = figure.name
+            for suffix in ["_us", "_mib", "_per_second"] where name.hasSuffix(suffix) {
+                name.removeLast(suffix.count)
+            }
+            name = name.replacingOccurrences(of: "_", with: " ")
             lines.append("  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + formatted(figure.value) + " " + figure.unit)
         }
         return lines.joined(separator: "\n")

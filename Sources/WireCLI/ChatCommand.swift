@@ -105,6 +105,10 @@ struct ChatCommand: AsyncParsableCommand {
                                 screen.show(record)
                                 throw ChatClosed(reason: "evicted by the server: \(record.text.dropFirst("evicted: ".count))")
                             }
+                            if record.text.hasPrefix("closed: ") {
+                                screen.show(record)
+                                throw ChatClosed(reason: "the server closed the connection: \(record.text.dropFirst("closed: ".count))")
+                            }
                         }
                         first = false
                         screen.show(record)

@@ -63,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How to print messages received (without --echo or --sink): text (escaped lines), raw, null, framed or json. Default: raw with --framing raw, text otherwise.")
     var outputFormat: OutputFormat?
 
+    @Flag(help: "Print one JSON object per message received (as --output-format json).")
+    var json = false
+
     @Option(help: "Seconds open connections may go on after SIGINT or SIGTERM.")
     var shutdownGrace: Double = 5
 
@@ -99,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard self.idleTimeout >= 0, self.firstMessageTimeout >= 0 else {
             throw ValidationError("timeouts must not be negative.")
         }
+        if self.json, let format = self.outputFormat, format != .json {
+            throw ValidationError("--json and --output-format \(format.rawValue) exclude each other.")
+        }
         guard self.maxConnections > 0 else {
             throw ValidationError("--max-connections must be positive, got \(self.maxConnections).")
         }
@@ -133,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
         let isRawStream = self.framingOptions.framing == .raw && printsData
         let output = isRawStream ? Output.standardError : Output.standardOutput
         let printer = MessagePrinter(
-            format: self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
+            format: self.json ? .json : self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
             framing: configuration.framing,
             output: .standardOutput
         )

@@ -81,7 +81,7 @@ enum WireMain {
         case let error as ConnectionError where error.isAuthenticationFailure:
             status = .refused
             printError("Error: \(error)")
-        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed:
+        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed, is BenchError:
             status = .failure
             printError("Error: \(error)")
         default:

@@ -134,6 +134,10 @@ public struct ChatServer: Service {
             }
         } catch is CancellationError {
             // The server is stopping.
+        } catch let error as FramingError {
+            // Tell the member why, in its own framing, before it is closed.
+            room.notify(id, "closed: \(error)")
+            onEvent(.failed(peer: peer, username: username, error: error))
         } catch {
             onEvent(.failed(peer: peer, username: username, error: error))
         }

@@ -137,6 +137,38 @@ struct NetcatHabitsTests {
         #expect(result.error.hasPrefix("Error: \(sentence)\n"), "\(result.error)")
     }
 
+    @Test func aClientDroppedForBreakingTheFramingSaysSo() async throws {
+        let server = try RunningProcess.wire(["serve", "0", "--max-message-size", "10"])
+        let port = try await server.port()
+        let client = try await RunningProcess.wire(["connect", "-p", "\(port)", "--send", "this is far too long"]).finish()
+        #expect(client.status == 1)
+        #expect(client.error == "Error: connection reset by 127.0.0.1:\(port)\n")
+        try await server.waitForOutput(containing: "closed: declared length 20 exceeds the limit of 10 bytes\n")
+        server.interrupt()
+        _ = try await server.finish()
+
+        let chatServer = try RunningProcess.wire(["chat-server", "0", "--max-message-size", "10"])
+        let chatPort = try await chatServer.port()
+        let chat = try RunningProcess.wire(["chat", "-p", "\(chatPort)", "--username", "al"], keepInputOpen: true)
+        try await chatServer.waitForOutput(containing: "username: al\n")
+        chat.send("this is far too long\n")
+        let result = try await chat.finish()
+        #expect(result.status == 1)
+        #expect(result.error == "Error: the server closed the connection: declared length 20 exceeds the limit of 10 bytes\n")
+        chatServer.interrupt()
+        _ = try await chatServer.finish()
+    }
+
+    @Test func benchGivesUpOnAServerThatDoesNotAnswer() async throws {
+        let server = try RunningProcess.wire(["serve", "0", "--sink", "--quiet"])
+        let port = try await server.port()
+        let bench = try await RunningProcess.wire(["bench", "echo", "--port", "\(port)", "--timeout", "1", "--count", "10"]).finish()
+        #expect(bench.status == 1)
+        #expect(bench.error == "Error: the server sent nothing for 1 second; is it wire serve --echo?\n")
+        server.interrupt()
+        _ = try await server.finish()
+    }
+
     @Test func runtimeErrorsExitOne() async throws {
         let server = try RunningProcess.wire(["serve", "--port", "0"])
         let port = try await server.port()
