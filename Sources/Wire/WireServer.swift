@@ -141,7 +141,7 @@ public struct WireServer: Service {
         // Metadata built per log call, not a logger copy held for the connection's whole life.
         let logger = self.logger
         let peer = { () -> Logger.Metadata in
-            ["peer.address": "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")"]
+            ["peer.address": "\(child.peer ?? "unknown")"]
         }
         logger.debug("connection opened", metadata: peer())
         do {

@@ -58,7 +58,10 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds members may go on after SIGINT or SIGTERM (they are told the server is shutting down).")
     var shutdownGrace: Double = 5
 
-    @Flag(name: .shortAndLong, help: "Log connection events to standard error, and print every message received.")
+    @Flag(help: "Print every text received, as the tutorial's server does (\"Received message from NAME: TEXT\").")
+    var showMessages = false
+
+    @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
     func validate() throws {
@@ -96,7 +99,7 @@ struct ChatServerCommand: AsyncParsableCommand {
             maximumQueuedBytes: self.maxQueuedBytes,
             historySize: self.history,
             announcesMembership: !self.quiet,
-            reportsTexts: self.verbose
+            reportsTexts: self.showMessages
         )
         let output = Output.standardOutput
         let server = ChatServer(

@@ -5,7 +5,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct ChatInteropTests {
     @Test func tutorialClientsTalkThroughWireChatServer() async throws {
-        let server = try RunningProcess.wire(["chat-server", "--port", "0", "--quiet", "--verbose"])
+        let server = try RunningProcess.wire(["chat-server", "--port", "0", "--quiet", "--show-messages"])
         let port = try await server.port()
         let bob = try RunningProcess.python("tutorial_chat_client.py", ["\(port)", "bob", "1"])
         try await server.waitForOutput(containing: "username: bob\n")
@@ -61,7 +61,7 @@ struct ChatInteropTests {
     }
 
     @Test func wireChatServerRefusesATakenName() async throws {
-        let server = try RunningProcess.wire(["chat-server", "--port", "0", "--quiet", "--verbose"])
+        let server = try RunningProcess.wire(["chat-server", "--port", "0", "--quiet", "--show-messages"])
         let port = try await server.port()
         let first = try RunningProcess.python("tutorial_chat_client.py", ["\(port)", "gina", "1"])
         try await server.waitForOutput(containing: "username: gina\n")
