@@ -101,7 +101,8 @@ struct ChatServerCommand: AsyncParsableCommand {
             announcesMembership: !self.quiet,
             reportsTexts: self.showMessages
         )
-        let output = Output.standardOutput
+        let output = LogOutput(Output.standardOutput)
+        defer { output.flush() }
         let server = ChatServer(
             configuration: configuration,
             logger: logger,

@@ -137,7 +137,19 @@ struct ServeCommand: AsyncParsableCommand {
         // lines go to standard error.
         let printsData = !self.echo && !self.sink && !self.closeAfterGreeting
         let isRawStream = self.framingOptions.framing == .raw && printsData
-        let output = isRawStream ? Output.standardError : Output.standardOutput
+        // The server's own lines wait in a queue of their own, so that an unread standard output
+        // never stops the event loops; but where received messages are printed on the same
+        // stream, they go in order with them (and printing is then the backpressure).
+        let statusStream = isRawStream ? Output.standardError : Output.standardOutput
+        let log = LogOutput(statusStream)
+        defer { log.flush() }
+        let sharesStream = printsData && !isRawStream
+        let output: StatusLines
+        if sharesStream {
+            output = StatusLines { text in statusStream.line(text) }
+        } else {
+            output = StatusLines { text in log.line(text) }
+        }
         let printer = MessagePrinter(
             format: self.json ? .json : self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
             framing: configuration.framing,
@@ -193,6 +205,19 @@ struct ServeCommand: AsyncParsableCommand {
             }
         )
         try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
+    }
+}
+
+/// Where a server's own lines go.
+struct StatusLines: Sendable {
+    let write: @Sendable (String) -> Void
+
+    init(_ write: @escaping @Sendable (String) -> Void) {
+        self.write = write
+    }
+
+    func line(_ text: String) {
+        self.write(text)
     }
 }
 

@@ -263,3 +263,12 @@ struct ChatTerminalTests {
         #expect(editor.feed(0x03) == .interrupt)
     }
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct ServerOutputTests {
+    @Test func aServerWhoseStandardOutputIsNotReadGoesOnServing() async throws {
+        let driver = try RunningProcess.python("unread_stdout.py", [RunningProcess.wire.path])
+        let result = try await driver.finish(timeout: .seconds(100))
+        #expect(result.output == "ok\n", "\(result.output)\(result.error)")
+    }
+}
