@@ -24,7 +24,7 @@ public struct ClientConfiguration: Sendable {
     /// Send an empty message after this long without sending anything (see
     /// ``ServerConfiguration/heartbeatInterval``). Default `nil` (off).
     public var heartbeatInterval: Duration?
-    /// A secret to prove, and to check that the server knows (``Authentication``), or `nil`. Default `nil`.
+    /// A secret to prove, and to check that the server knows (`Authentication`), or `nil`. Default `nil`.
     public var secret: SharedSecret?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration

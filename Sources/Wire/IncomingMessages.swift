@@ -21,7 +21,7 @@ public struct IncomingMessages: AsyncSequence, Sendable {
         AsyncIterator(base: self.base, peer: self.peer, usesTLS: self.usesTLS)
     }
 
-    /// Produces the peer's messages; errors are translated to ``FramingError`` or ``ConnectionError``.
+    /// Produces the peer's messages; errors are translated to `FramingError` or ``ConnectionError``.
     ///
     /// Messages arrive in batches, one per read burst: only the first message of a batch waits for
     /// the connection, the others are taken from the batch at once.

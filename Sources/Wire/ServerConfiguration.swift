@@ -42,7 +42,7 @@ public struct ServerConfiguration: Sendable {
     /// timeout sees a live connection; received empty messages are then heartbeats, not messages.
     /// Needs a framing with empty messages (not raw). Default `nil` (off).
     public var heartbeatInterval: Duration?
-    /// A secret every client must prove it knows (``Authentication``), or `nil`. Default `nil`.
+    /// A secret every client must prove it knows (`Authentication`), or `nil`. Default `nil`.
     public var secret: SharedSecret?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration

@@ -1,4 +1,4 @@
-/// A secret both ends know, for the challenge-response handshake of ``Authentication``.
+/// A secret both ends know, for the challenge-response handshake of `Authentication`.
 public struct SharedSecret: Sendable, Hashable {
     let bytes: [UInt8]
 

@@ -3,7 +3,7 @@ public import WireFraming
 
 /// One TCP connection that carries whole messages.
 ///
-/// Read the peer's messages with ``messages``, send your own with ``send(_:)``. A connection is
+/// Read the peer's messages with ``messages``, send your own with ``send(_:)-(ByteBuffer)``. A connection is
 /// valid inside the closure that handed it to you; when that closure returns, everything sent has
 /// been written and the connection is closed.
 ///
@@ -21,7 +21,7 @@ public struct WireConnection: Sendable {
     public let framing: Framing
     /// The peer's messages, in order; the sequence ends when the peer closes or half-closes.
     ///
-    /// It throws a ``FramingError`` when the peer's bytes break the framing, and a
+    /// It throws a `FramingError` when the peer's bytes break the framing, and a
     /// ``ConnectionError`` when the connection is reset.
     public let messages: IncomingMessages
 
@@ -57,7 +57,7 @@ public struct WireConnection: Sendable {
     ///
     /// Messages sent in a burst are written together, with one flush. `send` suspends while too
     /// many bytes wait for a peer that is not reading, so a slow peer never makes this side buffer
-    /// without bound. Throws a ``FramingError`` if the framing cannot carry the message (and sends
+    /// without bound. Throws a `FramingError` if the framing cannot carry the message (and sends
     /// nothing), or a ``ConnectionError`` if the connection is closed.
     public func send(_ message: ByteBuffer) async throws {
         try await self.outbound.send(CollectionOfOne(message))
