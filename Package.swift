@@ -100,6 +100,7 @@ let package = Package(
                 "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            exclude: ["Python"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
