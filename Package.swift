@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "WireFraming", targets: ["WireFraming"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "WireChat", targets: ["WireChat"]),
+        .library(name: "WirePickle", targets: ["WirePickle"]),
         .executable(name: "wire", targets: ["WireCLI"]),
     ],
     dependencies: [
@@ -28,6 +29,13 @@ let package = Package(
     targets: [
         .target(
             name: "WireFraming",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WirePickle",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio")
             ],
@@ -92,6 +100,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WirePickleTests",
+            dependencies: [
+                "WirePickle",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Python"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
