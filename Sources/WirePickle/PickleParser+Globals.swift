@@ -42,7 +42,9 @@ extension PickleParser {
         }
         let items: [Item]
         switch arguments {
-        case .value(.tuple(let values), _):
+        case .value(.tuple(let values), let metrics):
+            // Measuring the arguments again costs their size: account for it, as for hashing.
+            try self.chargeHashing(metrics.size)
             items = values.map { .value($0, Metrics.of($0)) }
         case .node(let node) where node.kind == .tuple:
             items = node.items

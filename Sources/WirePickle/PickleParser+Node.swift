@@ -39,8 +39,13 @@ extension PickleParser {
             case .bytearray(let bytes): return .scalar(bytes: bytes.count, hashable: false)
             case .bigInt(let value): return .scalar(bytes: value.twosComplementBytes.count)
             case .none, .bool, .int, .float: return .scalar()
-            case .list(let items), .tuple(let items), .set(let items), .frozenset(let items):
-                return Self.container(items.map(Self.of), hashable: value.isHashable)
+            case .tuple(let items):
+                let children = items.map(Self.of)
+                return Self.container(children, hashable: children.allSatisfy(\.isHashable))
+            case .frozenset(let items):
+                return Self.container(items.map(Self.of), hashable: true)
+            case .list(let items), .set(let items):
+                return Self.container(items.map(Self.of), hashable: false)
             case .dict(let entries):
                 return Self.container(entries.flatMap { [Self.of($0.key), Self.of($0.value)] }, hashable: false)
             }

@@ -97,9 +97,10 @@ extension PickleValue: Hashable {
         case (.bytearray(let a), .bytearray(let b)): return a == b
         case (.list(let a), .list(let b)): return a == b
         case (.tuple(let a), .tuple(let b)): return a == b
-        case (.dict(let a), .dict(let b)): return Self.dictsEqual(a, b)
+        // No ordered comparison first: trying two ways at every level of nesting takes 2^depth.
+        case (.dict(let a), .dict(let b)): return Self.lastValues(a) == Self.lastValues(b)
         case (.set(let a), .set(let b)), (.frozenset(let a), .frozenset(let b)):
-            return a == b || Swift.Set(a) == Swift.Set(b)
+            return Swift.Set(a) == Swift.Set(b)
         default: return false
         }
     }
@@ -159,27 +160,21 @@ extension PickleValue: Hashable {
         }
     }
 
-    /// A hash of the distinct elements that does not depend on their order.
+    /// A hash of the distinct elements that does not depend on their order. Each element is
+    /// hashed once: hashing them again to remove duplicates would double the work at every level
+    /// of nested frozensets.
     private static func unorderedHash(_ elements: [PickleValue]) -> Int {
         var sum = 0
-        for element in Swift.Set(elements) {
-            sum &+= element.hashValue
+        var previous: Int?
+        for hash in elements.map(\.hashValue).sorted() where hash != previous {
+            sum &+= hash
+            previous = hash
         }
         return sum
     }
 
-    /// Python's `dict` equality: the same keys, each with an equal value (for a key listed twice,
-    /// the last value counts, as in a dict display).
-    private static func dictsEqual(
-        _ a: [(key: PickleValue, value: PickleValue)],
-        _ b: [(key: PickleValue, value: PickleValue)]
-    ) -> Bool {
-        if a.count == b.count, zip(a, b).allSatisfy({ $0.key == $1.key && $0.value == $1.value }) {
-            return true
-        }
-        return Self.lastValues(a) == Self.lastValues(b)
-    }
-
+    /// The dict as Python's `dict` sees it: for a key listed twice, the last value counts, as in a
+    /// dict display.
     private static func lastValues(_ entries: [(key: PickleValue, value: PickleValue)]) -> [PickleValue: PickleValue] {
         Dictionary(entries, uniquingKeysWith: { _, last in last })
     }

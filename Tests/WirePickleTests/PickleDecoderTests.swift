@@ -134,4 +134,23 @@ struct PickleDecoderTests {
         let shared = try Self.decode([0x80, 4, 0x5D, 0x94, 0x28, 0x5D, 0x94, 0x4B, 1, 0x61, 0x68, 1, 0x65, 0x2E])
         #expect(shared == [[1], [1]])
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func nestedFrozensetsFromTheFuzzerDecodePromptly() throws {
+        // Found by Fuzz/run.sh (a timeout): LONG1 swallows 40 MARKs, 35 more nest frozensets,
+        // and hashing each level hashed the one below twice, 2^35 times in all.
+        let finding =
+            [0x8A] + [UInt8](repeating: 0x28, count: 76) + [UInt8](repeating: 0x91, count: 86)
+            + [UInt8](repeating: 0x28, count: 41)
+        do {
+            _ = try Self.decode(finding)
+            Issue.record("the finding has no STOP and must not decode")
+        } catch {
+            #expect("\(error)" == "opcode FROZENSET at offset 112 has no MARK to pair with")
+        }
+        let deep = [0x80, 0x04] + [UInt8](repeating: 0x28, count: 900) + [UInt8](repeating: 0x91, count: 900) + [0x2E]
+        let value = try Self.decode(deep)
+        #expect(Set([value, value]).count == 1)
+        #expect(try PickleDecoder().decodeValue(from: PickleEncoder().encode(value)) == value)
+    }
 }

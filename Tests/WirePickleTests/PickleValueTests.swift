@@ -72,4 +72,24 @@ struct PickleValueTests {
         #expect(PickleValue.dict([]).typeName == "dict")
         #expect(PickleValue.none.typeName == "NoneType")
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func deeplyNestedDictsAndSetsCompareAndHashInLinearTime() {
+        // Comparing in order first and then as Python does recursed twice per level: 2^200 steps.
+        var dictA: PickleValue = 1
+        var dictB: PickleValue = 2
+        var setA: PickleValue = .frozenset([1])
+        var setB: PickleValue = .frozenset([2])
+        for _ in 0..<200 {
+            dictA = ["k": dictA, "j": 0]
+            dictB = ["k": dictB, "j": 0]
+            setA = .frozenset([setA, 0])
+            setB = .frozenset([0, setB])
+        }
+        #expect(dictA != dictB)
+        #expect(setA != setB)
+        #expect(dictA == dictA)
+        #expect(Set([setA, setA, setB]).count == 2)
+        #expect(Set([dictA, dictA, dictB]).count == 2)
+    }
 }
