@@ -45,6 +45,7 @@ let package = Package(
             name: "Wire",
             dependencies: [
                 "WireFraming",
+                "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -72,6 +73,7 @@ let package = Package(
                 "Wire",
                 "WireChat",
                 "WireFraming",
+                "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

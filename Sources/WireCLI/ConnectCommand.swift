@@ -16,6 +16,8 @@ struct ConnectCommand: AsyncParsableCommand {
               wire connect 127.0.0.1 1234 --framing raw < photo.jpg > echoed.jpg
               wire connect --framing raw --buffer-size 8 --show-chunks     # prints "Hey ther", "e!!!"
               echo hello | wire connect [::1]:9000 --framing length --json
+              wire connect --decode pickle          # the tutorial's part 3: prints {1: 'hi', 2: 'there'}
+              wire connect --encode pickle --send "{1: 'hi', 2: 'there'}"
             """
     )
 
@@ -28,6 +30,8 @@ struct ConnectCommand: AsyncParsableCommand {
     @OptionGroup var secretOptions: SecretOptions
 
     @OptionGroup var heartbeatOptions: HeartbeatOptions
+
+    @OptionGroup var pickleOptions: PickleOptions
 
     @Option(help: "Size of each socket read in bytes (the tutorial's recv(N)); default: adapts to the traffic.")
     var bufferSize: Int?
@@ -76,6 +80,12 @@ struct ConnectCommand: AsyncParsableCommand {
         if self.json, let format = self.outputFormat, format != .json {
             throw ValidationError("--json and --output-format \(format.rawValue) exclude each other.")
         }
+        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil) {
+            throw ValidationError("--decode and --encode need a framing with messages; --framing raw has none.")
+        }
+        if self.pickleOptions.decode != nil, let format = self.outputFormat, format != .text, format != .json {
+            throw ValidationError("--decode pickle prints objects as text or --json; not --output-format \(format.rawValue).")
+        }
         if self.framingOptions.framing == .raw {
             if self.nullSeparated || self.stdinMessage {
                 throw ValidationError("--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages.")
@@ -106,9 +116,11 @@ struct ConnectCommand: AsyncParsableCommand {
             secret: try self.secretOptions.makeSecret()
         )
         let format = self.json ? .json : (self.outputFormat ?? (isRaw ? .raw : .text))
-        let printer = MessagePrinter(format: format, framing: framing, output: .standardOutput)
+        let printer = MessagePrinter(format: format, framing: framing, output: .standardOutput, content: self.pickleOptions.decode)
+        let pickleOptions = self.pickleOptions
         let showChunks = self.showChunks
-        let texts = self.send
+        // --send texts are checked (and pickled) before connecting.
+        let texts = try self.send.map { try self.pickleOptions.message(from: $0) }
         let input = StandardInputMessages(
             isRaw ? .stream : self.nullSeparated ? .nullSeparated : self.stdinMessage ? .whole : .lines,
             maximumMessageSize: self.framingOptions.maxMessageSize
@@ -127,7 +139,7 @@ struct ConnectCommand: AsyncParsableCommand {
                             line.writeInteger(UInt8(ascii: "\n"))
                             Output.standardOutput.write(line)
                         } else {
-                            printer.print(message)
+                            try printer.print(message)
                         }
                     }
                     return .receiving
@@ -138,7 +150,7 @@ struct ConnectCommand: AsyncParsableCommand {
                             try await connection.send(text)
                         }
                         for try await message in input {
-                            try await connection.send(message)
+                            try await connection.send(try pickleOptions.message(from: message))
                         }
                         try await connection.finish()
                     } catch is ConnectionError {

@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
               wire serve 4000 --framing raw > received.bin
               wire serve --framing raw --greeting "Hey there!!!" --close-after-greeting
               wire serve --port 0 --framing length --echo
+              wire serve --encode pickle --greeting "{1: 'hi', 2: 'there'}" --close-after-greeting   # the tutorial's part 3
             """
     )
 
@@ -35,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var secretOptions: SecretOptions
 
     @OptionGroup var heartbeatOptions: HeartbeatOptions
+
+    @OptionGroup var pickleOptions: PickleOptions
 
     @Option(help: "Listen backlog.")
     var backlog = 128
@@ -93,6 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
         if self.echo && self.sink {
             throw ValidationError("--echo and --sink exclude each other.")
         }
+        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil) {
+            throw ValidationError("--decode and --encode need a framing with messages; --framing raw has none.")
+        }
+        if self.pickleOptions.encode != nil && self.greeting == nil {
+            throw ValidationError("--encode pickle encodes the --greeting; give one.")
+        }
         if self.closeAfterGreeting && self.greeting == nil {
             throw ValidationError("--close-after-greeting needs --greeting TEXT.")
         }
@@ -128,10 +137,12 @@ struct ServeCommand: AsyncParsableCommand {
             heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
-        if let greeting = self.greeting {
-            // Refuse at start-up a greeting the framing cannot carry, rather than on every connection.
+        // The greeting as a message (pickled with --encode pickle), refused at start-up if the
+        // framing cannot carry it, rather than on every connection.
+        let greeting = try self.greeting.map { try self.pickleOptions.message(from: $0) }
+        if let greeting {
             try MessageEncoder(framing: configuration.framing, maximumMessageSize: configuration.maximumMessageSize)
-                .validate(ByteBuffer(string: greeting))
+                .validate(greeting)
         }
         // Like nc -l: raw bytes received go to standard output untouched, so the server's own
         // lines go to standard error.
@@ -153,7 +164,8 @@ struct ServeCommand: AsyncParsableCommand {
         let printer = MessagePrinter(
             format: self.json ? .json : self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
             framing: configuration.framing,
-            output: .standardOutput
+            output: .standardOutput,
+            content: self.pickleOptions.decode
         )
         let input = isRawStream && !self.noStdin ? StandardInputForwarder(maximumMessageSize: configuration.maximumMessageSize) : nil
         let server = WireServer(
@@ -189,7 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
                                 group.addTask { await input.forward(to: connection) }
                             }
                             for try await message in connection.messages {
-                                printer.print(message)
+                                try printer.print(message)
                             }
                             // As nc: the connection stays open until standard input has gone too.
                             try await group.waitForAll()

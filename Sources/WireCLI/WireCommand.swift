@@ -7,6 +7,7 @@ import ArgumentParser
 import Wire
 import WireChat
 import WireFraming
+import WirePickle
 
 struct WireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,7 +82,7 @@ enum WireMain {
         case let error as ConnectionError where error.isAuthenticationFailure:
             status = .refused
             printError("Error: \(error)")
-        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed, is BenchError:
+        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed, is BenchError, is PickleError, is PythonLiteralError:
             status = .failure
             printError("Error: \(error)")
         default:

@@ -144,7 +144,7 @@ struct HeartbeatTests {
     @Test func heartbeatsKeepAQuietConnectionOpenAndNeverReachTheReader() async throws {
         let (received, continuation) = AsyncStream<[String]>.makeStream()
         let server = ServerConfiguration(
-            port: 0, framing: .length(), idleTimeout: .seconds(3), heartbeatInterval: .milliseconds(100)
+            port: 0, framing: .length(), idleTimeout: .seconds(5), heartbeatInterval: .milliseconds(100)
         )
         try await withServer(server, handler: { connection in
             var all: [String] = []
@@ -155,10 +155,11 @@ struct HeartbeatTests {
             }
             continuation.yield(all)
         }) { port in
-            let client = ClientConfiguration(framing: .length(), idleTimeout: .seconds(3), heartbeatInterval: .milliseconds(100))
+            // Idle timeouts 50 times the heartbeat interval: a loaded machine may delay a few beats.
+            let client = ClientConfiguration(framing: .length(), idleTimeout: .seconds(5), heartbeatInterval: .milliseconds(100))
             try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) { connection in
                 // Quiet for longer than either idle timeout: only the heartbeats keep it open.
-                try await Task.sleep(for: .seconds(4))
+                try await Task.sleep(for: .seconds(6))
                 try await connection.send("still here")
                 try await connection.finish()
                 var messages = connection.messages.makeAsyncIterator()
