@@ -193,13 +193,3 @@ public struct ConnectionError: Error, Hashable, Sendable, CustomStringConvertibl
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
-
-extension SocketAddress {
-    /// `IP:PORT`, with IPv6 addresses in brackets, as people write them.
-    package var endpointDescription: String {
-        guard let ip = self.ipAddress, let port = self.port else {
-            return self.description
-        }
-        return ConnectionError.endpoint(ip, port)
-    }
-}

@@ -15,6 +15,7 @@ final class Progress: Sendable {
         guard self.enabled else { return }
         let task = Task { [self] in
             while !Task.isCancelled {
+                // Cancelled when the benchmark ends: the loop then stops.
                 try? await Task.sleep(for: .milliseconds(500))
                 let (label, total) = self.state.withLock { ($0.label, $0.total) }
                 let done = min(self.done.load(ordering: .relaxed), total)

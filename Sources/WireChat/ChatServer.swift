@@ -172,7 +172,11 @@ public struct ChatServer: Service {
     ) async {
         onEvent(.refused(peer: peer, reason: reason))
         // A notice the client can print as an ordinary record, then the close.
-        try? await connection.send(contentsOf: ChatRecord(username: ChatRoom.serverName, text: "refused: \(reason)").frames)
+        do {
+            try await connection.send(contentsOf: ChatRecord(username: ChatRoom.serverName, text: "refused: \(reason)").frames)
+        } catch {
+            // The client left before hearing why: the refusal stands and was reported above.
+        }
     }
 
     static func validatedUsername(_ frame: ByteBuffer, limit: Int) throws(ChatError) -> String {

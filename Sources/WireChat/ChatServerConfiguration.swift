@@ -56,19 +56,3 @@ public struct ChatServerConfiguration: Sendable {
         self.announcesMembership = announcesMembership
     }
 }
-
-/// What happens in a chat room, for a program to print or log.
-public enum ChatEvent: Sendable {
-    /// A client joined (`Accepted new connection from IP:PORT, username: NAME`).
-    case accepted(peer: String, username: String)
-    /// A member sent a text (`Received message from NAME: TEXT`).
-    case received(username: String, text: String)
-    /// A member left (`Closed connection from: NAME`).
-    case closed(username: String)
-    /// A member was evicted: it read nothing for the stall timeout, or too much waited for it.
-    case dropped(username: String, reason: ChatError)
-    /// A client was refused before joining.
-    case refused(peer: String, reason: ChatError)
-    /// A connection ended with an error.
-    case failed(peer: String, username: String?, error: any Error)
-}

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 public import NIOSSL
 
 /// TLS for a server or a client (swift-nio-ssl). The context is built once, when the value is
@@ -79,6 +79,7 @@ public struct WireTLS: Sendable {
             return NIOSSLServerHandler(context: self.context)
         }
         // An IP address is checked against the certificate's IP addresses, and cannot go in SNI.
+        // SNI takes names, not addresses: a host that parses as an IP address is not sent.
         let name = self.serverHostname ?? host.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
         return try NIOSSLClientHandler(context: self.context, serverHostname: name)
     }

@@ -104,7 +104,7 @@ public enum WireClient {
             if failures.contains(where: { ($0 as? IOError)?.errnoCode == ECONNREFUSED }) {
                 return .refused(host: host, port: port)
             }
-            if failures.contains(where: { ($0 as? ChannelError) == .connectTimeout(.zero) || "\($0)".contains("connectTimeout") }) {
+            if failures.contains(where: Self.isConnectTimeout) {
                 return .timedOut(host: host, port: port, after: timeout)
             }
             if let first = failures.first {
@@ -125,5 +125,10 @@ extension WireClient {
     /// The error a failed connection attempt to 127.0.0.1:1234 reports; for tests of the mapping.
     package static func connectionErrorForTesting(_ error: any Error, timeout: Duration) -> ConnectionError {
         Self.connectionError(error, host: "127.0.0.1", port: 1234, timeout: timeout)
+    }
+
+    static func isConnectTimeout(_ error: any Error) -> Bool {
+        if case .connectTimeout = error as? ChannelError { return true }
+        return false
     }
 }

@@ -81,8 +81,12 @@ enum WirePipeline {
                 try await authenticate?(connection)
                 return try await body(connection)
             }
-            // The peer may be gone already; what it did not take is lost either way.
-            do { try await connection.drain() } catch {}
+            do {
+                try await connection.drain()
+            } catch {
+                // The peer is gone already (or the task was cancelled): what it did not take is
+                // lost either way, and the body's result stands.
+            }
             channel.close(promise: nil)
             return result
         } catch {

@@ -177,6 +177,7 @@ public struct WireServer: Service {
                 "reason": "\(error)",
             ]
         )
+        // The refused peer may be gone before it hears why; there is nothing more to do for it.
         try? await WirePipeline.withConnection(
             child,
             framing: self.configuration.framing,

@@ -110,6 +110,7 @@ enum Authentication {
         try await connection.send(ByteBuffer(bytes: Self.challenge + payload))
         let response = try await Self.next(&messages, connection, expecting: "an answer to our challenge")
         guard Self.verify(response, to: payload, secret: secret) else {
+            // Best effort: a peer that already left needs no failure notice; the error below stands.
             try? await connection.send(ByteBuffer(bytes: Self.failure))
             throw ConnectionError.authenticationFailed(
                 peer: connection.peerDescription,

@@ -1,0 +1,204 @@
+import NIOCore
+import Synchronization
+@_spi(Broadcast) import Wire
+
+/// How the room's decisions reach the members: waiting senders, the per-loop outboxes that write
+/// a burst to every member with one flush each, acknowledgements of what the sockets took, and
+/// the stall watch.
+extension ChatRoom {
+    // MARK: Waiting senders
+
+    func waitForTurn(_ id: MemberID) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let goNow = self.state.withLock { state -> Bool in
+                    if state.cancelledWaiters.remove(id) != nil {
+                        return true
+                    }
+                    // The turn may have come between the check and now.
+                    guard state.machine.isWaiting(id) else { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if goNow {
+                    continuation.resume()
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let waiter = state.waiters.removeValue(forKey: id) else {
+                    state.cancelledWaiters.insert(id)
+                    return nil
+                }
+                return waiter
+            }
+            waiter?.resume()
+        }
+        self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
+    }
+
+    // MARK: Writing
+
+    /// What to do once the lock is released.
+    struct Work {
+        var resumed: [CheckedContinuation<Void, Never>] = []
+        var evictions: [ChatRoomState<Link>.Eviction] = []
+    }
+
+    /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
+    func apply(
+        _ actions: ChatRoomState<Link>.Actions,
+        bytes: ByteBuffer?,
+        to state: inout State,
+        work: inout Work
+    ) {
+        if let bytes {
+            for (id, link) in actions.recipients {
+                self.enqueue(bytes, for: id, link: link, in: &state)
+            }
+        }
+        for id in actions.resumed {
+            if let waiter = state.waiters.removeValue(forKey: id) {
+                work.resumed.append(waiter)
+            }
+        }
+        for eviction in actions.evictions {
+            // Best effort: the notice goes after what is queued, and the connection closes soon after.
+            let notice = self.notice("evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))")
+            self.enqueue(notice, for: eviction.id, link: eviction.link, in: &state)
+            // After the drain that writes the notice, give the notice a moment to leave, then close.
+            Self.closeAfterWrites(eviction.link.connection, within: .seconds(1))
+            if let waiter = state.waiters.removeValue(forKey: eviction.id) {
+                work.resumed.append(waiter)
+            }
+            work.evictions.append(eviction)
+        }
+    }
+
+    /// Queues `bytes` for one member. The loop's drain is submitted under the lock, so that the
+    /// order of the loop's tasks is the order of the room's decisions.
+    func enqueue(_ bytes: ByteBuffer, for id: MemberID, link: Link, in state: inout State) {
+        let loop = link.connection.eventLoop
+        let key = ObjectIdentifier(loop)
+        state.outboxes[key, default: Outbox()].queues[id, default: (link, [])].buffers.append(bytes)
+        if !state.outboxes[key, default: Outbox()].scheduled {
+            state.outboxes[key, default: Outbox()].scheduled = true
+            loop.execute { self.drain(loop) }
+        }
+    }
+
+    func perform(_ work: Work) {
+        for waiter in work.resumed {
+            waiter.resume()
+        }
+        for eviction in work.evictions {
+            eviction.link.onEvict(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))
+            if self.announcesMembership {
+                self.broadcastNotice("\(eviction.name) left", except: nil)
+            }
+        }
+    }
+
+    /// Writes everything queued for the members of `loop`, and flushes each member once.
+    func drain(_ loop: any EventLoop) {
+        let key = ObjectIdentifier(loop)
+        let queues = self.state.withLock { state -> [MemberID: (link: Link, buffers: [ByteBuffer])] in
+            guard var outbox = state.outboxes.removeValue(forKey: key) else { return [:] }
+            defer { state.outboxes[key] = Outbox() }
+            outbox.scheduled = false
+            return outbox.queues
+        }
+        for (id, queue) in queues {
+            let connection = queue.link.connection
+            var unacknowledged = 0
+            for (index, buffer) in queue.buffers.enumerated() {
+                let isLast = index == queue.buffers.count - 1
+                var rest = buffer
+                while rest.readableBytes > 0 {
+                    let length = min(rest.readableBytes, Self.progressChunk - unacknowledged)
+                    // A slice shares the buffer's storage: nothing is copied.
+                    guard let slice = rest.readSlice(length: length) else { break }
+                    unacknowledged += length
+                    if unacknowledged >= Self.progressChunk || (isLast && rest.readableBytes == 0) {
+                        let promise = loop.makePromise(of: Void.self)
+                        let bytes = unacknowledged
+                        promise.futureResult.whenComplete { _ in self.written(id, bytes: bytes) }
+                        connection.writeFramed(slice, promise: promise)
+                        unacknowledged = 0
+                    } else {
+                        connection.writeFramed(slice, promise: nil)
+                    }
+                }
+            }
+            connection.flushFramed()
+        }
+    }
+
+    /// A member's socket took `bytes` (or its connection failed, and they never will be).
+    func written(_ id: MemberID, bytes: Int) {
+        let now = NIODeadline.now()
+        let work = self.state.withLock { state -> Work in
+            var work = Work()
+            let actions = state.machine.written(id, bytes: bytes, now: now)
+            self.apply(actions, bytes: nil, to: &state, work: &work)
+            return work
+        }
+        self.perform(work)
+    }
+
+    // MARK: Stalls
+
+    /// Checks for stalled members every so often on `loop`, until the task is cancelled.
+    func watchForStalls(on loop: any EventLoop) -> RepeatedTask {
+        let interval = TimeAmount.nanoseconds(max(10_000_000, min(500_000_000, self.stallTimeout.nanoseconds / 10)))
+        return loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.tick()
+        }
+    }
+
+    func tick(now: NIODeadline = .now()) {
+        let work = self.state.withLock { state -> Work in
+            var work = Work()
+            let actions = state.machine.tick(now: now)
+            self.apply(actions, bytes: nil, to: &state, work: &work)
+            return work
+        }
+        self.perform(work)
+    }
+
+    /// Waits until everything queued for `connection` so far has been taken by its socket, or
+    /// `timeout` has passed: the last records of a member that is leaving.
+    func flush(_ connection: WireConnection, within timeout: TimeAmount) async {
+        let written = self.state.withLock { _ in
+            // Under the lock, so that this runs after every drain already submitted for the member.
+            Self.afterWrites(connection, within: timeout, close: false)
+        }
+        do {
+            try await written.get()
+        } catch {
+            // The connection closed first (or was closed after `timeout`): nothing more to wait for.
+        }
+    }
+
+    /// Closes `connection` once what is queued for it so far is written, or after `timeout`.
+    static func closeAfterWrites(_ connection: WireConnection, within timeout: TimeAmount) {
+        _ = Self.afterWrites(connection, within: timeout, close: true)
+    }
+
+    static func afterWrites(_ connection: WireConnection, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
+        let loop = connection.eventLoop
+        let written = loop.makePromise(of: Void.self)
+        loop.execute {
+            // An empty write completes once everything before it has reached the socket.
+            connection.writeFramed(ByteBuffer(), promise: written)
+            connection.flushFramed()
+            // Closing fails the empty write, if it is still waiting, and so ends the wait.
+            let deadline = loop.scheduleTask(in: timeout) { connection.close() }
+            written.futureResult.whenComplete { _ in
+                deadline.cancel()
+                if close { connection.close() }
+            }
+        }
+        return written.futureResult
+    }
+}
