@@ -55,6 +55,12 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Clients served at once; the next gets a notice and is closed.")
     var maxConnections = 16384
 
+    @Option(help: "Also serve the chat page at / and browsers' WebSocket members at /chat on this port (0 picks a free one).")
+    var webPort: Int?
+
+    @Option(help: "Host name or IP address of the web port.")
+    var webHost = "127.0.0.1"
+
     @Option(help: "Seconds members may go on after SIGINT or SIGTERM (they are told the server is shutting down).")
     var shutdownGrace: Double = 5
 
@@ -74,6 +80,9 @@ struct ChatServerCommand: AsyncParsableCommand {
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
         guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else { throw ValidationError("timeouts must not be negative.") }
         guard self.maxConnections > 0 else { throw ValidationError("--max-connections must be positive.") }
+        if let port = self.webPort, !(0...65535).contains(port) {
+            throw ValidationError("--web-port must be a number from 0 to 65535; got \(port).")
+        }
         guard self.shutdownGrace >= 0, self.shutdownGrace.isFinite else { throw ValidationError("--shutdown-grace must not be negative.") }
     }
 
@@ -99,7 +108,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             maximumQueuedBytes: self.maxQueuedBytes,
             historySize: self.history,
             announcesMembership: !self.quiet,
-            reportsTexts: self.showMessages
+            reportsTexts: self.showMessages,
+            webHost: self.webHost,
+            webPort: self.webPort
         )
         let output = LogOutput(Output.standardOutput)
         defer { output.flush() }
@@ -108,6 +119,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             logger: logger,
             onListening: { address in
                 output.line("Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)")
+            },
+            onWebListening: { address in
+                output.line("Serving the chat page on http://\(address.endpointDescription)/ (WebSocket at /chat)")
             },
             onEvent: { event in
                 switch event {

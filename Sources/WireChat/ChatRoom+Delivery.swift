@@ -168,7 +168,7 @@ extension ChatRoom {
 
     /// Waits until everything queued for `connection` so far has been taken by its socket, or
     /// `timeout` has passed: the last records of a member that is leaving.
-    func flush(_ connection: WireConnection, within timeout: TimeAmount) async {
+    func flush(_ connection: any ChatMemberSink, within timeout: TimeAmount) async {
         let written = self.state.withLock { _ in
             // Under the lock, so that this runs after every drain already submitted for the member.
             Self.afterWrites(connection, within: timeout, close: false)
@@ -181,11 +181,11 @@ extension ChatRoom {
     }
 
     /// Closes `connection` once what is queued for it so far is written, or after `timeout`.
-    static func closeAfterWrites(_ connection: WireConnection, within timeout: TimeAmount) {
+    static func closeAfterWrites(_ connection: any ChatMemberSink, within timeout: TimeAmount) {
         _ = Self.afterWrites(connection, within: timeout, close: true)
     }
 
-    static func afterWrites(_ connection: WireConnection, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
+    static func afterWrites(_ connection: any ChatMemberSink, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
         let loop = connection.eventLoop
         let written = loop.makePromise(of: Void.self)
         loop.execute {

@@ -23,7 +23,7 @@ public final class ChatRoom: Sendable {
 
     /// How the room reaches a member: its connection, and what to call when it is evicted.
     struct Link: Sendable {
-        let connection: WireConnection
+        let connection: any ChatMemberSink
         let onEvict: @Sendable (ChatError) -> Void
     }
 
@@ -89,7 +89,7 @@ public final class ChatRoom: Sendable {
     /// Adds a member; the history is queued for it before anything else can be.
     func join(
         name: String,
-        connection: WireConnection,
+        connection: any ChatMemberSink,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
         let link = Link(connection: connection, onEvict: onEvict)

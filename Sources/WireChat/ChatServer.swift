@@ -26,6 +26,7 @@ public struct ChatServer: Service {
     public let configuration: ChatServerConfiguration
     private let server: WireServer
     private let eventLoopGroup: any EventLoopGroup
+    private let web: ChatWebServer?
 
     /// Creates a chat server.
     ///
@@ -41,12 +42,25 @@ public struct ChatServer: Service {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "wire.chat", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
+        onWebListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
         onEvent: @escaping @Sendable (ChatEvent) -> Void = { _ in }
     ) {
         let room = ChatRoom(configuration: configuration)
         self.room = room
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        self.web = configuration.webPort.map { port in
+            ChatWebServer(
+                host: configuration.webHost,
+                port: port,
+                room: room,
+                configuration: configuration,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger,
+                onListening: onWebListening,
+                onEvent: onEvent
+            )
+        }
         self.server = WireServer(
             configuration: configuration.server,
             eventLoopGroup: eventLoopGroup,
@@ -70,7 +84,17 @@ public struct ChatServer: Service {
         defer { stallWatch.cancel() }
         let room = self.room
         try await withGracefulShutdownHandler {
-            try await self.server.run()
+            guard let web = self.web else {
+                try await self.server.run()
+                return
+            }
+            // The web door lives as long as the TCP server: when that ends, so does the door.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await web.run() }
+                group.addTask { try await self.server.run() }
+                try await group.next()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             room.shutDown()
         }

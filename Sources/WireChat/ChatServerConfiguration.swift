@@ -18,6 +18,11 @@ public struct ChatServerConfiguration: Sendable {
     /// are not read) until it is back under half of this. Default 1 MiB; never more than half of
     /// ``maximumQueuedBytes``.
     public var pauseQueuedBytes: Int
+    /// Where browsers join: the host of the web port. Default `127.0.0.1`.
+    public var webHost: String
+    /// The port that serves the chat page at `/` and takes WebSocket members at `/chat`, or `nil`
+    /// for no web door (the default); 0 picks a free port.
+    public var webPort: Int?
     /// Whether every text received is reported as ``ChatEvent/received(username:text:)``. Default
     /// `false`: decoding every text costs time in a busy room.
     public var reportsTexts: Bool
@@ -39,7 +44,9 @@ public struct ChatServerConfiguration: Sendable {
         pauseQueuedBytes: Int = 1024 * 1024,
         historySize: Int = 0,
         announcesMembership: Bool = true,
-        reportsTexts: Bool = false
+        reportsTexts: Bool = false,
+        webHost: String = "127.0.0.1",
+        webPort: Int? = nil
     ) {
         precondition(maximumUsernameBytes > 0, "maximumUsernameBytes must be positive")
         precondition(stallTimeout > .zero, "stallTimeout must be positive")
@@ -52,6 +59,8 @@ public struct ChatServerConfiguration: Sendable {
         self.maximumQueuedBytes = maximumQueuedBytes
         self.pauseQueuedBytes = pauseQueuedBytes
         self.reportsTexts = reportsTexts
+        self.webHost = webHost
+        self.webPort = webPort
         self.historySize = historySize
         self.announcesMembership = announcesMembership
     }

@@ -1,0 +1,117 @@
+/// The chat page a browser gets at `/`: HTML, CSS and JavaScript in one string, with no external
+/// assets, so that it works offline and needs no build step.
+enum ChatWebPage {
+    static let html = #"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Wire chat</title>
+        <style>
+          :root { color-scheme: light dark; --accent: #2f6fdf; }
+          * { box-sizing: border-box; }
+          body { margin: 0; font: 16px/1.4 system-ui, sans-serif; display: flex; flex-direction: column; height: 100vh; }
+          header { padding: .6rem 1rem; background: var(--accent); color: white; display: flex; justify-content: space-between; align-items: center; }
+          header h1 { font-size: 1.1rem; margin: 0; }
+          #status { font-size: .85rem; opacity: .9; }
+          main { flex: 1; display: flex; min-height: 0; }
+          #messages { flex: 1; overflow-y: auto; padding: .5rem 1rem; margin: 0; list-style: none; }
+          #messages li { padding: .15rem 0; word-wrap: break-word; }
+          #messages .user { font-weight: 600; margin-right: .4rem; }
+          #messages .server { color: gray; font-style: italic; }
+          #online { width: 12rem; border-left: 1px solid #8884; padding: .5rem 1rem; overflow-y: auto; }
+          #online h2 { font-size: .9rem; margin: 0 0 .4rem; }
+          #online ul { list-style: none; margin: 0; padding: 0; }
+          form { display: flex; gap: .5rem; padding: .6rem 1rem; border-top: 1px solid #8884; }
+          input { flex: 1; font: inherit; padding: .5rem; border-radius: .4rem; border: 1px solid #8888; }
+          button { font: inherit; padding: .5rem 1rem; border-radius: .4rem; border: 0; background: var(--accent); color: white; }
+          @media (max-width: 600px) { #online { display: none; } }
+        </style>
+        </head>
+        <body>
+        <header><h1>Wire chat</h1><span id="status">not connected</span></header>
+        <main>
+          <ul id="messages" aria-live="polite"></ul>
+          <aside id="online"><h2>Online</h2><ul id="people"></ul></aside>
+        </main>
+        <form id="join"><input id="name" placeholder="Your name" maxlength="32" autocomplete="username" required><button>Join</button></form>
+        <form id="say" hidden><input id="text" placeholder="Message" autocomplete="off"><button>Send</button></form>
+        <script>
+        "use strict";
+        const $ = (id) => document.getElementById(id);
+        let socket = null, username = null, retry = 0, leaving = false;
+
+        function show(user, text) {
+          const item = document.createElement("li");
+          const who = document.createElement("span");
+          who.className = "user";
+          who.textContent = user;
+          item.append(who, document.createTextNode(text));
+          if (user === "[server]") item.className = "server";
+          const list = $("messages");
+          const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+          list.append(item);
+          if (atBottom) list.scrollTop = list.scrollHeight;
+        }
+
+        function setStatus(text) { $("status").textContent = text; }
+
+        function people(names) {
+          const list = $("people");
+          list.replaceChildren(...names.map((name) => { const li = document.createElement("li"); li.textContent = name; return li; }));
+        }
+
+        function connect() {
+          const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+          socket = new WebSocket(scheme + "//" + location.host + "/chat");
+          setStatus("connecting…");
+          socket.onopen = () => {
+            retry = 0;
+            socket.send(username);
+            socket.send("/who");
+            setStatus("connected as " + username);
+            $("join").hidden = true;
+            $("say").hidden = false;
+            $("text").focus();
+          };
+          socket.onmessage = (event) => {
+            let record;
+            try { record = JSON.parse(event.data); } catch { return; }
+            if (record.user === "[server]") {
+              if (record.text.startsWith("online: ")) { people(record.text.slice(8).split(", ")); return; }
+              if (record.text.endsWith(" joined") || record.text.endsWith(" left")) socket.send("/who");
+              if (record.text.startsWith("refused: ")) leaving = true;
+            }
+            show(record.user, record.text);
+          };
+          socket.onclose = () => {
+            $("say").hidden = true;
+            if (leaving) { setStatus("not connected"); $("join").hidden = false; leaving = false; return; }
+            retry = Math.min(retry + 1, 5);
+            const seconds = retry * 2;
+            show("[server]", "connection lost; reconnecting in " + seconds + " s");
+            setStatus("disconnected");
+            setTimeout(connect, seconds * 1000);
+          };
+        }
+
+        $("join").onsubmit = (event) => {
+          event.preventDefault();
+          username = $("name").value.trim();
+          if (username) connect();
+        };
+        $("say").onsubmit = (event) => {
+          event.preventDefault();
+          const text = $("text").value;
+          if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
+          socket.send(text);
+          if (text !== "/who" && text !== "/quit") show(username, text);
+          if (text === "/quit") leaving = true;
+          $("text").value = "";
+        };
+        </script>
+        </body>
+        </html>
+        """#
+}

@@ -1,0 +1,110 @@
+import NIOCore
+import NIOWebSocket
+import WireFraming
+
+/// A browser in the room: the room hands it records framed for TCP members, and it writes each
+/// one as a WebSocket text frame holding `{"user": "...", "text": "..."}`.
+///
+/// Records may arrive split across writes (the room writes in slices), so the framed bytes are
+/// decoded incrementally; every method runs on the channel's event loop.
+final class WebSocketMember: ChatMemberSink {
+    private struct State {
+        var decoder: MessageDecoder
+        var pending = ByteBuffer()
+        var username: ByteBuffer?
+        var lastWrite: EventLoopFuture<Void>?
+    }
+
+    let channel: any Channel
+    private let state: NIOLoopBoundBox<State>
+
+    init(channel: any Channel, framing: Framing) {
+        self.channel = channel
+        // Made off the loop (by the member's task); used only on it.
+        self.state = NIOLoopBoundBox.makeBoxSendingValue(
+            State(decoder: MessageDecoder(framing: framing, maximumMessageSize: Int.max)),
+            as: State.self,
+            eventLoop: channel.eventLoop
+        )
+    }
+
+    var eventLoop: any EventLoop { self.channel.eventLoop }
+
+    func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        var state = self.state.value
+        defer { self.state.value = state }
+        var input = bytes
+        state.pending.writeBuffer(&input)
+        var frames: [WebSocketFrame] = []
+        // The room only ever writes whole frames of its own framing: nothing here can fail, but a
+        // decoding error would mean a bug, so it ends this member rather than the server.
+        do {
+            while let frame = try state.decoder.decode(buffer: &state.pending) {
+                if let username = state.username {
+                    state.username = nil
+                    frames.append(Self.textFrame(user: username, text: frame, allocator: self.channel.allocator))
+                } else {
+                    state.username = frame
+                }
+            }
+        } catch {
+            self.channel.close(promise: nil)
+        }
+        state.pending.discardReadBytes()
+        guard let last = frames.popLast() else {
+            // Nothing whole yet, or an empty write that waits for what came before.
+            if let promise {
+                if let previous = state.lastWrite { previous.cascade(to: promise) } else { promise.succeed() }
+            }
+            return
+        }
+        for frame in frames {
+            self.channel.write(frame, promise: nil)
+        }
+        let written = promise ?? self.channel.eventLoop.makePromise()
+        self.channel.write(last, promise: written)
+        state.lastWrite = written.futureResult
+    }
+
+    func flushFramed() {
+        self.channel.flush()
+    }
+
+    func close() {
+        self.channel.close(promise: nil)
+    }
+
+    /// One record as a JSON text frame.
+    static func textFrame(user: ByteBuffer, text: ByteBuffer, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        var json = allocator.buffer(capacity: user.readableBytes + text.readableBytes + 24)
+        json.writeString(#"{"user":"#)
+        JSONText.write(user, into: &json)
+        json.writeString(#","text":"#)
+        JSONText.write(text, into: &json)
+        json.writeString("}")
+        return WebSocketFrame(fin: true, opcode: .text, data: json)
+    }
+}
+
+/// JSON strings, written byte by byte: what needs escaping is escaped, invalid UTF-8 becomes U+FFFD.
+enum JSONText {
+    static func write(_ bytes: ByteBuffer, into out: inout ByteBuffer) {
+        let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+        out.writeInteger(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out.writeString("\\\"")
+            case "\\": out.writeString("\\\\")
+            case "\n": out.writeString("\\n")
+            case "\r": out.writeString("\\r")
+            case "\t": out.writeString("\\t")
+            case _ where scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}":
+                let hex = String(scalar.value, radix: 16)
+                out.writeString("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default:
+                out.writeString(String(scalar))
+            }
+        }
+        out.writeInteger(UInt8(ascii: "\""))
+    }
+}

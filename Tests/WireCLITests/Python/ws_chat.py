@@ -1,0 +1,200 @@
+"""A browser-like WebSocket member and a tutorial TCP client in one `wire chat-server` room.
+
+  ws_chat.py TCP_PORT WEB_PORT
+
+Checks both directions, that a binary frame is closed with 1003 and an oversized one with 1009,
+that a taken username is refused, and that a WebSocket handshake on another path is refused.
+Prints "ok" or what failed. A minimal WebSocket client of its own (RFC 6455: the handshake,
+masked frames out, frames in), so that it needs nothing but Python's standard library.
+"""
+import base64
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+
+class ConnectionClosed(Exception):
+    def __init__(self, code):
+        self.code = code
+
+
+class InvalidStatus(Exception):
+    def __init__(self, status):
+        self.status = status
+
+
+class Client:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def _exactly(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionClosed(None)
+            data += chunk
+        return data
+
+    def send(self, message):
+        opcode, payload = (0x1, message.encode()) if isinstance(message, str) else (0x2, message)
+        mask = os.urandom(4)
+        head = bytes([0x80 | opcode])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        elif len(payload) < 65536:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def recv(self, timeout=20):
+        self.sock.settimeout(timeout)
+        while True:
+            first, second = self._exactly(2)
+            length = second & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._exactly(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._exactly(8))[0]
+            payload = self._exactly(length)
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise ConnectionClosed(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
+            if opcode == 0x1:
+                return payload.decode()
+
+
+def connect(url, open_timeout=20, max_size=None):
+    rest = url[len("ws://"):]
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    sock = socket.create_connection((host, int(port)), timeout=open_timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise InvalidStatus(None)
+        response += chunk
+    status = int(response.split(b" ", 2)[1])
+    if status != 101:
+        raise InvalidStatus(status)
+    return Client(sock)
+
+tcp_port, web_port = int(sys.argv[1]), int(sys.argv[2])
+url = f"ws://127.0.0.1:{web_port}/chat"
+
+
+def fail(reason):
+    print(f"FAILED: {reason}")
+    sys.exit(1)
+
+
+def frame(text):
+    data = text.encode()
+    return f"{len(data):<10}".encode() + data
+
+
+def read_record(sock):
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                fail("the TCP client's connection closed")
+            data += chunk
+        return data
+    return exactly(int(exactly(10))).decode(), exactly(int(exactly(10))).decode()
+
+
+def next_record(ws, skip_server=True):
+    while True:
+        record = json.loads(ws.recv(timeout=20))
+        if not (skip_server and record["user"] == "[server]"):
+            return record
+
+
+tcp = socket.create_connection(("127.0.0.1", tcp_port))
+tcp.settimeout(20)
+tcp.sendall(frame("tutorial"))
+ws = connect(url, open_timeout=20)
+ws.send("webby")
+# Both in the room, whatever order the server took them in.
+while True:
+    ws.send("/who")
+    record = next_record(ws, skip_server=False)
+    if record["user"] == "[server]" and record["text"].startswith("online: "):
+        if set(record["text"][8:].split(", ")) >= {"webby", "tutorial"}:
+            break
+        time.sleep(0.05)
+
+ws.send("hello from the browser")
+user, text = read_record(tcp)
+while user == "[server]":
+    user, text = read_record(tcp)
+if (user, text) != ("webby", "hello from the browser"):
+    fail(f"the TCP client got {user} > {text!r}")
+
+tcp.sendall(frame('hi browser, "quoted" \u00e9'))
+record = next_record(ws)
+if record != {"user": "tutorial", "text": 'hi browser, "quoted" \u00e9'}:
+    fail(f"the browser got {record!r}")
+
+# A taken name is refused with a notice and a policy close.
+taken = connect(url, open_timeout=20)
+taken.send("webby")
+record = json.loads(taken.recv(timeout=20))
+if record != {"user": "[server]", "text": 'refused: username "webby" is already taken'}:
+    fail(f"a taken name got {record!r}")
+try:
+    taken.recv(timeout=20)
+    fail("a refused member was not closed")
+except ConnectionClosed as closed:
+    if closed.code != 1008:
+        fail(f"a refused member was closed with {closed.code}")
+
+# A binary frame closes that member with 1003; the room goes on.
+binary = connect(url, open_timeout=20)
+binary.send("bin")
+binary.send(b"\x00\x01")
+try:
+    while True:
+        binary.recv(timeout=20)
+except ConnectionClosed as closed:
+    if closed.code != 1003:
+        fail(f"a binary frame was closed with {closed.code}")
+
+# A frame over the message limit closes that member with 1009.
+big = connect(url, open_timeout=20, max_size=None)
+big.send("big")
+big.send("x" * 70000)
+try:
+    while True:
+        big.recv(timeout=20)
+except ConnectionClosed as closed:
+    if closed.code != 1009:
+        fail(f"an oversized frame was closed with {closed.code}")
+
+# The room still works for the first two.
+ws.send("still here")
+user, text = read_record(tcp)
+while user == "[server]":
+    user, text = read_record(tcp)
+if (user, text) != ("webby", "still here"):
+    fail(f"after the bad members the TCP client got {user} > {text!r}")
+
+# Only /chat upgrades.
+try:
+    connect(f"ws://127.0.0.1:{web_port}/elsewhere", open_timeout=20)
+    fail("a handshake on /elsewhere was accepted")
+except InvalidStatus as refused:
+    if refused.status != 404:
+        fail(f"a handshake on /elsewhere got {refused.status}")
+print("ok")

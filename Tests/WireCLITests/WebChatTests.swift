@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// Browsers in the room: the chat page over HTTP and WebSocket members beside tutorial TCP clients.
+@Suite(.timeLimit(.minutes(2)))
+struct WebChatTests {
+    static func startServer() async throws -> (server: RunningProcess, tcpPort: Int, webPort: Int) {
+        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--max-message-size", "65536"])
+        // The two listeners start together: their lines come in either order.
+        try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let output = try await server.waitForOutput(containing: "framing)\n")
+        let tcp = try #require(output.firstMatch(of: try Regex(#"Listening on 127\.0\.0\.1:(\d+) "#)))
+        let tcpPort = try #require(tcp.output[1].substring.flatMap { Int($0) })
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        return (server, tcpPort, webPort)
+    }
+
+    @Test func aWebSocketMemberAndATutorialClientTalkBothWays() async throws {
+        let (server, tcpPort, webPort) = try await Self.startServer()
+        let driver = try await RunningProcess.python("ws_chat.py", ["\(tcpPort)", "\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
+    @Test func thePageIsServedAtTheRootAndNothingElse() async throws {
+        let (server, _, webPort) = try await Self.startServer()
+        let (page, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let html = String(decoding: page, as: UTF8.self)
+        #expect(html.contains("<title>Wire chat</title>"))
+        #expect(html.contains("new WebSocket("), "the page joins over WebSocket")
+        #expect(!html.contains("http://") && !html.contains("https://"), "no external assets")
+        let (_, missing) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/nope")!)
+        #expect((missing as? HTTPURLResponse)?.statusCode == 404)
+        let (_, plain) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/chat")!)
+        #expect((plain as? HTTPURLResponse)?.statusCode == 400, "/chat without an upgrade")
+        server.interrupt()
+        _ = try await server.finish()
+    }
+}
