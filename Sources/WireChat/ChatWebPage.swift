@@ -11,6 +11,7 @@ enum ChatWebPage {
         <style>
           :root { color-scheme: light dark; --accent: #2f6fdf; }
           * { box-sizing: border-box; }
+          [hidden] { display: none !important; }
           body { margin: 0; font: 16px/1.4 system-ui, sans-serif; display: flex; flex-direction: column; height: 100vh; }
           header { padding: .6rem 1rem; background: var(--accent); color: white; display: flex; justify-content: space-between; align-items: center; }
           header h1 { font-size: 1.1rem; margin: 0; }

@@ -222,6 +222,8 @@ struct ChatWebServer: Sendable {
             }
         } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
             // The browser went away without a close frame (a closed tab): an ordinary leave.
+        } catch ChannelError.ioOnClosedChannel {
+            // Likewise, noticed while answering it.
         } catch {
             self.onEvent(.failed(peer: peer, username: nil, error: error))
         }

@@ -43,3 +43,29 @@ struct WebChatTests {
         _ = try await server.finish()
     }
 }
+
+/// The chat page in a real browser: headless Chromium, driven over its DevTools protocol.
+@Suite(.timeLimit(.minutes(3)))
+struct BrowserTests {
+    /// Chromium, if this machine has it; `scripts/test` installs it and sets WIRE_REQUIRE_BROWSER,
+    /// so that CI fails rather than skips when it is missing.
+    static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let required = ProcessInfo.processInfo.environment["WIRE_REQUIRE_BROWSER"] == "1"
+
+    @Test(.enabled(if: BrowserTests.chromium != nil || BrowserTests.required))
+    func aBrowserAndTheTutorialClientTalkInOneRoom() async throws {
+        let chromium = try #require(Self.chromium, "Chromium is not installed")
+        let (server, tcpPort, webPort) = try await WebChatTests.startServer()
+        let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("wire-chat-page-\(getpid()).png")
+        let driver = try await RunningProcess.python(
+            "browser_chat.py", [chromium, "\(tcpPort)", "\(webPort)", screenshot.path]
+        ).finish(timeout: .seconds(150))
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG screenshot of the page")
+        try? FileManager.default.removeItem(at: screenshot)
+        server.interrupt()
+        _ = try await server.finish()
+    }
+}

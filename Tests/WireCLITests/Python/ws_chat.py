@@ -7,86 +7,16 @@ that a taken username is refused, and that a WebSocket handshake on another path
 Prints "ok" or what failed. A minimal WebSocket client of its own (RFC 6455: the handshake,
 masked frames out, frames in), so that it needs nothing but Python's standard library.
 """
-import base64
 import json
 import os
 import socket
-import struct
 import sys
 import time
 
-
-class ConnectionClosed(Exception):
-    def __init__(self, code):
-        self.code = code
+sys.path.insert(0, os.path.dirname(__file__))
 
 
-class InvalidStatus(Exception):
-    def __init__(self, status):
-        self.status = status
-
-
-class Client:
-    def __init__(self, sock):
-        self.sock = sock
-
-    def _exactly(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionClosed(None)
-            data += chunk
-        return data
-
-    def send(self, message):
-        opcode, payload = (0x1, message.encode()) if isinstance(message, str) else (0x2, message)
-        mask = os.urandom(4)
-        head = bytes([0x80 | opcode])
-        if len(payload) < 126:
-            head += bytes([0x80 | len(payload)])
-        elif len(payload) < 65536:
-            head += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(head + mask + masked)
-
-    def recv(self, timeout=20):
-        self.sock.settimeout(timeout)
-        while True:
-            first, second = self._exactly(2)
-            length = second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", self._exactly(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", self._exactly(8))[0]
-            payload = self._exactly(length)
-            opcode = first & 0x0F
-            if opcode == 0x8:
-                raise ConnectionClosed(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
-            if opcode == 0x1:
-                return payload.decode()
-
-
-def connect(url, open_timeout=20, max_size=None):
-    rest = url[len("ws://"):]
-    hostport, _, path = rest.partition("/")
-    host, _, port = hostport.partition(":")
-    sock = socket.create_connection((host, int(port)), timeout=open_timeout)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise InvalidStatus(None)
-        response += chunk
-    status = int(response.split(b" ", 2)[1])
-    if status != 101:
-        raise InvalidStatus(status)
-    return Client(sock)
+from wsclient import ConnectionClosed, InvalidStatus, connect
 
 tcp_port, web_port = int(sys.argv[1]), int(sys.argv[2])
 url = f"ws://127.0.0.1:{web_port}/chat"
