@@ -121,7 +121,8 @@ struct ChatServerCommand: AsyncParsableCommand {
                 output.line("Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)")
             },
             onWebListening: { address in
-                output.line("Serving the chat page on http://\(address.endpointDescription)/ (WebSocket at /chat)")
+                let scheme = configuration.server.tls == nil ? "http" : "https"
+                output.line("Serving the chat page on \(scheme)://\(address.endpointDescription)/ (WebSocket at /chat)")
             },
             onEvent: { event in
                 switch event {

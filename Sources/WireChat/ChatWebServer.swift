@@ -8,7 +8,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
-import Wire
+@_spi(Broadcast) import Wire
 import WireFraming
 
 /// The room's door for browsers: one HTTP port that serves the chat page at `/` and takes
@@ -35,12 +35,18 @@ struct ChatWebServer: Sendable {
 
     func run() async throws {
         let maximumFrameSize = min(self.configuration.server.maximumMessageSize, Int(UInt32.max))
+        let tls = self.configuration.server.tls
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {
             channel = try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: self.host, port: self.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // With the server's certificate, the page and the WebSocket go over TLS
+                        // too (https:// and wss://).
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: nil))
+                        }
                         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                             maxFrameSize: maximumFrameSize,
                             shouldUpgrade: { channel, head in

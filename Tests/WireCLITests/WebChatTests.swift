@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import WireTestSupport
 
 /// Browsers in the room: the chat page over HTTP and WebSocket members beside tutorial TCP clients.
 @Suite(.timeLimit(.minutes(2)))
@@ -25,6 +26,20 @@ struct WebChatTests {
         #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
         server.interrupt()
         #expect(try await server.finish().status == 0)
+    }
+
+    @Test func withTheServersCertificateBrowsersJoinOverTLS() async throws {
+        let certificates = try TestCertificates.make()
+        let server = try RunningProcess.wire([
+            "chat-server", "0", "--web-port", "0", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
+        ])
+        let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let web = try #require(output.firstMatch(of: try Regex(#"https://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        let who = try await RunningProcess.python("wss_who.py", ["\(webPort)", certificates.authority]).finish()
+        #expect(who.output == "online: secure\n", "\(who.error)")
+        server.interrupt()
+        _ = try await server.finish()
     }
 
     @Test func thePageIsServedAtTheRootAndNothingElse() async throws {

@@ -74,7 +74,10 @@ public struct WireTLS: Sendable {
     }
 
     /// The TLS handler for a new connection to or from `host`.
-    func makeHandler(host: String?) throws -> any ChannelHandler {
+    /// The TLS handler for one channel (for a listener of another protocol, such as the chat
+    /// room's web port, that shares the server's certificate).
+    @_spi(Broadcast)
+    public func makeHandler(host: String?) throws -> any ChannelHandler {
         if self.isServer {
             return NIOSSLServerHandler(context: self.context)
         }

@@ -59,11 +59,16 @@ class Client:
                 return payload.decode()
 
 
-def connect(url, open_timeout=20, max_size=None):
-    rest = url[len("ws://"):]
+def connect(url, open_timeout=20, max_size=None, cafile=None, server_name=None):
+    secure = url.startswith("wss://")
+    rest = url[len("wss://" if secure else "ws://"):]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
     sock = socket.create_connection((host, int(port)), timeout=open_timeout)
+    if secure:
+        import ssl
+        context = ssl.create_default_context(cafile=cafile)
+        sock = context.wrap_socket(sock, server_hostname=server_name or host)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
