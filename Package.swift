@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "WireChat", targets: ["WireChat"]),
         .library(name: "WirePickle", targets: ["WirePickle"]),
+        .library(name: "WireNATS", targets: ["WireNATS"]),
         .executable(name: "wire", targets: ["WireCLI"]),
     ],
     dependencies: [
@@ -82,6 +83,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WireNATS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WireNATSTests",
+            dependencies: [
+                "WireNATS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
