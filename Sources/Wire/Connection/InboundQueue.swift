@@ -16,8 +16,10 @@ final class InboundQueue: Sendable {
     static let lowWatermarkBytes = 2 << 20
 
     fileprivate struct State {
-        var batches = CircularBuffer<[ByteBuffer]>(initialCapacity: 4)
-        var batchBytes = CircularBuffer<Int>(initialCapacity: 4)
+        /// At most `highWatermark` and a few: a plain array, which costs nothing while empty (an
+        /// idle connection's queue is), where a ring buffer allocates up front.
+        var batches: [[ByteBuffer]] = []
+        var batchBytes: [Int] = []
         var queuedBytes = 0
         var end: Result<Void, any Error>?
         var waiter: CheckedContinuation<[ByteBuffer]?, any Error>?
@@ -84,8 +86,8 @@ final class InboundQueue: Sendable {
         guard !messages.isEmpty else { return }
         let bytes = messages.reduce(0) { $0 + $1.readableBytes }
         self.state.withLock { state in
-            state.batches.prepend(messages)
-            state.batchBytes.prepend(bytes)
+            state.batches.insert(messages, at: 0)
+            state.batchBytes.insert(bytes, at: 0)
             state.queuedBytes += bytes
         }
     }
