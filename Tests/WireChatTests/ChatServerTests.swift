@@ -275,51 +275,59 @@ struct ChatServerTests {
     }
 
     @Test func evictsAClientThatStopsReadingWhileTheOthersGetEverything() async throws {
-        let evictions = Mutex<[ChatError]>([])
+        let (evictions, evicted) = AsyncStream<ChatError>.makeStream()
         let configuration = quietRoom { $0.stallTimeout = .seconds(2) }
-        let total = 30_000  // 30 MB for the client that never reads: far more than its buffers hold
+        let total = 30_000  // 30 MB: far more than the stalled client's socket buffers hold
         try await withChatServer(configuration, onEvent: { event in
-            if case .dropped(_, let reason) = event { evictions.withLock { $0.append(reason) } }
+            if case .dropped(_, let reason) = event { evicted.yield(reason) }
         }) { port, server in
-            try await WireClient.withConnection(
-                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw(.chunks))
-            ) { stalled in
-                try await stalled.send("7         stalled")  // joins, then reads nothing
-                try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
-                    for index in 0..<3 {
-                        group.addTask {
-                            try await ChatClient.join(port: port, username: "reader\(index)") { session in
-                                try await collect(session, count: total)
-                            }
-                        }
-                    }
-                    try await waitForMembers(server, 4)
-                    try await ChatClient.join(port: port, username: "sender") { sender in
-                        try await waitForMembers(server, 5)
-                        let text = String(repeating: "z", count: 1000)
-                        for number in 0..<total {
-                            try await sender.send("\(number) \(text)")  // as fast as the room takes them
-                        }
-                        for try await received in group {
-                            #expect(received["sender"] == Array(0..<total))
+            // A client with a 4 KB receive buffer that joins and then reads nothing.
+            let stalled = try RawSocket(port: port)
+            stalled.send(Array("7         stalled".utf8))
+            try await waitForMembers(server, 1)
+            try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
+                for index in 0..<3 {
+                    group.addTask {
+                        try await ChatClient.join(port: port, username: "reader\(index)") { session in
+                            try await collect(session, count: total)
                         }
                     }
                 }
-                guard let reason = evictions.withLock({ $0.first }) else { return }
-                #expect("\(reason)".hasPrefix("stalled read nothing for 2.0 seconds while "))
-                // Waking up now, it finds the records that waited, then the notice, then the end.
-                var stream = ByteBuffer()
-                for try await chunk in stalled.messages { stream.writeImmutableBuffer(chunk) }
-                let notice = ChatRecord(username: ChatRoom.serverName, text: "evicted: \(reason)")
-                var expectedEnd = ByteBuffer()
-                for frame in [notice.username, notice.text] {
-                    let length = String(frame.utf8.count)
-                    expectedEnd.writeString(length + String(repeating: " ", count: 10 - length.count) + frame)
+                try await waitForMembers(server, 4)
+                try await ChatClient.join(port: port, username: "sender") { sender in
+                    try await waitForMembers(server, 5)
+                    // Once evicted, the stalled client wakes up and reads all it can: the records that
+                    // waited, then the notice, then the end.
+                    async let wokenUp: (ChatError?, [UInt8]) = {
+                        var reasons = evictions.makeAsyncIterator()
+                        let reason = await reasons.next()
+                        return (reason, await stalled.readToEnd())
+                    }()
+                    let text = String(repeating: "z", count: 1000)
+                    for number in 0..<total {
+                        try await sender.send("\(number) \(text)")  // as fast as the room takes them
+                    }
+                    for try await received in group {
+                        #expect(received["sender"] == Array(0..<total))
+                    }
+                    let (reason, stream) = await wokenUp
+                    let why = try #require(reason)
+                    #expect("\(why)".hasPrefix("stalled read nothing for 2.0 seconds while "))
+                    let notice = ChatRecord(username: ChatRoom.serverName, text: "evicted: \(why)")
+                    var expectedEnd: [UInt8] = []
+                    for frame in [notice.username, notice.text] {
+                        let length = String(frame.utf8.count)
+                        expectedEnd += Array((length + String(repeating: " ", count: 10 - length.count) + frame).utf8)
+                    }
+                    #expect(stream.count < 20_000_000, "it was stalled: \(stream.count) bytes reached it")
+                    #expect(stream.suffix(expectedEnd.count).elementsEqual(expectedEnd), "the notice ends its stream")
                 }
-                #expect(stream.readableBytesView.suffix(expectedEnd.readableBytes).elementsEqual(expectedEnd.readableBytesView))
             }
         }
-        #expect(evictions.withLock { $0.count } == 1)
+        evicted.finish()
+        var count = 0
+        for await _ in evictions { count += 1 }
+        #expect(count == 0, "exactly one eviction: the stalled client's, already taken")
     }
 
     @Test func neverEvictsASlowReaderThatKeepsReading() async throws {
