@@ -185,6 +185,11 @@ public final class ChatRoom: Sendable {
         }
     }
 
+    /// Answers a member's `/who` with the usernames online.
+    func answerWho(_ id: MemberID) {
+        self.notify(id, "online: " + self.usernames.joined(separator: ", "))
+    }
+
     /// Sends a notice from the room to one member only.
     func notify(_ id: MemberID, _ text: String) {
         let bytes = self.notice(text)

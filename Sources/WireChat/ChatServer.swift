@@ -145,7 +145,7 @@ public struct ChatServer: Service {
                         case .quit:
                             break reading
                         case .who:
-                            room.notify(id, "online: " + room.usernames.joined(separator: ", "))
+                            room.answerWho(id)
                         }
                         continue
                     }
@@ -172,12 +172,13 @@ public struct ChatServer: Service {
         onEvent(.closed(username: username))
     }
 
-    private enum Command {
+    /// The commands a member may send instead of a text.
+    enum Command {
         case who
         case quit
     }
 
-    private static func command(in message: ByteBuffer) -> Command? {
+    static func command(in message: ByteBuffer) -> Command? {
         guard message.readableBytes <= 5, message.getInteger(at: message.readerIndex, as: UInt8.self) == UInt8(ascii: "/") else {
             return nil
         }

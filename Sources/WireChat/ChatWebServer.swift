@@ -181,13 +181,13 @@ struct ChatWebServer: Sendable {
                             }
                         }
                         if let current = joined {
-                            switch String(decoding: data.readableBytesView, as: UTF8.self) {
-                            case "/quit":
+                            switch ChatServer.command(in: data) {
+                            case .quit:
                                 try await Self.close(outbound, .normalClosure)
                                 return
-                            case "/who":
-                                self.room.notify(current.id, "online: " + self.room.usernames.joined(separator: ", "))
-                            default:
+                            case .who:
+                                self.room.answerWho(current.id)
+                            case nil:
                                 if self.configuration.reportsTexts {
                                     self.onEvent(.received(username: current.name, text: String(decoding: data.readableBytesView, as: UTF8.self)))
                                 }

@@ -18,6 +18,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from chatproto import frame, read_record, read_text  # noqa: E402
 from wsclient import connect  # noqa: E402
 
 chromium, tcp_port, web_port, screenshot = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -26,23 +27,6 @@ chromium, tcp_port, web_port, screenshot = sys.argv[1], int(sys.argv[2]), int(sy
 def fail(reason):
     print(f"FAILED: {reason}")
     sys.exit(1)
-
-
-def frame(text):
-    data = text.encode()
-    return f"{len(data):<10}".encode() + data
-
-
-def read_record(sock):
-    def exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                fail("the TCP client's connection closed")
-            data += chunk
-        return data
-    return exactly(int(exactly(10))).decode(), exactly(int(exactly(10))).decode()
 
 
 profile = tempfile.mkdtemp(prefix="wire-chromium-")
@@ -98,9 +82,7 @@ try:
     while (user, text) != ("[server]", "chromium joined"):
         user, text = read_record(tcp)
     evaluate("document.getElementById('text').value = 'hello from a browser'; document.getElementById('say').requestSubmit(); true")
-    user, text = read_record(tcp)
-    while user == "[server]":
-        user, text = read_record(tcp)
+    user, text = read_text(tcp)
     if (user, text) != ("chromium", "hello from a browser"):
         fail(f"the tutorial client got {user} > {text!r}")
     tcp.sendall(frame("hi browser, from the tutorial's client"))

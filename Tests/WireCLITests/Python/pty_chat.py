@@ -14,6 +14,9 @@ import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(__file__))
+from chatproto import frame, read_record, read_text  # noqa: E402
+
 wire, port = sys.argv[1], int(sys.argv[2])
 screen = b""
 
@@ -39,33 +42,6 @@ def read_screen(fd, until, timeout=20):
             if not data:
                 fail(f"wire chat ended before showing {until!r}")
             screen += data
-
-
-def frame(text):
-    data = text.encode()
-    return f"{len(data):<10}".encode() + data
-
-
-def read_record(sock):
-    def exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                fail("bob's connection closed")
-            data += chunk
-        return data
-    user = exactly(int(exactly(10))).decode()
-    text = exactly(int(exactly(10))).decode()
-    return user, text
-
-
-def read_text(sock):
-    """The next record that is not the room's own notice."""
-    user, text = read_record(sock)
-    while user == "[server]":
-        user, text = read_record(sock)
-    return user, text
 
 
 def type_keys(fd, text):

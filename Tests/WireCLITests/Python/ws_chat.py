@@ -16,7 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-from wsclient import ConnectionClosed, InvalidStatus, connect
+from chatproto import frame, read_text  # noqa: E402
+from wsclient import ConnectionClosed, InvalidStatus, connect  # noqa: E402
 
 tcp_port, web_port = int(sys.argv[1]), int(sys.argv[2])
 url = f"ws://127.0.0.1:{web_port}/chat"
@@ -25,23 +26,6 @@ url = f"ws://127.0.0.1:{web_port}/chat"
 def fail(reason):
     print(f"FAILED: {reason}")
     sys.exit(1)
-
-
-def frame(text):
-    data = text.encode()
-    return f"{len(data):<10}".encode() + data
-
-
-def read_record(sock):
-    def exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                fail("the TCP client's connection closed")
-            data += chunk
-        return data
-    return exactly(int(exactly(10))).decode(), exactly(int(exactly(10))).decode()
 
 
 def next_record(ws, skip_server=True):
@@ -66,9 +50,7 @@ while True:
         time.sleep(0.05)
 
 ws.send("hello from the browser")
-user, text = read_record(tcp)
-while user == "[server]":
-    user, text = read_record(tcp)
+user, text = read_text(tcp)
 if (user, text) != ("webby", "hello from the browser"):
     fail(f"the TCP client got {user} > {text!r}")
 
@@ -114,9 +96,7 @@ except ConnectionClosed as closed:
 
 # The room still works for the first two.
 ws.send("still here")
-user, text = read_record(tcp)
-while user == "[server]":
-    user, text = read_record(tcp)
+user, text = read_text(tcp)
 if (user, text) != ("webby", "still here"):
     fail(f"after the bad members the TCP client got {user} > {text!r}")
 
