@@ -89,7 +89,10 @@ let package = Package(
         .target(
             name: "WireNATS",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio")
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,6 +100,8 @@ let package = Package(
             name: "WireNATSTests",
             dependencies: [
                 "WireNATS",
+                "Wire",
+                "WireTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -1,0 +1,255 @@
+import Foundation
+import NIOCore
+import Testing
+import Wire
+import WireNATS
+import WireTestSupport
+
+/// The NATS client against a real nats-server that each test starts on a free port.
+@Suite(.timeLimit(.minutes(1)), .enabled(if: NATSServerProcess.shouldRun))
+struct NATSClientTests {
+    static func client(
+        _ server: NATSServerProcess,
+        url: String? = nil,
+        configure: (inout NATSClientConfiguration) -> Void = { _ in }
+    ) throws -> NATSClient {
+        var configuration = NATSClientConfiguration(servers: [try NATSServerAddress(parsing: url ?? server.url)])
+        configure(&configuration)
+        return NATSClient(configuration: configuration)
+    }
+
+    /// Waits for the first event that matches.
+    static func waitFor(_ events: inout AsyncStream<NATSClientEvent>.AsyncIterator, _ matches: (NATSClientEvent) -> Bool) async -> NATSClientEvent? {
+        while let event = await events.next() {
+            if matches(event) { return event }
+        }
+        return nil
+    }
+
+    @Test func publishesAndReceivesInOrder() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        let publisher = try Self.client(server)
+        let subscriber = try Self.client(server)
+        try await publisher.connect()
+        try await subscriber.connect()
+        let messages = try await subscriber.subscribe(to: "room.>")
+        try await subscriber.flush()
+        let count = 10_000
+        for index in 0..<count {
+            try await publisher.publish(ByteBuffer(string: "text \(index)"), to: "room.\(index % 3)")
+        }
+        try await publisher.flush()
+        var received = 0
+        for await message in messages {
+            #expect(String(buffer: message.payload) == "text \(received)")
+            #expect(message.subject == "room.\(received % 3)")
+            received += 1
+            if received == count { break }
+        }
+        #expect(received == count)
+        await publisher.close()
+        await subscriber.close()
+    }
+
+    @Test func refusesAPublishAboveMaxPayloadBeforeSendingIt() async throws {
+        let server = try NATSServerProcess(config: "max_payload: 1024\n")
+        defer { server.stop() }
+        let client = try Self.client(server)
+        try await client.connect()
+        #expect(await client.serverInfo?.maximumPayload == 1024)
+        let messages = try await client.subscribe(to: "big")
+        try await client.publish(ByteBuffer(repeating: 0x61, count: 1024), to: "big")
+        let error = await #expect(throws: NATSClientError.self) {
+            try await client.publish(ByteBuffer(repeating: 0x61, count: 1025), to: "big")
+        }
+        #expect(error?.isPayloadTooLarge == true)
+        #expect(error?.description == "a message of 1025 bytes is larger than the server's max_payload of 1024 bytes")
+        // The connection is still up: the server never saw the large one.
+        try await client.publish(ByteBuffer(string: "after"), to: "big")
+        try await client.flush()
+        var iterator = messages.makeAsyncIterator()
+        #expect(await iterator.next()?.payload.readableBytes == 1024)
+        #expect(await iterator.next().map { String(buffer: $0.payload) } == "after")
+        await client.close()
+    }
+
+    @Test func answersTheServersPings() async throws {
+        // The server pings every 100 ms and drops a client after 2 unanswered pings.
+        let server = try NATSServerProcess(config: "ping_interval: \"100ms\"\nping_max: 2\n")
+        defer { server.stop() }
+        let client = try Self.client(server)
+        var events = client.events.makeAsyncIterator()
+        try await client.connect()
+        #expect(await events.next() == .connected(try NATSServerAddress(parsing: server.url)))
+        let messages = try await client.subscribe(to: "alive")
+        // Well past the point where an unanswered server would have closed the connection.
+        for round in 0..<10 {
+            try await Task.sleep(for: .milliseconds(100))
+            try await client.publish(ByteBuffer(string: "\(round)"), to: "alive")
+        }
+        try await client.flush()
+        var iterator = messages.makeAsyncIterator()
+        for round in 0..<10 {
+            #expect(await iterator.next().map { String(buffer: $0.payload) } == "\(round)")
+        }
+        await client.close()
+        // Nothing but the close happened: no disconnect, no reconnect.
+        #expect(await events.next() == .closed)
+    }
+
+    @Test func findsAFrozenServerDeadAndReconnectsWhenItThaws() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        let client = try Self.client(server) { $0.pingInterval = .milliseconds(100) }
+        var events = client.events.makeAsyncIterator()
+        try await client.connect()
+        _ = await events.next()
+        server.signal(SIGSTOP)
+        let lost = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
+        #expect(lost == .disconnected(reason: "the NATS server did not answer 2 pings: the connection is stale"))
+        server.signal(SIGCONT)
+        let back = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
+        #expect(back == .reconnected(try NATSServerAddress(parsing: server.url)))
+        try await client.flush()
+        await client.close()
+    }
+
+    @Test func survivesARestartResubscribesAndSendsWhatWasPublishedMeanwhile() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        let client = try Self.client(server)
+        var events = client.events.makeAsyncIterator()
+        try await client.connect()
+        _ = await events.next()
+        let messages = try await client.subscribe(to: "log")
+        try await client.publish(ByteBuffer(string: "before"), to: "log")
+        try await client.flush()
+        server.stop()
+        _ = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
+        // Buffered while the server is away, sent in order once it is back.
+        for index in 0..<100 {
+            try await client.publish(ByteBuffer(string: "while down \(index)"), to: "log")
+        }
+        await #expect(throws: NATSClientError.connectionLost) { try await client.flush() }
+        try server.restart()
+        _ = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
+        try await client.publish(ByteBuffer(string: "after"), to: "log")
+        try await client.flush()
+        var iterator = messages.makeAsyncIterator()
+        #expect(await iterator.next().map { String(buffer: $0.payload) } == "before")
+        for index in 0..<100 {
+            #expect(await iterator.next().map { String(buffer: $0.payload) } == "while down \(index)")
+        }
+        #expect(await iterator.next().map { String(buffer: $0.payload) } == "after")
+        await client.close()
+    }
+
+    @Test func failsPublishesOnceTheReconnectBufferIsFull() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        let client = try Self.client(server) { $0.reconnectBufferBytes = 1000 }
+        var events = client.events.makeAsyncIterator()
+        try await client.connect()
+        server.stop()
+        _ = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
+        var accepted = 0
+        var failure: NATSClientError?
+        while failure == nil {
+            do {
+                try await client.publish(ByteBuffer(repeating: 0x62, count: 100), to: "full")
+                accepted += 1
+            } catch let error as NATSClientError {
+                failure = error
+            }
+        }
+        #expect((5...9).contains(accepted), "\(accepted) publishes of 100 bytes fit 1000 bytes")
+        #expect(failure?.isReconnectBufferFull == true)
+        #expect(failure?.description == "the client is disconnected and its buffer of 1000 bytes for publishes is full")
+        await client.close()
+    }
+
+    @Test func authenticatesWithUserAndPasswordOrToken() async throws {
+        let server = try NATSServerProcess(arguments: ["--user", "alice", "--pass", "s3cret"])
+        defer { server.stop() }
+        let good = try Self.client(server, url: "nats://alice:s3cret@127.0.0.1:\(server.port)")
+        try await good.connect()
+        try await good.flush()
+        await good.close()
+        let bad = try Self.client(server, url: "nats://alice:wrong@127.0.0.1:\(server.port)")
+        let error = await #expect(throws: NATSClientError.self) { try await bad.connect() }
+        #expect(error?.isAuthorizationFailure == true, "\(String(describing: error))")
+        await bad.close()
+
+        let tokenServer = try NATSServerProcess(arguments: ["--auth", "t0ken"])
+        defer { tokenServer.stop() }
+        let token = try Self.client(tokenServer, url: "nats://t0ken@127.0.0.1:\(tokenServer.port)")
+        try await token.connect()
+        try await token.flush()
+        await token.close()
+    }
+
+    @Test func upgradesToTLSWhenTheServerRequiresIt() async throws {
+        let certificates = try TestCertificates.make()
+        let server = try NATSServerProcess(arguments: ["--tls", "--tlscert", certificates.certificate, "--tlskey", certificates.key])
+        defer { server.stop() }
+        let client = try Self.client(server, url: "tls://localhost:\(server.port)") {
+            $0.tls = try? WireTLS.client(trustedCertificatesPath: certificates.authority)
+        }
+        let messages = try await {
+            try await client.connect()
+            return try await client.subscribe(to: "secret")
+        }()
+        try await client.publish(ByteBuffer(string: "over TLS"), to: "secret")
+        var iterator = messages.makeAsyncIterator()
+        #expect(await iterator.next().map { String(buffer: $0.payload) } == "over TLS")
+        await client.close()
+
+        // A client that does not trust the server's authority cannot connect.
+        let untrusting = try Self.client(server, url: "tls://localhost:\(server.port)") {
+            $0.tls = try? WireTLS.client(trustedCertificatesPath: certificates.otherAuthority)
+        }
+        await #expect(throws: NATSClientError.self) { try await untrusting.connect() }
+        await untrusting.close()
+    }
+
+    @Test func reportsThatNoServerAnswers() async throws {
+        let server = try NATSServerProcess()
+        let port = server.port
+        server.stop()
+        let client = try Self.client(server, url: "nats://127.0.0.1:\(port)")
+        let error = await #expect(throws: NATSClientError.self) { try await client.connect() }
+        #expect(error?.description.hasPrefix("cannot connect to NATS at nats://127.0.0.1:\(port): ") == true, "\(String(describing: error))")
+        await client.close()
+    }
+}
+
+struct NATSServerAddressTests {
+    @Test func parsesTheFormsPeopleWrite() throws {
+        #expect(try NATSServerAddress(parsing: "nats://127.0.0.1:4223") == NATSServerAddress(host: "127.0.0.1", port: 4223))
+        #expect(try NATSServerAddress(parsing: "localhost") == NATSServerAddress(host: "localhost"))
+        #expect(try NATSServerAddress(parsing: "tls://[::1]:5000") == NATSServerAddress(host: "::1", port: 5000, requiresTLS: true))
+        #expect(
+            try NATSServerAddress(parsing: "nats://al%40ice:p%3Ass@host:1/")
+                == NATSServerAddress(host: "host", port: 1, user: "al@ice", password: "p:ss")
+        )
+        #expect(try NATSServerAddress(parsing: "nats://tok@host") == NATSServerAddress(host: "host", token: "tok"))
+        #expect(try NATSServerAddress.list("nats://a:1, nats://b:2").map(\.description) == ["nats://a:1", "nats://b:2"])
+    }
+
+    @Test func refusesWhatIsNotAServerURL() {
+        #expect(throws: NATSClientError.self) { try NATSServerAddress(parsing: "http://host:4222") }
+        #expect(throws: NATSClientError.self) { try NATSServerAddress(parsing: "nats://host:99999") }
+        #expect(throws: NATSClientError.self) { try NATSServerAddress(parsing: "nats://") }
+        #expect(throws: NATSClientError.self) { try NATSServerAddress.list(" , ") }
+        #expect(
+            (try? NATSServerAddress(parsing: "ftp://x")) == nil
+        )
+        do {
+            _ = try NATSServerAddress(parsing: "nats://host:port")
+            Issue.record("a port that is not a number was accepted")
+        } catch {
+            #expect(error.description == "\"nats://host:port\" is not a NATS server URL: the port must be a number from 1 to 65535")
+        }
+    }
+}
