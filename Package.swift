@@ -60,6 +60,7 @@ let package = Package(
             name: "WireChat",
             dependencies: [
                 "Wire",
+                "WireNATS",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Wire",
                 "WireChat",
+                "WireNATS",
                 "WireFraming",
                 "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,6 +157,8 @@ let package = Package(
             name: "WireChatTests",
             dependencies: [
                 "WireChat",
+                "WireNATS",
+                "WireTestSupport",
                 "Wire",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -5,6 +5,7 @@ import UnixSignals
 import Wire
 import WireChat
 import WireFraming
+import WireNATS
 
 struct ChatServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             Examples:
               wire chat-server 1234 --history 20
               wire chat-server [::1]:4000 --stall-timeout 10
+              wire chat-server 1234 --nats nats://127.0.0.1:4222 --room lobby   (one room over many nodes)
+
+            Many nodes: every chat-server started with --nats on the same NATS server (or cluster) and the same --room shares one room. Texts, joins and leaves cross to the other nodes, /who lists every node's members, and a username taken on another node is refused. If NATS goes away, each node keeps serving its own members, tells them the room is split, reconnects by itself and tells them when the room is whole again.
             """
     )
 
@@ -64,6 +68,15 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds members may go on after SIGINT or SIGTERM (they are told the server is shutting down).")
     var shutdownGrace: Double = 5
 
+    @Option(help: "Share the room with other nodes through these NATS servers (nats://[USER:PASS@]HOST[:PORT], tls://..., comma-separated).")
+    var nats: String?
+
+    @Option(help: "The room's name on NATS: nodes with the same name form one room (letters, digits, - and _).")
+    var room = "lobby"
+
+    @Option(help: "PEM file of the certificate authorities trusted for tls:// NATS servers (default: the system's).")
+    var natsCA: String?
+
     @Flag(help: "Print every text received, as the tutorial's server does (\"Received message from NAME: TEXT\").")
     var showMessages = false
 
@@ -84,6 +97,24 @@ struct ChatServerCommand: AsyncParsableCommand {
             throw ValidationError("--web-port must be a number from 0 to 65535; got \(port).")
         }
         guard self.shutdownGrace >= 0, self.shutdownGrace.isFinite else { throw ValidationError("--shutdown-grace must not be negative.") }
+        _ = try self.natsConfiguration()
+    }
+
+    /// The link to other nodes, if --nats is given.
+    func natsConfiguration() throws -> ChatNATSConfiguration? {
+        guard let nats = self.nats else {
+            guard self.natsCA == nil else { throw ValidationError("--nats-ca needs --nats.") }
+            return nil
+        }
+        do {
+            let servers = try NATSServerAddress.list(nats)
+            let tls = try self.natsCA.map { try WireTLS.client(trustedCertificatesPath: $0) }
+            return try ChatNATSConfiguration(servers: servers, room: self.room, tls: tls)
+        } catch let error as NATSClientError {
+            throw ValidationError("--nats: \(error)")
+        } catch let error as ChatError {
+            throw ValidationError("--room: \(error)")
+        }
     }
 
     func run() async throws {
@@ -110,7 +141,8 @@ struct ChatServerCommand: AsyncParsableCommand {
             announcesMembership: !self.quiet,
             reportsTexts: self.showMessages,
             webHost: self.webHost,
-            webPort: self.webPort
+            webPort: self.webPort,
+            nats: try self.natsConfiguration()
         )
         let output = LogOutput(Output.standardOutput)
         defer { output.flush() }
@@ -138,6 +170,10 @@ struct ChatServerCommand: AsyncParsableCommand {
                     output.line("Refused connection from \(peer): \(reason)")
                 case .failed(let peer, let username, let error):
                     output.line("Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)")
+                case .roomSplit(let reason):
+                    output.line("Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting")
+                case .roomWhole(let server):
+                    output.line("Room whole: linked to the other nodes of room \(self.room) through \(server)")
                 }
             }
         )

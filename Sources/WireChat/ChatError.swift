@@ -9,6 +9,7 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         case usernameReserved(String)
         case usernameNotText
         case incompleteRecord
+        case invalidRoomName(String)
         case stalled(username: String, pendingBytes: Int, timeout: Duration)
         case overflowed(username: String, pendingBytes: Int, limit: Int)
     }
@@ -33,6 +34,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let usernameNotText = ChatError(.usernameNotText)
     /// The server closed the connection between a record's username and its text.
     public static let incompleteRecord = ChatError(.incompleteRecord)
+    /// A room name for NATS that is empty, too long, or has characters other than letters, digits, - and _.
+    public static func invalidRoomName(_ name: String) -> ChatError { ChatError(.invalidRoomName(name)) }
     /// A member's socket accepted nothing for the stall timeout while records waited for it.
     public static func stalled(username: String, pendingBytes: Int, after timeout: Duration) -> ChatError {
         ChatError(.stalled(username: username, pendingBytes: pendingBytes, timeout: timeout))
@@ -65,6 +68,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             return "username must be UTF-8 text without control characters"
         case .incompleteRecord:
             return "the server closed the connection in the middle of a record"
+        case .invalidRoomName(let name):
+            return "\"\(name)\" is not a room name: use 1 to 64 ASCII letters, digits, - and _"
         case .stalled(let username, let pendingBytes, let timeout):
             return "\(username) read nothing for \(timeout) while \(pendingBytes) bytes waited for it"
         case .overflowed(let username, let pendingBytes, let limit):

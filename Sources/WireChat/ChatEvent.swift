@@ -12,4 +12,8 @@ public enum ChatEvent: Sendable {
     case refused(peer: String, reason: ChatError)
     /// A connection ended with an error.
     case failed(peer: String, username: String?, error: any Error)
+    /// The room spans several nodes and this one is cut off from them (NATS is out of reach).
+    case roomSplit(reason: String)
+    /// This node is linked to the other nodes of the room through the NATS server at `server`.
+    case roomWhole(server: String)
 }

@@ -43,6 +43,9 @@ extension ChatRoom {
     struct Work {
         var resumed: [CheckedContinuation<Void, Never>] = []
         var evictions: [ChatRoomState<Link>.Eviction] = []
+        /// Tell the other nodes about the evictions, and that whether someone here is behind changed.
+        var outlet: (@Sendable (ChatRoomOutput) -> Void)?
+        var behindChanged = false
     }
 
     /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
@@ -73,6 +76,14 @@ extension ChatRoom {
             }
             work.evictions.append(eviction)
         }
+        if let outlet = state.outlet {
+            work.outlet = outlet
+            let isBehind = !state.machine.behind.isEmpty
+            if isBehind != state.wasBehind {
+                state.wasBehind = isBehind
+                work.behindChanged = true
+            }
+        }
     }
 
     /// Queues `bytes` for one member. The loop's drain is submitted under the lock, so that the
@@ -91,7 +102,11 @@ extension ChatRoom {
         for waiter in work.resumed {
             waiter.resume()
         }
+        if work.behindChanged {
+            work.outlet?(.behindChanged)
+        }
         for eviction in work.evictions {
+            work.outlet?(.left(eviction.name))
             eviction.link.onEvict(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))
             if self.announcesMembership {
                 self.broadcastNotice("\(eviction.name) left", except: nil)

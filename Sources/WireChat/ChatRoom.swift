@@ -39,6 +39,14 @@ public final class ChatRoom: Sendable {
         var waiters: [MemberID: CheckedContinuation<Void, Never>] = [:]
         var cancelledWaiters: Set<MemberID> = []
         var outboxes: [ObjectIdentifier: Outbox] = [:]
+        /// Where the room tells the other nodes what happens here, if it spans several.
+        var outlet: (@Sendable (ChatRoomOutput) -> Void)?
+        /// The members of the other nodes, by node.
+        var remoteNodes: [String: RemoteNode] = [:]
+        /// Cut off from the other nodes.
+        var isSplit = false
+        /// Whether the other nodes were last told that someone here is behind.
+        var wasBehind = false
     }
 
     /// Writes are handed to a socket in slices of at most this many bytes, each acknowledged on its
@@ -72,7 +80,8 @@ public final class ChatRoom: Sendable {
         self.serverNameFrame = nameFrame
     }
 
-    /// The usernames online, in the order they joined.
+    /// The usernames online on this node, in the order they joined (``allUsernames`` adds the
+    /// other nodes').
     public var usernames: [String] {
         self.state.withLock { $0.machine.usernames }
     }
@@ -94,7 +103,11 @@ public final class ChatRoom: Sendable {
     ) throws(ChatError) -> MemberID {
         let link = Link(connection: connection, onEvict: onEvict)
         let now = NIODeadline.now()
-        let (id, work) = try self.state.withLock { state throws(ChatError) -> (MemberID, Work) in
+        let (id, work, outlet) = try self.state.withLock { state throws(ChatError) -> (MemberID, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
+            // Best effort across nodes: two nodes may let the same name in at the same moment.
+            if state.remoteNodes.values.contains(where: { $0.names.contains(name) }) {
+                throw ChatError.usernameTaken(name)
+            }
             let id = try state.machine.join(name: name, link: link, now: now)
             var work = Work()
             var records = Array(state.history)
@@ -107,9 +120,10 @@ public final class ChatRoom: Sendable {
                 let actions = state.machine.send(bytes: record.readableBytes, to: id, now: now)
                 self.apply(actions, bytes: record, to: &state, work: &work)
             }
-            return (id, work)
+            return (id, work, state.outlet)
         }
         self.perform(work)
+        outlet?(.joined(name))
         if self.announcesMembership {
             self.broadcastNotice("\(name) joined", except: id)
         }
@@ -118,13 +132,14 @@ public final class ChatRoom: Sendable {
 
     /// Removes a member, if it is still in the room; what was queued for it is still written.
     func leave(_ id: MemberID) {
-        let (member, work) = self.state.withLock { state -> (ChatRoomState<Link>.Member?, Work) in
+        let (member, work, outlet) = self.state.withLock { state -> (ChatRoomState<Link>.Member?, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
             let (member, actions) = state.machine.leave(id)
             var work = Work()
             self.apply(actions, bytes: nil, to: &state, work: &work)
-            return (member, work)
+            return (member, work, state.outlet)
         }
         self.perform(work)
+        if let member { outlet?(.left(member.name)) }
         if let member, self.announcesMembership {
             self.broadcastNotice("\(member.name) left", except: nil)
         }
@@ -170,24 +185,30 @@ public final class ChatRoom: Sendable {
             }
         }
         while !Task.isCancelled {
-            let (done, work) = self.state.withLock { state -> (Bool, Work) in
+            let (done, work, outlet) = self.state.withLock { state -> (Bool, Work, Outlet?) in
                 var work = Work()
-                guard state.machine.members[sender] != nil else { return (true, work) }
-                guard state.machine.mayPublish(sender) else { return (false, work) }
+                guard let member = state.machine.members[sender] else { return (true, work, nil) }
+                guard state.machine.mayPublish(sender) else { return (false, work, nil) }
                 self.remember(history, in: &state)
                 let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
                 self.apply(actions, bytes: bytes, to: &state, work: &work)
-                return (true, work)
+                return (true, work, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
             self.perform(work)
+            // Outside the lock, from the sender's own task: its texts reach the other nodes in order.
+            if let outlet {
+                outlet.send(.texts(name: outlet.name, texts: texts))
+            }
             if done { return }
             await self.waitForTurn(sender)
         }
     }
 
-    /// Answers a member's `/who` with the usernames online.
+    /// Answers a member's `/who` with the usernames online, here and on the other nodes.
     func answerWho(_ id: MemberID) {
-        self.notify(id, "online: " + self.usernames.joined(separator: ", "))
+        let isSplit = self.state.withLock { $0.isSplit && !$0.remoteNodes.isEmpty }
+        let note = isSplit ? " (the other nodes are out of reach)" : ""
+        self.notify(id, "online: " + self.allUsernames.joined(separator: ", ") + note)
     }
 
     /// Sends a notice from the room to one member only.

@@ -74,6 +74,9 @@ struct ChatRoomState<Link> {
     private(set) var order: [ChatRoom.MemberID] = []
     /// The members that are behind; while it holds anyone but a sender, that sender waits.
     private(set) var behind: Set<ChatRoom.MemberID> = []
+    /// Holds from outside the room (another node with a member behind, a full link to NATS);
+    /// while any is set, every sender waits.
+    private(set) var holds: Set<String> = []
     private var nextID: UInt64 = 0
 
     init(limits: Limits) {
@@ -161,6 +164,27 @@ struct ChatRoomState<Link> {
         return actions
     }
 
+    /// Sets or clears an outside hold; clearing the last one lets the waiting senders go on.
+    mutating func setHold(_ key: String, _ isHeld: Bool) -> Actions {
+        var actions = Actions()
+        if isHeld {
+            self.holds.insert(key)
+        } else if self.holds.remove(key) != nil {
+            self.resumeWaiters(into: &actions)
+        }
+        return actions
+    }
+
+    /// Clears every outside hold whose key passes `matches`.
+    mutating func clearHolds(where matches: (String) -> Bool) -> Actions {
+        let cleared = self.holds.filter(matches)
+        guard !cleared.isEmpty else { return Actions() }
+        self.holds.subtract(cleared)
+        var actions = Actions()
+        self.resumeWaiters(into: &actions)
+        return actions
+    }
+
     /// Evicts the members whose sockets accepted nothing for the stall timeout while records waited.
     mutating func tick(now: NIODeadline) -> Actions {
         var actions = Actions()
@@ -180,7 +204,7 @@ struct ChatRoomState<Link> {
     // MARK: Helpers
 
     private func isClear(for id: ChatRoom.MemberID) -> Bool {
-        self.behind.isEmpty || (self.behind.count == 1 && self.behind.contains(id))
+        self.holds.isEmpty && (self.behind.isEmpty || (self.behind.count == 1 && self.behind.contains(id)))
     }
 
     private mutating func deliver(bytes: Int, to id: ChatRoom.MemberID, now: NIODeadline, into actions: inout Actions) {

@@ -27,6 +27,7 @@ public struct ChatServer: Service {
     private let server: WireServer
     private let eventLoopGroup: any EventLoopGroup
     private let web: ChatWebServer?
+    private let link: ChatNATSLink?
 
     /// Creates a chat server.
     ///
@@ -61,6 +62,9 @@ public struct ChatServer: Service {
                 onEvent: onEvent
             )
         }
+        self.link = configuration.nats.map { nats in
+            ChatNATSLink(configuration: nats, room: room, eventLoopGroup: eventLoopGroup, logger: logger, onEvent: onEvent)
+        }
         self.server = WireServer(
             configuration: configuration.server,
             eventLoopGroup: eventLoopGroup,
@@ -83,18 +87,22 @@ public struct ChatServer: Service {
         let stallWatch = self.room.watchForStalls(on: self.eventLoopGroup.next())
         defer { stallWatch.cancel() }
         let room = self.room
+        let link = self.link
         try await withGracefulShutdownHandler {
-            guard let web = self.web else {
-                try await self.server.run()
-                return
-            }
-            // The web door lives as long as the TCP server: when that ends, so does the door.
+            // The web door and the link to other nodes live as long as the TCP server: when that
+            // ends, so do they.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await web.run() }
+                if let web = self.web {
+                    group.addTask { try await web.run() }
+                }
+                if let link {
+                    group.addTask { try await link.run() }
+                }
                 group.addTask { try await self.server.run() }
                 try await group.next()
                 group.cancelAll()
             }
+            await link?.close()
         } onGracefulShutdown: {
             room.shutDown()
         }

@@ -30,6 +30,9 @@ public struct ChatServerConfiguration: Sendable {
     public var historySize: Int
     /// Whether joins and leaves are announced; `false` makes a byte-for-byte tutorial room. Default `true`.
     public var announcesMembership: Bool
+    /// Other nodes to share the room with through NATS, or `nil` for a room on this node only (the
+    /// default).
+    public var nats: ChatNATSConfiguration?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -46,7 +49,8 @@ public struct ChatServerConfiguration: Sendable {
         announcesMembership: Bool = true,
         reportsTexts: Bool = false,
         webHost: String = "127.0.0.1",
-        webPort: Int? = nil
+        webPort: Int? = nil,
+        nats: ChatNATSConfiguration? = nil
     ) {
         precondition(maximumUsernameBytes > 0, "maximumUsernameBytes must be positive")
         precondition(stallTimeout > .zero, "stallTimeout must be positive")
@@ -63,5 +67,6 @@ public struct ChatServerConfiguration: Sendable {
         self.webPort = webPort
         self.historySize = historySize
         self.announcesMembership = announcesMembership
+        self.nats = nats
     }
 }

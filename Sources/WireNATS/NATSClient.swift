@@ -24,7 +24,8 @@ public final class NATSClient: Sendable {
     /// What happens to the connection; one consumer should iterate it.
     public let events: AsyncStream<NATSClientEvent>
     public let configuration: NATSClientConfiguration
-    let eventLoop: any EventLoop
+    /// The event loop the client's state lives on.
+    public let eventLoop: any EventLoop
     let core: NIOLoopBoundBox<NATSConnectionCore>
 
     public init(

@@ -158,4 +158,16 @@ struct ChatRoomStateTests {
         let again = state.leave(ids[1])
         #expect(again.member == nil)
     }
+
+    @Test func anOutsideHoldMakesEverySenderWaitUntilTheLastOneIsCleared() throws {
+        var (state, ids) = try Self.room(["alice", "bob"])
+        _ = state.setHold("node:b", true)
+        _ = state.setHold("nats", true)
+        let (aliceMay, bobMay) = (state.mayPublish(ids[0]), state.mayPublish(ids[1]))
+        #expect(!aliceMay && !bobMay, "a hold from another node holds everyone, even a member behind")
+        #expect(state.setHold("nats", false).resumed.isEmpty, "one hold is still set")
+        #expect(state.clearHolds { $0.hasPrefix("node:") }.resumed == ids)
+        #expect(state.holds.isEmpty)
+        #expect(state.setHold("node:b", false).isEmpty, "clearing a hold that is not set changes nothing")
+    }
 }

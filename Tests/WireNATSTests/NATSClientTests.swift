@@ -13,7 +13,7 @@ struct NATSClientTests {
         url: String? = nil,
         configure: (inout NATSClientConfiguration) -> Void = { _ in }
     ) throws -> NATSClient {
-        var configuration = NATSClientConfiguration(servers: [try NATSServerAddress(parsing: url ?? server.url)])
+        var configuration = NATSClientConfiguration(servers: [try NATSServerAddress(parsing: url ?? server.url)], connectTimeout: .seconds(30))
         configure(&configuration)
         return NATSClient(configuration: configuration)
     }
@@ -75,27 +75,51 @@ struct NATSClientTests {
     }
 
     @Test func answersTheServersPings() async throws {
-        // The server pings every 100 ms and drops a client after 2 unanswered pings.
-        let server = try NATSServerProcess(config: "ping_interval: \"100ms\"\nping_max: 2\n")
-        defer { server.stop() }
-        let client = try Self.client(server)
-        var events = client.events.makeAsyncIterator()
-        try await client.connect()
-        #expect(await events.next() == .connected(try NATSServerAddress(parsing: server.url)))
-        let messages = try await client.subscribe(to: "alive")
-        // Well past the point where an unanswered server would have closed the connection.
-        for round in 0..<10 {
-            try await Task.sleep(for: .milliseconds(100))
-            try await client.publish(ByteBuffer(string: "\(round)"), to: "alive")
-        }
-        try await client.flush()
-        var iterator = messages.makeAsyncIterator()
-        for round in 0..<10 {
-            #expect(await iterator.next().map { String(buffer: $0.payload) } == "\(round)")
+        let server = try await ScriptedNATSServer.start()
+        // Generous: the scripted server is a test task that may wait for a busy machine.
+        let client = NATSClient(
+            configuration: NATSClientConfiguration(servers: [NATSServerAddress(host: "127.0.0.1", port: server.port)], connectTimeout: .seconds(30))
+        )
+        async let connected: Void = client.connect()
+        let connection = try await server.accept()
+        try await connected
+        for _ in 0..<3 {
+            try await connection.send("PING\r\n")
+            try await connection.expect("PONG")
         }
         await client.close()
-        // Nothing but the close happened: no disconnect, no reconnect.
-        #expect(await events.next() == .closed)
+    }
+
+    @Test func followsINFOUpdatesLameDuckModeAndTheServersItLearns() async throws {
+        let real = try NATSServerProcess()
+        defer { real.stop() }
+        let server = try await ScriptedNATSServer.start()
+        let scripted = NATSServerAddress(host: "127.0.0.1", port: server.port)
+        let client = NATSClient(configuration: NATSClientConfiguration(servers: [scripted], connectTimeout: .seconds(30)))
+        var events = client.events.makeAsyncIterator()
+        async let connected: Void = client.connect()
+        let connection = try await server.accept()
+        try await connected
+        #expect(await events.next() == .connected(scripted))
+
+        // A smaller max_payload applies at once; the cluster's other server is learnt.
+        try await connection.send(#"INFO {"server_id":"scripted","max_payload":100,"connect_urls":["127.0.0.1:\#(real.port)"]}"# + "\r\n")
+        try await connection.send("PING\r\n")
+        try await connection.expect("PONG")
+        let error = await #expect(throws: NATSClientError.self) {
+            try await client.publish(ByteBuffer(repeating: 0, count: 101), to: "x")
+        }
+        #expect(error?.isPayloadTooLarge == true)
+
+        try await connection.send(#"INFO {"server_id":"scripted","ldm":true}"# + "\r\n")
+        #expect(await events.next() == .lameDuckMode(scripted))
+        // The server goes away; the client moves to the server it learnt, not back to the lame duck.
+        try await connection.close()
+        #expect(await events.next() == .disconnected(reason: "the server closed the connection"))
+        #expect(await events.next() == .reconnected(NATSServerAddress(host: "127.0.0.1", port: real.port)))
+        #expect(await client.serverInfo?.maximumPayload == 1024 * 1024)
+        try await client.publish(ByteBuffer(repeating: 0, count: 101), to: "x")
+        await client.close()
     }
 
     @Test func findsAFrozenServerDeadAndReconnectsWhenItThaws() async throws {

@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import WireNATS
+
+/// Joins a room to the same room on other nodes through NATS (docs/PROTOCOLS.md, "Many nodes").
+///
+/// Subjects, for a room `lobby` and a node `N`:
+/// - `wire.chat.lobby.text.N`: texts of N's members, as a ``ChatRecordBatch`` (one burst of one
+///   sender per message, split at `max_payload`);
+/// - `wire.chat.lobby.presence.N`: N's members and whether one is behind, as JSON, sent on every
+///   join and leave, when that changes, and every presence interval; `hello` asks the others to
+///   answer with theirs, `bye` says N is leaving.
+///
+/// One subscription to `wire.chat.lobby.>` carries both, so what one node sends reaches the others
+/// in the order it was sent: a member's join before its texts, its texts in order. Publishes use
+/// `echo: false`, so a node never hears itself.
+final class ChatNATSLink: Sendable {
+    struct Presence: Codable {
+        enum Kind: String, Codable {
+            case state, hello, bye
+        }
+        var kind: Kind
+        var names: [String]
+        var behind: Bool
+    }
+
+    let client: NATSClient
+    let room: ChatRoom
+    let node: String
+    let prefix: String
+    let interval: Duration
+    let logger: Logger
+    let onEvent: @Sendable (ChatEvent) -> Void
+    /// The server's `max_payload`, once known.
+    private let maximumPayload = Atomic<Int>(1024 * 1024)
+    /// Publishes handed to the client and not yet taken by its connection, and whether the room's
+    /// senders are held for them.
+    private let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
+    private let failures = Atomic<Int>(0)
+
+    /// Presence intervals without a word from a node after which it is taken as gone.
+    static let silentIntervals = 5
+
+    /// Publishes in flight above which this node's senders wait for NATS to take them.
+    static let outstandingLimit = 64
+
+    init(
+        configuration: ChatNATSConfiguration,
+        room: ChatRoom,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onEvent: @escaping @Sendable (ChatEvent) -> Void
+    ) {
+        self.onEvent = onEvent
+        self.client = NATSClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.room = room
+        self.node = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        self.prefix = "wire.chat.\(configuration.room)"
+        self.interval = configuration.presenceInterval
+        var logger = logger
+        logger[metadataKey: "chat.node"] = "\(self.node)"
+        self.logger = logger
+    }
+
+    /// Links the room until cancelled.
+    func run() async throws {
+        // Until NATS answers, this node is on its own; its members are told when the room is whole.
+        self.room.setSplit(true)
+        self.room.attach { [self] output in self.send(output) }
+        self.client.start()
+        _ = try await self.client.subscribe(to: self.prefix + ".>") { [self] message in
+            self.received(message)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in self.client.events {
+                    await self.handle(event)
+                }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: self.interval)
+                    self.publishPresence(.state)
+                    self.expireSilentNodes()
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Says goodbye to the other nodes and closes the connection to NATS.
+    func close() async {
+        self.publishPresence(.bye)
+        do {
+            try await self.client.flush()
+        } catch {
+            // Disconnected: the others will find this node gone when its presence stops.
+            self.logger.debug("could not say goodbye to the other nodes", metadata: ["error": "\(error)"])
+        }
+        await self.client.close()
+    }
+
+    // MARK: Out
+
+    private func send(_ output: ChatRoomOutput) {
+        switch output {
+        case .texts(let name, let texts):
+            let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: self.maximumPayload.load(ordering: .relaxed))
+            for size in tooLarge {
+                self.logger.warning(
+                    "a text is too large for NATS and reaches this node only",
+                    metadata: ["chat.user": "\(name)", "chat.bytes": "\(size)", "nats.max_payload": "\(self.maximumPayload.load(ordering: .relaxed))"]
+                )
+            }
+            for batch in batches {
+                self.publish(batch, to: "\(self.prefix).text.\(self.node)")
+            }
+        case .joined, .left, .behindChanged:
+            self.publishPresence(.state)
+        }
+    }
+
+    private func publish(_ payload: ByteBuffer, to subject: String) {
+        let hold = self.outstanding.withLock { state -> Bool in
+            state.count += 1
+            guard state.count > Self.outstandingLimit, !state.isHeld else { return false }
+            state.isHeld = true
+            return true
+        }
+        if hold { self.room.setOutboundHold(true) }
+        self.client.publishSoon(payload, to: subject).whenComplete { result in
+            if case .failure(let error) = result {
+                self.publishFailed(error)
+            }
+            let release = self.outstanding.withLock { state -> Bool in
+                state.count -= 1
+                guard state.count == 0, state.isHeld else { return false }
+                state.isHeld = false
+                return true
+            }
+            if release { self.room.setOutboundHold(false) }
+        }
+    }
+
+    /// Tells the other nodes who is here and whether one is behind. Read and sent on the client's
+    /// loop, so the last one sent says what is true now.
+    private func publishPresence(_ kind: Presence.Kind) {
+        self.client.eventLoop.execute {
+            let presence = Presence(kind: kind, names: kind == .bye ? [] : self.room.localUsernames, behind: kind != .bye && self.room.isBehind)
+            do {
+                let json = try JSONEncoder().encode(presence)
+                self.publish(ByteBuffer(bytes: json), to: "\(self.prefix).presence.\(self.node)")
+            } catch {
+                self.logger.error("cannot encode presence", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func publishFailed(_ error: any Error) {
+        let count = self.failures.wrappingAdd(1, ordering: .relaxed).newValue
+        // The first, then one in a thousand: a long split must not flood the log.
+        if count == 1 || count % 1000 == 0 {
+            self.logger.warning("texts did not reach the other nodes", metadata: ["error": "\(error)", "chat.failures": "\(count)"])
+        }
+    }
+
+    // MARK: In
+
+    private func received(_ message: NATSMessage) {
+        let rest = message.subject.dropFirst(self.prefix.count + 1)
+        guard let dot = rest.firstIndex(of: ".") else { return }
+        let kind = rest[..<dot]
+        let node = String(rest[rest.index(after: dot)...])
+        guard node != self.node else { return }
+        switch kind {
+        case "text":
+            guard let records = ChatRecordBatch.decode(message.payload) else {
+                self.logger.warning("dropped a malformed batch of texts", metadata: ["chat.from": "\(node)"])
+                return
+            }
+            self.room.receiveRemote(records, from: node)
+        case "presence":
+            let presence: Presence
+            do {
+                presence = try JSONDecoder().decode(Presence.self, from: Data(message.payload.readableBytesView))
+            } catch {
+                self.logger.warning("dropped a malformed presence", metadata: ["chat.from": "\(node)", "error": "\(error)"])
+                return
+            }
+            switch presence.kind {
+            case .bye:
+                self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
+                self.room.removeRemote(node: node)
+            case .hello:
+                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
+                self.publishPresence(.state)
+            case .state:
+                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
+            }
+        default:
+            break
+        }
+    }
+
+    private func handle(_ event: NATSClientEvent) async {
+        switch event {
+        case .connected, .reconnected:
+            if let info = await self.client.serverInfo {
+                self.maximumPayload.store(info.maximumPayload, ordering: .relaxed)
+            }
+            let server = await self.client.connectedServer
+            self.logger.info("the room is whole: linked to the other nodes through NATS", metadata: ["nats.server": "\(server.map(\.description) ?? "?")"])
+            self.room.setSplit(false)
+            self.onEvent(.roomWhole(server: server?.description ?? "NATS"))
+            self.publishPresence(.hello)
+        case .disconnected(let reason):
+            self.logger.warning("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
+            self.room.setSplit(true)
+            self.onEvent(.roomSplit(reason: reason))
+        case .lameDuckMode(let server):
+            self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
+        case .serverError(let text):
+            self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
+        case .slowConsumer, .publishDropped, .closed:
+            self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
+        }
+    }
+
+    private func expireSilentNodes() {
+        let deadline = NIODeadline.now() - TimeAmount(self.interval * Self.silentIntervals)
+        for node in self.room.silentNodes(since: deadline) {
+            self.logger.info("a node stopped answering; its members have left", metadata: ["chat.from": "\(node)"])
+            self.room.removeRemote(node: node)
+        }
+    }
+}

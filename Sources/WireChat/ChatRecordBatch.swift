@@ -1,0 +1,58 @@
+import NIOCore
+
+/// Records as one node of a room sends them to the others over NATS, whatever framing each node's
+/// clients use: for each record, a 4-byte big-endian length and the username, then a 4-byte
+/// big-endian length and the text (docs/PROTOCOLS.md, "Many nodes").
+enum ChatRecordBatch {
+    /// Bytes a record takes beyond its username and text.
+    static let overhead = 8
+
+    /// The texts of one sender as batches of at most `limit` bytes each; a record that does not fit
+    /// a batch alone is returned in `tooLarge` instead.
+    static func encode(name: String, texts: [ByteBuffer], limit: Int) -> (batches: [ByteBuffer], tooLarge: [Int]) {
+        let nameBytes = name.utf8.count
+        var batches: [ByteBuffer] = []
+        var tooLarge: [Int] = []
+        var current = ByteBuffer()
+        for text in texts {
+            let size = Self.overhead + nameBytes + text.readableBytes
+            guard size <= limit else {
+                tooLarge.append(text.readableBytes)
+                continue
+            }
+            if current.readableBytes + size > limit {
+                batches.append(current)
+                current = ByteBuffer()
+            }
+            if current.readableBytes == 0 {
+                current.reserveCapacity(min(limit, texts.reduce(0) { $0 + Self.overhead + nameBytes + $1.readableBytes }))
+            }
+            current.writeInteger(UInt32(nameBytes))
+            current.writeString(name)
+            current.writeInteger(UInt32(text.readableBytes))
+            current.writeImmutableBuffer(text)
+        }
+        if current.readableBytes > 0 {
+            batches.append(current)
+        }
+        return (batches, tooLarge)
+    }
+
+    /// The records of a batch, or `nil` if it is cut short or a username is not UTF-8.
+    static func decode(_ batch: ByteBuffer) -> [(name: String, text: ByteBuffer)]? {
+        var rest = batch
+        var records: [(name: String, text: ByteBuffer)] = []
+        while rest.readableBytes > 0 {
+            guard let nameLength = rest.readInteger(as: UInt32.self),
+                let nameBytes = rest.readSlice(length: Int(nameLength)),
+                let name = String(validating: nameBytes.readableBytesView, as: UTF8.self),
+                let textLength = rest.readInteger(as: UInt32.self),
+                let text = rest.readSlice(length: Int(textLength))
+            else {
+                return nil
+            }
+            records.append((name, text))
+        }
+        return records
+    }
+}

@@ -1,0 +1,177 @@
+import NIOCore
+import Synchronization
+
+/// What a room tells the other nodes of the same room.
+enum ChatRoomOutput: Sendable {
+    /// A member here sent texts.
+    case texts(name: String, texts: [ByteBuffer])
+    /// A member joined here.
+    case joined(String)
+    /// A member left here (or was evicted).
+    case left(String)
+    /// Whether anyone here is behind may have changed: read ``ChatRoom/isBehind`` and say so.
+    case behindChanged
+}
+
+/// The members another node last reported, and when it last spoke.
+struct RemoteNode {
+    var names: [String]
+    var lastSeen: NIODeadline
+}
+
+/// A room that spans several nodes: the other nodes' records and members, their holds on this
+/// node's senders, and what this node's members are told when the room splits and heals.
+extension ChatRoom {
+    /// The outlet and name of a sender, taken under the lock and used outside it.
+    struct Outlet {
+        let send: @Sendable (ChatRoomOutput) -> Void
+        let name: String
+    }
+
+    /// Connects the room to the other nodes: `outlet` is called, outside the room's lock, for
+    /// everything the other nodes must hear.
+    func attach(_ outlet: @escaping @Sendable (ChatRoomOutput) -> Void) {
+        self.state.withLock { $0.outlet = outlet }
+    }
+
+    /// Whether a member of this node is behind (so the other nodes' senders should wait).
+    var isBehind: Bool {
+        self.state.withLock { !$0.machine.behind.isEmpty }
+    }
+
+    /// The usernames of every node's members: this node's in the order they joined, then the
+    /// others' as last reported.
+    public var allUsernames: [String] {
+        self.state.withLock { state in
+            state.machine.usernames + state.remoteNodes.keys.sorted().flatMap { state.remoteNodes[$0]?.names ?? [] }
+        }
+    }
+
+    /// The usernames of this node's members.
+    var localUsernames: [String] {
+        self.state.withLock { $0.machine.usernames }
+    }
+
+    /// Delivers records from `node` to every member here, framed in this room's framing.
+    func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) {
+        guard !records.isEmpty else { return }
+        var bytes = ByteBuffer()
+        var history: [ByteBuffer] = []
+        var nameFrames: [String: ByteBuffer] = [:]
+        for record in records {
+            let start = bytes.writerIndex
+            if let frame = nameFrames[record.name] {
+                bytes.writeImmutableBuffer(frame)
+            } else {
+                let frame = self.nameFrame(record.name)
+                nameFrames[record.name] = frame
+                bytes.writeImmutableBuffer(frame)
+            }
+            Self.writeFrame(record.text, encoder: self.encoder, into: &bytes)
+            if self.historySize > 0 {
+                history.append(ByteBuffer(bytes.readableBytesView[start..<bytes.writerIndex]))
+            }
+        }
+        let work = self.state.withLock { state -> Work in
+            var work = Work()
+            // Texts say a node is alive as well as its presence does (which may queue behind them).
+            state.remoteNodes[node]?.lastSeen = now
+            for record in history {
+                state.history.append(record)
+            }
+            while state.history.count > self.historySize {
+                state.history.removeFirst()
+            }
+            let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
+            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            return work
+        }
+        self.perform(work)
+    }
+
+    /// Sets what another node reported: its members (joins and leaves are announced here) and
+    /// whether one of them is behind (this node's senders then wait).
+    func updateRemote(node: String, names: [String], isBehind: Bool, now: NIODeadline = .now()) {
+        let (joined, left, work) = self.state.withLock { state -> ([String], [String], Work) in
+            let old = state.remoteNodes[node]?.names ?? []
+            state.remoteNodes[node] = RemoteNode(names: names, lastSeen: now)
+            var work = Work()
+            let actions = state.machine.setHold("node:" + node, isBehind)
+            self.apply(actions, bytes: nil, to: &state, work: &work)
+            return (names.filter { !old.contains($0) }, old.filter { !names.contains($0) }, work)
+        }
+        self.perform(work)
+        self.announce(joined: joined, left: left)
+    }
+
+    /// Forgets another node: it said goodbye, or has not been heard from for too long.
+    func removeRemote(node: String) {
+        let (left, work) = self.state.withLock { state -> ([String], Work) in
+            let names = state.remoteNodes.removeValue(forKey: node)?.names ?? []
+            var work = Work()
+            let actions = state.machine.setHold("node:" + node, false)
+            self.apply(actions, bytes: nil, to: &state, work: &work)
+            return (names, work)
+        }
+        self.perform(work)
+        self.announce(joined: [], left: left)
+    }
+
+    /// The nodes not heard from since `deadline`; none while the room is split, since then
+    /// nobody can be heard.
+    func silentNodes(since deadline: NIODeadline) -> [String] {
+        self.state.withLock { state in
+            state.isSplit ? [] : state.remoteNodes.filter { $0.value.lastSeen < deadline }.map(\.key)
+        }
+    }
+
+    /// Marks the room split from the other nodes or whole again, and tells the members here.
+    /// While split, nobody waits for the other nodes, and their members are kept until they are
+    /// heard from again.
+    func setSplit(_ isSplit: Bool, now: NIODeadline = .now()) {
+        let (changed, work) = self.state.withLock { state -> (Bool, Work) in
+            var work = Work()
+            guard state.isSplit != isSplit else { return (false, work) }
+            state.isSplit = isSplit
+            if isSplit {
+                let actions = state.machine.clearHolds { $0.hasPrefix("node:") }
+                self.apply(actions, bytes: nil, to: &state, work: &work)
+            } else {
+                // Their clocks start again: a node that is gone for good expires from now.
+                for node in state.remoteNodes.keys {
+                    state.remoteNodes[node]?.lastSeen = now
+                }
+            }
+            return (true, work)
+        }
+        self.perform(work)
+        guard changed else { return }
+        self.broadcastNotice(
+            isSplit
+                ? "room split: the other nodes are out of reach until NATS is back"
+                : "room whole again: the other nodes are back",
+            except: nil
+        )
+    }
+
+    /// Holds every sender here (the link to the other nodes cannot take more), or lets them go.
+    func setOutboundHold(_ isHeld: Bool) {
+        let work = self.state.withLock { state -> Work in
+            var work = Work()
+            let actions = state.machine.setHold("outbound", isHeld)
+            self.apply(actions, bytes: nil, to: &state, work: &work)
+            return work
+        }
+        self.perform(work)
+    }
+
+    private func announce(joined: [String], left: [String]) {
+        guard self.announcesMembership else { return }
+        for name in joined {
+            self.broadcastNotice("\(name) joined", except: nil)
+        }
+        for name in left {
+            self.broadcastNotice("\(name) left", except: nil)
+        }
+    }
+}

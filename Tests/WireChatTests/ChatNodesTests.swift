@@ -1,0 +1,200 @@
+import NIOCore
+import Synchronization
+import Testing
+import Wire
+import WireChat
+import WireFraming
+import WireNATS
+import WireTestSupport
+
+/// Chat servers that share one room through a real nats-server.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
+struct ChatNodesTests {
+    /// What the nodes report: whole or split, per node.
+    final class Links: Sendable {
+        let events = Mutex<[Int: [String]]>([:])
+
+        func record(_ node: Int, _ event: ChatEvent) {
+            switch event {
+            case .roomWhole: self.events.withLock { $0[node, default: []].append("whole") }
+            case .roomSplit: self.events.withLock { $0[node, default: []].append("split") }
+            default: break
+            }
+        }
+
+        func count(_ word: String, on node: Int) -> Int {
+            self.events.withLock { $0[node, default: []].filter { $0 == word }.count }
+        }
+
+        /// Waits until every node has said `word` at least `times` times.
+        func wait(for word: String, times: Int = 1, nodes: Int) async throws {
+            while (0..<nodes).contains(where: { self.count(word, on: $0) < times }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    static func configuration(_ nats: NATSServerProcess, announces: Bool = true) throws -> ChatServerConfiguration {
+        var configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), announcesMembership: announces)
+        configuration.nats = try ChatNATSConfiguration(
+            servers: [NATSServerAddress(parsing: nats.url)],
+            room: "test"
+        )
+        return configuration
+    }
+
+    /// Runs two nodes of one room, and `body` once both are linked.
+    static func withTwoNodes<Result: Sendable>(
+        _ nats: NATSServerProcess,
+        announces: Bool = true,
+        links: Links = Links(),
+        _ body: (_ ports: [Int], _ servers: [ChatServer]) async throws -> Result
+    ) async throws -> Result {
+        let configuration = try Self.configuration(nats, announces: announces)
+        return try await withChatServer(configuration, onEvent: { links.record(0, $0) }) { first, firstServer in
+            try await withChatServer(configuration, onEvent: { links.record(1, $0) }) { second, secondServer in
+                try await links.wait(for: "whole", nodes: 2)
+                return try await body([first, second], [firstServer, secondServer])
+            }
+        }
+    }
+
+    /// Waits until every server's room lists `count` members, over all nodes.
+    static func waitForEveryone(_ servers: [ChatServer], _ count: Int) async throws {
+        while servers.contains(where: { $0.room.allUsernames.count != count }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test func twoNodesFormOneRoom() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        try await Self.withTwoNodes(nats) { ports, servers in
+            try await ChatClient.join(port: ports[0], username: "alice") { alice in
+                try await Self.waitForEveryone(servers, 1)
+                try await ChatClient.join(port: ports[1], username: "bob") { bob in
+                    var atAlice = alice.records.makeAsyncIterator()
+                    var atBob = bob.records.makeAsyncIterator()
+                    #expect(try await atAlice.next() == ChatRecord(username: "[server]", text: "bob joined"))
+                    try await alice.send("hello from node 1")
+                    #expect(try await atBob.next() == ChatRecord(username: "alice", text: "hello from node 1"))
+                    try await bob.send("hi from node 2")
+                    #expect(try await atAlice.next() == ChatRecord(username: "bob", text: "hi from node 2"))
+                    try await bob.send("/who")
+                    #expect(try await atBob.next() == ChatRecord(username: "[server]", text: "online: bob, alice"))
+
+                    // A name taken on the other node is refused.
+                    try await ChatClient.join(port: ports[1], username: "alice") { (impostor: ChatSession) async throws -> Void in
+                        var records = impostor.records.makeAsyncIterator()
+                        #expect(try await records.next() == ChatRecord(username: "[server]", text: "refused: username \"alice\" is already taken"))
+                        #expect(try await records.next() == nil)
+                    }
+                    try await alice.leave()
+                    #expect(try await atBob.next() == ChatRecord(username: "[server]", text: "alice left"))
+                }
+            }
+        }
+    }
+
+    @Test func tenClientsOverTwoNodesGetEverythingInOrder() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let clients = 10
+        let texts = 5000
+        try await Self.withTwoNodes(nats, announces: false) { ports, servers in
+            try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
+                for index in 0..<clients {
+                    group.addTask {
+                        try await ChatClient.join(port: ports[index % 2], username: "user\(index)") { session in
+                            try await Self.waitForEveryone(servers, clients)
+                            return try await withThrowingTaskGroup(of: [String: [Int]].self) { client in
+                                client.addTask {
+                                    for number in 0..<texts {
+                                        try await session.send("\(number) from user\(index)")
+                                    }
+                                    return [:]
+                                }
+                                client.addTask { try await collect(session, count: (clients - 1) * texts) }
+                                var received: [String: [Int]] = [:]
+                                for try await result in client { received.merge(result) { $0 + $1 } }
+                                return received
+                            }
+                        }
+                    }
+                }
+                for try await received in group {
+                    #expect(received.count == clients - 1)
+                    for (sender, numbers) in received where numbers != Array(0..<texts) {
+                        Issue.record("\(sender)'s \(numbers.count) texts arrived out of order or incomplete")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func keepsServingThroughANATSRestartAndHealsAfterIt() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let links = Links()
+        try await Self.withTwoNodes(nats, links: links) { ports, servers in
+            // One at a time, so that everyone hears of the next in the same order.
+            try await ChatClient.join(port: ports[0], username: "alice") { alice in
+                try await Self.waitForEveryone(servers, 1)
+                try await ChatClient.join(port: ports[0], username: "carol") { carol in
+                    try await Self.waitForEveryone(servers, 2)
+                    try await ChatClient.join(port: ports[1], username: "bob") { bob in
+                        try await Self.waitForEveryone(servers, 3)
+                        var atAlice = alice.records.makeAsyncIterator()
+                        var atCarol = carol.records.makeAsyncIterator()
+                        var atBob = bob.records.makeAsyncIterator()
+                        #expect(try await atAlice.next() == ChatRecord(username: "[server]", text: "carol joined"))
+                        #expect(try await atAlice.next() == ChatRecord(username: "[server]", text: "bob joined"))
+                        #expect(try await atCarol.next() == ChatRecord(username: "[server]", text: "bob joined"))
+
+                        nats.stop()
+                        try await links.wait(for: "split", nodes: 2)
+                        let split = ChatRecord(username: "[server]", text: "room split: the other nodes are out of reach until NATS is back")
+                        #expect(try await atAlice.next() == split)
+                        #expect(try await atCarol.next() == split)
+                        #expect(try await atBob.next() == split)
+                        // The room goes on for the members of each node.
+                        try await alice.send("local")
+                        #expect(try await atCarol.next() == ChatRecord(username: "alice", text: "local"))
+                        try await carol.send("/who")
+                        #expect(try await atCarol.next() == ChatRecord(username: "[server]", text: "online: alice, carol, bob (the other nodes are out of reach)"))
+
+                        try nats.restart()
+                        try await links.wait(for: "whole", times: 2, nodes: 2)
+                        let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
+                        #expect(try await atAlice.next() == whole)
+                        #expect(try await atBob.next() == whole)
+                        // Each node subscribes again as it reconnects; probe until the way is open.
+                        let probing = Task {
+                            var round = 0
+                            while !Task.isCancelled {
+                                try await alice.send("probe \(round)")
+                                round += 1
+                                try await Task.sleep(for: .milliseconds(50))
+                            }
+                        }
+                        var record = try await atBob.next()
+                        while record?.text.hasPrefix("probe") == true || record?.username == "[server]" {
+                            if record?.text.hasPrefix("probe") == true { break }
+                            record = try await atBob.next()
+                        }
+                        probing.cancel()
+                        _ = await probing.result
+                        try await alice.send("across again")
+                        while let next = try await atBob.next(), next.text != "across again" {
+                            #expect(next.text.hasPrefix("probe") || next.username == "[server]", "\(next)")
+                        }
+                        try await bob.send("back to node 1")
+                        while let next = try await atAlice.next(), next.text != "back to node 1" {
+                            #expect(next.username == "[server]" || next.username == "bob" && next.text.isEmpty, "\(next)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
