@@ -205,20 +205,38 @@ class Compare:
         workload = f"fan-out {clients} x {per_client:,} x {size:,} B"
         unit = "deliveries/s"
         figures = {}
-        servers = (
-            ("wire", "Wire chat-server", "chat", lambda p: [self.args.wire, "chat-server", "--port", str(p)]),
-            ("nats", "nats-server", "nats", lambda p: ["nats-server", "-a", "127.0.0.1", "-p", str(p)]),
+        def one(command):
+            def start():
+                port = free_port()
+                return [Server(command(port), port)], [port]
+            return start
+
+        def two_nodes():
+            # nats-server, then two wire chat-server nodes sharing one room through it; the load
+            # generator spreads its clients over both nodes.
+            nats_port = free_port()
+            servers = [Server(["nats-server", "-a", "127.0.0.1", "-p", str(nats_port)], nats_port)]
+            ports = []
+            for _ in range(2):
+                port = free_port()
+                servers.append(Server([self.args.wire, "chat-server", "--port", str(port), "--nats", f"nats://127.0.0.1:{nats_port}"], port))
+                ports.append(port)
+            return servers, ports
+
+        setups = (
+            ("wire", "Wire chat-server", "chat", one(lambda p: [self.args.wire, "chat-server", "--port", str(p)])),
+            ("nats", "nats-server", "nats", one(lambda p: ["nats-server", "-a", "127.0.0.1", "-p", str(p)])),
+            ("wire-2-nodes", "Wire chat-server, 2 nodes over nats-server", "chat", two_nodes),
         )
-        for key, implementation, proto, server_command in servers:
-            port = free_port()
-            server = Server(server_command(port), port)
+        for key, implementation, proto, start in setups:
+            servers, ports = start()
             values = []
-            client = lambda p: [self.args.fanout, "-proto", proto, "-addr", f"127.0.0.1:{p}", "-n", str(clients),
-                                "-k", str(per_client), "-s", str(size), "-timeout", "60s"]
+            client = lambda ps: [self.args.fanout, "-proto", proto, "-addr", ",".join(f"127.0.0.1:{p}" for p in ps), "-n", str(clients),
+                                 "-k", str(per_client), "-s", str(size), "-timeout", "60s"]
             try:
                 for index in range(self.args.runs):
                     progress(f"{workload}: {implementation}, run {index + 1}")
-                    result = subprocess.run(client(port), capture_output=True, text=True, timeout=120)
+                    result = subprocess.run(client(ports), capture_output=True, text=True, timeout=120)
                     figures_of_run = last_json(result.stdout)
                     lost = {k: figures_of_run[k] for k in ("missing", "disorder", "closed") if figures_of_run[k]}
                     if lost:
@@ -227,9 +245,12 @@ class Compare:
             except Exception as error:
                 print(f"\n{workload} / {implementation}: {error}", file=sys.stderr)
             finally:
-                rss = peak_rss_bytes(server.process.pid)
-                server.stop()
-            command = " ".join(client("PORT"))
+                # Every process of the setup together (both nodes and their nats-server).
+                peaks = [peak_rss_bytes(server.process.pid) for server in servers]
+                rss = None if None in peaks else sum(peaks)
+                for server in servers:
+                    server.stop()
+            command = " ".join(client(["PORT"] * len(ports)))
             self.rows.append((workload, implementation, unit, values, command))
             self.fanout_rss[(workload, implementation)] = rss
             figures[key] = statistics.median(values) if values else None
@@ -323,6 +344,9 @@ def main():
 
     for workload, figures in fanouts:
         goals.append((workload, "Wire chat-server / nats-server, deliveries/s", ratio(figures["wire"], figures["nats"]), ">= 1.0", lambda r: r >= 1.0))
+        # Across two nodes every text also crosses NATS and is delivered by two servers: a figure
+        # to watch beside the single node, without a goal yet.
+        goals.append((workload, "Wire 2 nodes / Wire 1 node, deliveries/s", ratio(figures["wire-2-nodes"], figures["wire"]), "(watch)", lambda r: True))
 
     if fanouts:
         print("\n| fan-out workload | server | deliveries/s (median) | peak RSS |")

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import WireTestSupport
+
+/// Two `wire chat-server` nodes on one real nats-server, with `wire chat` and the tutorial's chat
+/// client, through a NATS restart.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
+struct ChatNodesInteropTests {
+    @Test func twoNodesServeOneRoomAndSurviveANATSRestart() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let arguments = ["chat-server", "--port", "0", "--nats", nats.url, "--room", "cli"]
+        let first = try RunningProcess.wire(arguments)
+        let second = try RunningProcess.wire(arguments + ["--show-messages"])
+        let (firstPort, secondPort) = (try await first.port(), try await second.port())
+        for node in [first, second] {
+            try await node.waitForOutput(containing: "Room whole: linked to the other nodes of room cli through \(nats.url)\n")
+        }
+
+        let erin = try RunningProcess.wire(["chat", "--username", "erin", "--port", "\(firstPort)"], keepInputOpen: true)
+        try await first.waitForOutput(containing: "username: erin\n")
+        let bob = try RunningProcess.python("tutorial_chat_client.py", ["\(secondPort)", "bob", "2", "hi erin"])
+        try await erin.waitForOutput(containing: "bob > hi erin\n")
+        erin.send("/who\n")
+        try await erin.waitForOutput(containing: "[server] > online: erin, bob\n")
+        erin.send("hello bob\nsecond\n")
+        let bobResult = try await bob.finish()
+        #expect(bobResult.output == "erin > hello bob\nerin > second\n")
+        try await erin.waitForOutput(containing: "[server] > bob left\n")
+        #expect(try await second.waitForOutput(containing: "Received message from bob: hi erin\n").contains("username: bob\n"))
+
+        nats.stop()
+        for node in [first, second] {
+            try await node.waitForOutput(containing: "Room split: NATS is out of reach")
+        }
+        try await erin.waitForOutput(containing: "[server] > room split: the other nodes are out of reach until NATS is back\n")
+        try nats.restart()
+        try await erin.waitForOutput(containing: "[server] > room whole again: the other nodes are back\n")
+        try erin.closeInput()
+        let erinResult = try await erin.finish()
+        #expect(erinResult.status == 0, "\(erinResult.error)")
+        #expect(
+            erinResult.output == """
+                [server] > bob joined
+                bob > hi erin
+                [server] > online: erin, bob
+                [server] > bob left
+                [server] > room split: the other nodes are out of reach until NATS is back
+                [server] > room whole again: the other nodes are back
+
+                """
+        )
+        for node in [first, second] {
+            node.interrupt()
+            #expect(try await node.finish().status == 0)
+        }
+    }
+
+    @Test func refusesABadNATSURLOrRoomNameInOneSentence() async throws {
+        let badURL = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", "http://127.0.0.1:4222"]).finish()
+        #expect(badURL.status == 2)
+        #expect(badURL.error.contains("Error: --nats: \"http://127.0.0.1:4222\" is not a NATS server URL: the scheme must be nats:// or tls://, not http://"), "\(badURL.error)")
+        let badRoom = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", "nats://127.0.0.1:4222", "--room", "a.b"]).finish()
+        #expect(badRoom.status == 2)
+        #expect(badRoom.error.contains("Error: --room: \"a.b\" is not a room name: use 1 to 64 ASCII letters, digits, - and _"), "\(badRoom.error)")
+    }
+}
