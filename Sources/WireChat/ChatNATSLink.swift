@@ -39,6 +39,8 @@ final class ChatNATSLink: Sendable {
     /// senders are held for them.
     private let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
     private let failures = Atomic<Int>(0)
+    /// Whether the last thing said of the room is that it is split.
+    private let saidSplit = Atomic<Bool>(false)
 
     /// Presence intervals without a word from a node after which it is taken as gone.
     static let silentIntervals = 5
@@ -214,12 +216,15 @@ final class ChatNATSLink: Sendable {
             let server = await self.client.connectedServer
             self.logger.info("the room is whole: linked to the other nodes through NATS", metadata: ["nats.server": "\(server.map(\.description) ?? "?")"])
             self.room.setSplit(false)
+            self.saidSplit.store(false, ordering: .relaxed)
             self.onEvent(.roomWhole(server: server?.description ?? "NATS"))
             self.publishPresence(.hello)
         case .disconnected(let reason):
-            self.logger.warning("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
-            self.room.setSplit(true)
-            self.onEvent(.roomSplit(reason: reason))
+            self.reportSplit(reason)
+        case .connectionAttemptFailed(let server, let reason):
+            self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"])
+            // Said once: at start-up when NATS is not there yet, not at every attempt.
+            self.reportSplit("\(server): \(reason)")
         case .lameDuckMode(let server):
             self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
         case .serverError(let text):
@@ -227,6 +232,13 @@ final class ChatNATSLink: Sendable {
         case .slowConsumer, .publishDropped, .closed:
             self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
         }
+    }
+
+    private func reportSplit(_ reason: String) {
+        self.room.setSplit(true)
+        guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
+        self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
+        self.onEvent(.roomSplit(reason: reason))
     }
 
     private func expireSilentNodes() {

@@ -2,6 +2,9 @@
 public enum NATSClientEvent: Sendable, Hashable {
     /// The first connection is up.
     case connected(NATSServerAddress)
+    /// An attempt to connect to `server` failed; the client tries again (or, for a first
+    /// ``NATSClient/connect()`` without retries, gives up after every server has failed once).
+    case connectionAttemptFailed(NATSServerAddress, reason: String)
     /// The connection was lost; the client reconnects by itself.
     case disconnected(reason: String)
     /// A new connection is up after a loss; subscriptions are back and buffered publishes sent.

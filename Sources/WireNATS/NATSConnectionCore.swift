@@ -176,7 +176,8 @@ final class NATSConnectionCore {
                     }
                 case .failure(let error):
                     guard case .connecting(index) = core.state else { return }
-                    core.attemptFailed(reason: Self.describe(error))
+                    let reason = WireClient.connectionError(error, host: server.host, port: server.port, timeout: core.configuration.connectTimeout)
+                    core.attemptFailed(reason: reason.description, server: server)
                 }
             }
     }
@@ -196,9 +197,10 @@ final class NATSConnectionCore {
         return index
     }
 
-    private func attemptFailed(reason: String) {
+    private func attemptFailed(reason: String, server: NATSServerAddress) {
         self.lastFailure = reason
         self.failedAttempts += 1
+        self.events.yield(.connectionAttemptFailed(server, reason: reason))
         let servers = self.servers.map(\.address.description).joined(separator: ",")
         self.logger.debug("NATS connection attempt failed", metadata: ["nats.reason": "\(reason)", "nats.attempt": "\(self.failedAttempts)"])
         if !self.hasConnected && !self.configuration.retriesFirstConnect && self.failedAttempts >= self.servers.count {
@@ -410,15 +412,15 @@ final class NATSConnectionCore {
     func closed(_ channel: any Channel, error: (any Error)?) {
         if let error { self.lastFailure = Self.describe(error) }
         switch self.state {
-        case .handshaking(let current, _, _) where current === channel:
-            self.attemptFailed(reason: self.lastFailure)
+        case .handshaking(let current, let index, _) where current === channel:
+            self.attemptFailed(reason: self.lastFailure, server: self.servers[index].address)
         case .connected(let current, let index) where current === channel:
             self.stopPinging()
             self.failWaiters(NATSClientError.connectionLost)
             self.outbound.clear()
             self.flushScheduled = false
             let reason = error.map(Self.describe) ?? (self.lastFailure == "no attempt yet" ? "the server closed the connection" : self.lastFailure)
-            self.logger.warning("lost the connection to NATS", metadata: ["nats.server": "\(self.servers[index].address)", "nats.reason": "\(reason)"])
+            self.logger.info("lost the connection to NATS", metadata: ["nats.server": "\(self.servers[index].address)", "nats.reason": "\(reason)"])
             self.events.yield(.disconnected(reason: reason))
             self.lastFailure = "the server closed the connection"
             self.failedAttempts = 1

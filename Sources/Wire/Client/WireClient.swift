@@ -95,7 +95,7 @@ public enum WireClient {
         }
     }
 
-    static func connectionError(_ error: any Error, host: String, port: Int, timeout: Duration) -> ConnectionError {
+    package static func connectionError(_ error: any Error, host: String, port: Int, timeout: Duration) -> ConnectionError {
         if let error = error as? NIOConnectionError {
             let failures = error.connectionErrors.map(\.error)
             if failures.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
