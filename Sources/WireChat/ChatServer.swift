@@ -28,6 +28,9 @@ public struct ChatServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let web: ChatWebServer?
     private let link: ChatNATSLink?
+    /// Says when the TCP port is bound, so that the link to other nodes starts after it (and its
+    /// first words come after "Listening on").
+    private let listening: AsyncStream<Void>
 
     /// Creates a chat server.
     ///
@@ -62,6 +65,8 @@ public struct ChatServer: Service {
                 onEvent: onEvent
             )
         }
+        let (listening, listened) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.listening = listening
         self.link = configuration.nats.map { nats in
             ChatNATSLink(configuration: nats, room: room, eventLoopGroup: eventLoopGroup, logger: logger, onEvent: onEvent)
         }
@@ -69,7 +74,11 @@ public struct ChatServer: Service {
             configuration: configuration.server,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
-            onListening: onListening,
+            onListening: { address in
+                await onListening(address)
+                listened.yield()
+                listened.finish()
+            },
             handler: { connection in
                 await Self.serve(connection, room: room, configuration: configuration, onEvent: onEvent)
             }
@@ -96,7 +105,11 @@ public struct ChatServer: Service {
                     group.addTask { try await web.run() }
                 }
                 if let link {
-                    group.addTask { try await link.run() }
+                    group.addTask {
+                        for await _ in self.listening { break }
+                        try Task.checkCancellation()
+                        try await link.run()
+                    }
                 }
                 group.addTask { try await self.server.run() }
                 try await group.next()

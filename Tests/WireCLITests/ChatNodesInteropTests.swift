@@ -19,13 +19,19 @@ struct ChatNodesInteropTests {
 
         let erin = try RunningProcess.wire(["chat", "--username", "erin", "--port", "\(firstPort)"], keepInputOpen: true)
         try await first.waitForOutput(containing: "username: erin\n")
-        let bob = try RunningProcess.python("tutorial_chat_client.py", ["\(secondPort)", "bob", "2", "hi erin"])
+        let bob = try RunningProcess.python("tutorial_chat_client.py", ["\(secondPort)", "bob", "3", "hi erin"])
         try await erin.waitForOutput(containing: "bob > hi erin\n")
         erin.send("/who\n")
         try await erin.waitForOutput(containing: "[server] > online: erin, bob\n")
+        // The tutorial's client on each node.
+        let carol = try RunningProcess.python("tutorial_chat_client.py", ["\(firstPort)", "carol", "3"])
+        try await erin.waitForOutput(containing: "[server] > carol joined\n")
         erin.send("hello bob\nsecond\n")
         let bobResult = try await bob.finish()
-        #expect(bobResult.output == "erin > hello bob\nerin > second\n")
+        #expect(bobResult.output == "[server] > carol joined\nerin > hello bob\nerin > second\n")
+        let carolResult = try await carol.finish()
+        #expect(carolResult.output == "erin > hello bob\nerin > second\n[server] > bob left\n")
+        try await erin.waitForOutput(containing: "[server] > carol left\n")
         try await erin.waitForOutput(containing: "[server] > bob left\n")
         #expect(try await second.waitForOutput(containing: "Received message from bob: hi erin\n").contains("username: bob\n"))
 
@@ -44,7 +50,9 @@ struct ChatNodesInteropTests {
                 [server] > bob joined
                 bob > hi erin
                 [server] > online: erin, bob
+                [server] > carol joined
                 [server] > bob left
+                [server] > carol left
                 [server] > room split: the other nodes are out of reach until NATS is back
                 [server] > room whole again: the other nodes are back
 

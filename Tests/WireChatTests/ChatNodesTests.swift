@@ -48,9 +48,11 @@ struct ChatNodesTests {
         _ nats: NATSServerProcess,
         announces: Bool = true,
         links: Links = Links(),
+        configure: (inout ChatServerConfiguration) -> Void = { _ in },
         _ body: (_ ports: [Int], _ servers: [ChatServer]) async throws -> Result
     ) async throws -> Result {
-        let configuration = try Self.configuration(nats, announces: announces)
+        var configuration = try Self.configuration(nats, announces: announces)
+        configure(&configuration)
         return try await withChatServer(configuration, onEvent: { links.record(0, $0) }) { first, firstServer in
             try await withChatServer(configuration, onEvent: { links.record(1, $0) }) { second, secondServer in
                 try await links.wait(for: "whole", nodes: 2)
@@ -193,6 +195,56 @@ struct ChatNodesTests {
                             #expect(next.username == "[server]" || next.username == "bob" && next.text.isEmpty, "\(next)")
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test(.enabled(if: NetworkNamespace.isAvailable))
+    func findsASilentPartitionByItsPingsAndHealsWithTheNetwork() async throws {
+        // nats-server on a host of its own: cutting the link loses packets without a word, and only
+        // the nodes' pings can tell.
+        let host = try NetworkNamespace()
+        defer { host.remove() }
+        let nats = try NATSServerProcess(namespace: host)
+        defer { nats.stop() }
+        let links = Links()
+        try await Self.withTwoNodes(nats, links: links, configure: { $0.nats?.client.pingInterval = .milliseconds(300) }) { ports, servers in
+            try await ChatClient.join(port: ports[0], username: "alice") { alice in
+                try await Self.waitForEveryone(servers, 1)
+                try await ChatClient.join(port: ports[1], username: "bob") { bob in
+                    try await Self.waitForEveryone(servers, 2)
+                    var atAlice = alice.records.makeAsyncIterator()
+                    var atBob = bob.records.makeAsyncIterator()
+                    #expect(try await atAlice.next() == ChatRecord(username: "[server]", text: "bob joined"))
+
+                    try host.partition()
+                    try await links.wait(for: "split", nodes: 2)
+                    let split = ChatRecord(username: "[server]", text: "room split: the other nodes are out of reach until NATS is back")
+                    #expect(try await atAlice.next() == split)
+                    #expect(try await atBob.next() == split)
+
+                    try host.heal()
+                    try await links.wait(for: "whole", times: 2, nodes: 2)
+                    let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
+                    #expect(try await atAlice.next() == whole)
+                    #expect(try await atBob.next() == whole)
+                    // Each node subscribes again as it reconnects; probe until the way is open.
+                    let probing = Task {
+                        var round = 0
+                        while !Task.isCancelled {
+                            try await bob.send("probe \(round)")
+                            round += 1
+                            try await Task.sleep(for: .milliseconds(50))
+                        }
+                    }
+                    while let next = try await atAlice.next(), !next.text.hasPrefix("probe") {
+                        #expect(next.username == "[server]", "\(next)")
+                    }
+                    probing.cancel()
+                    _ = await probing.result
+                    try await alice.send("across again")
+                    #expect(try await atBob.next() == ChatRecord(username: "alice", text: "across again"))
                 }
             }
         }

@@ -90,6 +90,32 @@ struct NATSClientTests {
         await client.close()
     }
 
+    @Test func tellsANonFatalErrorFromAFatalOne() async throws {
+        let server = try await ScriptedNATSServer.start()
+        let scripted = NATSServerAddress(host: "127.0.0.1", port: server.port)
+        let client = NATSClient(configuration: NATSClientConfiguration(servers: [scripted], connectTimeout: .seconds(30)))
+        var events = client.events.makeAsyncIterator()
+        async let connected: Void = client.connect()
+        let connection = try await server.accept()
+        try await connected
+        #expect(await events.next() == .connected(scripted))
+
+        // A permissions violation is reported, and the connection goes on.
+        try await connection.send("-ERR 'Permissions Violation for Publish to \"secret\"'\r\n")
+        #expect(await events.next() == .serverError("Permissions Violation for Publish to \"secret\""))
+        try await connection.send("PING\r\n")
+        try await connection.expect("PONG")
+
+        // Any other error ends the connection; the client comes back by itself.
+        try await connection.send("-ERR 'Unknown Protocol Operation'\r\n")
+        #expect(await events.next() == .disconnected(reason: "the server said: Unknown Protocol Operation"))
+        let again = try await server.accept()
+        #expect(await events.next() == .reconnected(scripted))
+        try await again.send("PING\r\n")
+        try await again.expect("PONG")
+        await client.close()
+    }
+
     @Test func followsINFOUpdatesLameDuckModeAndTheServersItLearns() async throws {
         let real = try NATSServerProcess()
         defer { real.stop() }

@@ -3,9 +3,16 @@ import NIOPosix
 
 /// A NATS server that a test scripts line by line, for what a real server does only on its own
 /// schedule (a PING, an INFO update, lame-duck mode).
-struct ScriptedNATSServer {
+final class ScriptedNATSServer {
     let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    /// The one iterator over the accepted clients (NIO allows only one).
+    var clients: NIOAsyncChannelInboundStream<NIOAsyncChannel<ByteBuffer, ByteBuffer>>.AsyncIterator
     var port: Int { self.channel.channel.localAddress?.port ?? 0 }
+
+    init(channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) {
+        self.channel = channel
+        self.clients = channel.inbound.makeAsyncIterator()
+    }
 
     static func start() async throws -> ScriptedNATSServer {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -20,8 +27,7 @@ struct ScriptedNATSServer {
 
     /// The next client, with its CONNECT and PING answered as a server does.
     func accept(info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#) async throws -> Connection {
-        var clients = self.channel.inbound.makeAsyncIterator()
-        guard let client = try await clients.next() else { throw ScriptedServerClosed() }
+        guard let client = try await self.clients.next() else { throw ScriptedServerClosed() }
         let connection = Connection(channel: client)
         try await connection.send("INFO \(info)\r\n")
         try await connection.expect("CONNECT ")

@@ -18,14 +18,18 @@ public final class NATSServerProcess: @unchecked Sendable {
     public private(set) var process: Process
     public private(set) var port: Int
     public let arguments: [String]
+    /// The address it listens on: 127.0.0.1, or a namespace's address.
+    public let host: String
+    private let namespace: NetworkNamespace?
     /// The server's log so far (stderr).
     private let log = LogBuffer()
 
-    /// `nats://127.0.0.1:PORT`.
-    public var url: String { "nats://127.0.0.1:\(self.port)" }
+    /// `nats://HOST:PORT`.
+    public var url: String { "nats://\(self.host):\(self.port)" }
 
-    /// Starts nats-server with extra `arguments` (or a `config` file's text) on a free port.
-    public init(arguments: [String] = [], config: String? = nil) throws {
+    /// Starts nats-server with extra `arguments` (or a `config` file's text) on a free port, on
+    /// 127.0.0.1 or inside `namespace`.
+    public init(arguments: [String] = [], config: String? = nil, namespace: NetworkNamespace? = nil) throws {
         guard let path = Self.executable else {
             throw NATSServerMissing()
         }
@@ -36,7 +40,9 @@ public final class NATSServerProcess: @unchecked Sendable {
             arguments += ["-c", file.path]
         }
         self.arguments = arguments
-        (self.process, self.port) = try Self.launch(path, arguments: ["-a", "127.0.0.1", "-p", "-1"] + arguments, log: self.log)
+        self.namespace = namespace
+        self.host = namespace?.address ?? "127.0.0.1"
+        (self.process, self.port) = try Self.launch(path, arguments: ["-a", self.host, "-p", "-1"] + arguments, namespace: namespace, log: self.log)
     }
 
     /// Stops the server and starts it again on the same port.
@@ -44,7 +50,12 @@ public final class NATSServerProcess: @unchecked Sendable {
         self.stop()
         guard let path = Self.executable else { throw NATSServerMissing() }
         // The port was free a moment ago; nats-server sets SO_REUSEADDR, so TIME_WAIT is no obstacle.
-        (self.process, _) = try Self.launch(path, arguments: ["-a", "127.0.0.1", "-p", String(self.port)] + self.arguments, log: self.log)
+        (self.process, _) = try Self.launch(
+            path,
+            arguments: ["-a", self.host, "-p", String(self.port)] + self.arguments,
+            namespace: self.namespace,
+            log: self.log
+        )
     }
 
     /// Stops the server and waits for it to exit.
@@ -67,10 +78,16 @@ public final class NATSServerProcess: @unchecked Sendable {
         }
     }
 
-    private static func launch(_ path: String, arguments: [String], log: LogBuffer) throws -> (Process, Int) {
+    private static func launch(_ path: String, arguments: [String], namespace: NetworkNamespace?, log: LogBuffer) throws -> (Process, Int) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        if let namespace {
+            // `ip netns exec` execs nats-server in place: the process is nats-server itself.
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = namespace.command([path] + arguments)
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
