@@ -11,6 +11,10 @@ public struct ChatNATSConfiguration: Sendable {
     /// How often a node tells the others who is here; a node not heard from for five intervals is
     /// taken as gone, and its members as left. Default 1 second.
     public var presenceInterval: Duration
+    /// Bytes of texts a node may publish that another node has not acknowledged yet; a node does
+    /// not acknowledge while one of its members is behind, so this bounds what a slow member on
+    /// another node can be sent beyond the room's own flow control. Default 1 MiB.
+    public var window: Int
 
     /// - Parameters:
     ///   - servers: NATS servers; the node connects to one and moves to another when it fails.
@@ -28,6 +32,7 @@ public struct ChatNATSConfiguration: Sendable {
         )
         self.room = room
         self.presenceInterval = presenceInterval
+        self.window = 1024 * 1024
     }
 
     static func isValidRoomName(_ name: String) -> Bool {

@@ -7,11 +7,12 @@ import WireNATS
 /// Joins a room to the same room on other nodes through NATS (docs/PROTOCOLS.md, "Many nodes").
 ///
 /// Subjects, for a room `lobby` and a node `N`:
-/// - `wire.chat.lobby.text.N`: texts of N's members, as a ``ChatRecordBatch`` (one burst of one
-///   sender per message, split at `max_payload`);
+/// - `wire.chat.lobby.text.N.OFFSET`: texts of N's members, as a ``ChatRecordBatch`` (one burst of
+///   one sender per message, split at `max_payload`); OFFSET counts the bytes of texts N has
+///   published so far, for the credit of ``ChatNodeFlow``;
 /// - `wire.chat.lobby.presence.N`: N's members and whether one is behind, as JSON, sent on every
 ///   join and leave, when that changes, and every presence interval; `hello` asks the others to
-///   answer with theirs, `bye` says N is leaving.
+///   answer with theirs, `bye` says N is leaving; `acks` acknowledges the other nodes' texts.
 ///
 /// One subscription to `wire.chat.lobby.>` carries both, so what one node sends reaches the others
 /// in the order it was sent: a member's join before its texts, its texts in order. Publishes use
@@ -24,6 +25,8 @@ final class ChatNATSLink: Sendable {
         var kind: Kind
         var names: [String]
         var behind: Bool
+        /// Per node, the offset of its texts this node acknowledges (see ``ChatNodeFlow``).
+        var acks: [String: Int]?
     }
 
     let client: NATSClient
@@ -39,6 +42,8 @@ final class ChatNATSLink: Sendable {
     /// senders are held for them.
     private let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
     private let failures = Atomic<Int>(0)
+    /// Credit between the nodes.
+    private let flow: Mutex<ChatNodeFlow>
     /// Whether the last thing said of the room is that it is split.
     private let saidSplit = Atomic<Bool>(false)
 
@@ -56,6 +61,7 @@ final class ChatNATSLink: Sendable {
         onEvent: @escaping @Sendable (ChatEvent) -> Void
     ) {
         self.onEvent = onEvent
+        self.flow = Mutex(ChatNodeFlow(window: configuration.window))
         self.client = NATSClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
         self.room = room
         self.node = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -118,7 +124,12 @@ final class ChatNATSLink: Sendable {
                 )
             }
             for batch in batches {
-                self.publish(batch, to: "\(self.prefix).text.\(self.node)")
+                // The offset in the subject lets the other nodes acknowledge what they took.
+                let (offset, mustHold) = self.flow.withLock { flow in (flow.publish(bytes: batch.readableBytes), flow.mustHold) }
+                self.publish(batch, to: "\(self.prefix).text.\(self.node).\(offset)")
+                if mustHold {
+                    self.updateWindowHold()
+                }
             }
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)
@@ -151,7 +162,9 @@ final class ChatNATSLink: Sendable {
     /// loop, so the last one sent says what is true now.
     private func publishPresence(_ kind: Presence.Kind) {
         self.client.eventLoop.execute {
-            let presence = Presence(kind: kind, names: kind == .bye ? [] : self.room.localUsernames, behind: kind != .bye && self.room.isBehind)
+            let isBehind = kind != .bye && self.room.isBehind
+            let acks = self.flow.withLock { $0.acknowledgements(isBehind: isBehind) }
+            let presence = Presence(kind: kind, names: kind == .bye ? [] : self.room.localUsernames, behind: isBehind, acks: acks)
             do {
                 let json = try JSONEncoder().encode(presence)
                 self.publish(ByteBuffer(bytes: json), to: "\(self.prefix).presence.\(self.node)")
@@ -175,15 +188,25 @@ final class ChatNATSLink: Sendable {
         let rest = message.subject.dropFirst(self.prefix.count + 1)
         guard let dot = rest.firstIndex(of: ".") else { return }
         let kind = rest[..<dot]
-        let node = String(rest[rest.index(after: dot)...])
+        var node = String(rest[rest.index(after: dot)...])
+        var offset: Int?
+        if kind == "text", let end = node.firstIndex(of: ".") {
+            offset = Int(node[node.index(after: end)...])
+            node = String(node[..<end])
+        }
         guard node != self.node else { return }
         switch kind {
         case "text":
-            guard let records = ChatRecordBatch.decode(message.payload) else {
+            guard let records = ChatRecordBatch.decode(message.payload), let offset else {
                 self.logger.warning("dropped a malformed batch of texts", metadata: ["chat.from": "\(node)"])
                 return
             }
             self.room.receiveRemote(records, from: node)
+            // After delivering: if that made someone here behind, the acknowledgement waits.
+            let isBehind = self.room.isBehind
+            if self.flow.withLock({ $0.receive(from: node, offset: offset, isBehind: isBehind) }) {
+                self.publishPresence(.state)
+            }
         case "presence":
             let presence: Presence
             do {
@@ -192,6 +215,12 @@ final class ChatNATSLink: Sendable {
                 self.logger.warning("dropped a malformed presence", metadata: ["chat.from": "\(node)", "error": "\(error)"])
                 return
             }
+            if presence.kind == .bye {
+                self.flow.withLock { $0.forget(node) }
+            } else {
+                self.flow.withLock { $0.heard(from: node, acknowledging: presence.acks?[self.node]) }
+            }
+            self.updateWindowHold()
             switch presence.kind {
             case .bye:
                 self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
@@ -234,7 +263,15 @@ final class ChatNATSLink: Sendable {
         }
     }
 
+    /// Holds this node's senders while another node has a window's worth unacknowledged.
+    private func updateWindowHold() {
+        self.room.setWindowHold(self.flow.withLock { $0.mustHold })
+    }
+
     private func reportSplit(_ reason: String) {
+        // Nobody can acknowledge anything now: the window starts again when the room is whole.
+        self.flow.withLock { $0.forgetAll() }
+        self.updateWindowHold()
         self.room.setSplit(true)
         guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
         self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
@@ -245,6 +282,8 @@ final class ChatNATSLink: Sendable {
         let deadline = NIODeadline.now() - TimeAmount(self.interval * Self.silentIntervals)
         for node in self.room.silentNodes(since: deadline) {
             self.logger.info("a node stopped answering; its members have left", metadata: ["chat.from": "\(node)"])
+            self.flow.withLock { $0.forget(node) }
+            self.updateWindowHold()
             self.room.removeRemote(node: node)
         }
     }

@@ -156,9 +156,18 @@ extension ChatRoom {
 
     /// Holds every sender here (the link to the other nodes cannot take more), or lets them go.
     func setOutboundHold(_ isHeld: Bool) {
+        self.setHold("outbound", isHeld)
+    }
+
+    /// Holds every sender here (another node has not acknowledged a window's worth), or lets them go.
+    func setWindowHold(_ isHeld: Bool) {
+        self.setHold("window", isHeld)
+    }
+
+    private func setHold(_ key: String, _ isHeld: Bool) {
         let work = self.state.withLock { state -> Work in
             var work = Work()
-            let actions = state.machine.setHold("outbound", isHeld)
+            let actions = state.machine.setHold(key, isHeld)
             self.apply(actions, bytes: nil, to: &state, work: &work)
             return work
         }

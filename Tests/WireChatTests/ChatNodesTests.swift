@@ -18,6 +18,7 @@ struct ChatNodesTests {
             switch event {
             case .roomWhole: self.events.withLock { $0[node, default: []].append("whole") }
             case .roomSplit: self.events.withLock { $0[node, default: []].append("split") }
+            case .dropped(let username, _): self.events.withLock { $0[node, default: []].append("dropped \(username)") }
             default: break
             }
         }
@@ -132,6 +133,31 @@ struct ChatNodesTests {
                 }
             }
         }
+    }
+
+    @Test func aSlowReaderOnOneNodeHoldsBackTheSendersOfTheOther() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let links = Links()
+        // 8 MiB may wait for a member: 40 MB from a sender at full speed would pass that many times
+        // over if the other node did not make the sender wait.
+        let total = 40_000
+        try await Self.withTwoNodes(nats, announces: false, links: links, configure: { $0.maximumQueuedBytes = 8 << 20 }) { ports, servers in
+            // A reader with a 4 KB receive buffer, so that the kernel cannot hold the backlog for it.
+            let slow = try RawSocket(port: ports[1])
+            slow.send(Array("4         slow".utf8))
+            try await Self.waitForEveryone(servers, 1)
+            let reading = Task { await slow.readSlowly(count: total, pauseEvery: 200, pause: 0.005) }
+            try await ChatClient.join(port: ports[0], username: "sender") { sender in
+                try await Self.waitForEveryone(servers, 2)
+                let text = String(repeating: "s", count: 1000)
+                try await sender.send(contentsOf: (0..<total).map { ByteBuffer(string: "\($0) \(text)") })
+                let received = await reading.value
+                let inOrder = received["sender"] == Array(0..<total)
+                #expect(inOrder, "\(received["sender"]?.count ?? 0) of \(total) texts arrived, in order: \(inOrder)")
+            }
+        }
+        #expect(links.events.withLock { $0.values.flatMap { $0 }.filter { $0.hasPrefix("dropped") } }.isEmpty)
     }
 
     @Test func keepsServingThroughANATSRestartAndHealsAfterIt() async throws {

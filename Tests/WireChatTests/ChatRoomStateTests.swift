@@ -171,3 +171,51 @@ struct ChatRoomStateTests {
         #expect(state.setHold("node:b", false).isEmpty, "clearing a hold that is not set changes nothing")
     }
 }
+
+/// Credit between nodes, without I/O.
+struct ChatNodeFlowTests {
+    @Test func aNodeThatDoesNotAcknowledgeHoldsTheSendersAfterAWindow() {
+        var flow = ChatNodeFlow(window: 1000)
+        flow.heard(from: "b", acknowledging: nil)
+        let first = flow.publish(bytes: 600)
+        #expect(first == 600)
+        #expect(!flow.mustHold)
+        let second = flow.publish(bytes: 400)
+        #expect(second == 1000)
+        #expect(flow.mustHold, "a window unacknowledged")
+        flow.heard(from: "b", acknowledging: 500)
+        #expect(!flow.mustHold)
+        flow.heard(from: "b", acknowledging: 100)
+        #expect(!flow.mustHold, "an old acknowledgement does not take credit back")
+        #expect(flow.acknowledged["b"] == 500)
+    }
+
+    @Test func aNodeIsCountedFromWhenItIsFirstHeardAndForgottenWhenItGoes() {
+        var flow = ChatNodeFlow(window: 1000)
+        _ = flow.publish(bytes: 5000)
+        flow.heard(from: "late", acknowledging: nil)
+        #expect(!flow.mustHold, "what was published before it spoke is not its debt")
+        _ = flow.publish(bytes: 1000)
+        #expect(flow.mustHold)
+        flow.forget("late")
+        #expect(!flow.mustHold)
+        flow.heard(from: "liar", acknowledging: 1_000_000)
+        #expect(flow.acknowledged["liar"] == 6000, "nobody acknowledges more than was published")
+    }
+
+    @Test func acknowledgesEveryQuarterWindowButNotWhileBehind() {
+        var flow = ChatNodeFlow(window: 1000)
+        let early = flow.receive(from: "a", offset: 200, isBehind: false)
+        #expect(!early, "less than a quarter window")
+        let quarter = flow.receive(from: "a", offset: 300, isBehind: false)
+        #expect(quarter)
+        let acks = flow.acknowledgements(isBehind: false)
+        #expect(acks == ["a": 300])
+        let whileBehind = flow.receive(from: "a", offset: 900, isBehind: true)
+        #expect(!whileBehind, "behind: no acknowledgement")
+        let old = flow.acknowledgements(isBehind: true)
+        #expect(old == ["a": 300], "behind: the old credit only")
+        let caughtUp = flow.acknowledgements(isBehind: false)
+        #expect(caughtUp == ["a": 900])
+    }
+}

@@ -49,6 +49,45 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// Reads `count` records of the tutorial's chat (10-byte headers) that are not the room's
+    /// notices, sleeping `pause` every `pauseEvery` of them, and returns each sender's numbers (the
+    /// first word of each text) in the order they arrived; on a thread of its own.
+    func readSlowly(count: Int, pauseEvery: Int, pause: TimeInterval) async -> [String: [Int]] {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var received: [String: [Int]] = [:]
+                var seen = 0
+                var buffer: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                func exactly(_ length: Int) -> [UInt8]? {
+                    while buffer.count < length {
+                        let got = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
+                        guard got > 0 else { return nil }
+                        buffer.append(contentsOf: chunk[0..<got])
+                    }
+                    defer { buffer.removeFirst(length) }
+                    return Array(buffer[0..<length])
+                }
+                func frame() -> String? {
+                    guard let header = exactly(10),
+                        let length = Int(String(decoding: header, as: UTF8.self).trimmingCharacters(in: .whitespaces)),
+                        let body = exactly(length)
+                    else { return nil }
+                    return String(decoding: body, as: UTF8.self)
+                }
+                while seen < count, let name = frame(), let text = frame() {
+                    guard name != "[server]" else { continue }
+                    received[name, default: []].append(Int(text.prefix { $0 != " " }) ?? -1)
+                    seen += 1
+                    if seen % pauseEvery == 0 {
+                        Thread.sleep(forTimeInterval: pause)
+                    }
+                }
+                continuation.resume(returning: received)
+            }.start()
+        }
+    }
+
     deinit {
         close(self.descriptor)
     }
