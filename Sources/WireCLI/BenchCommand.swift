@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             sink: each connection sends its share of --count messages of --size bytes, half-closes, and checks the count the server replies with (wire serve --sink). Reports messages/s and MB/s of payload, from before connecting until the count arrives.
 
-            echo: each connection sends one message, waits for its echo, and repeats; --warmup untimed round trips, then its share of --count timed ones (wire serve --echo). Reports the round trip's mean, p50 and p99 (nearest rank).
+            echo: each connection sends one message, waits for its echo, and repeats; --warmup untimed round trips, then its share of --count timed ones (wire serve --echo). Reports the round trip's mean, p50 and p99 (HdrHistogram, 3 significant digits).
 
             connections: opens --count connections, --concurrency at a time, and exchanges one 16-byte message on each (wire serve --echo); with --server-pid, reports the server's resident memory per connection.
 
@@ -94,15 +94,28 @@ struct BenchCommand: AsyncParsableCommand {
             tls: try self.tlsOptions.makeTLS()
         )
         let progress = Progress(enabled: !self.noProgress && isatty(STDERR_FILENO) == 1)
+        let workloads = BenchWorkloads(
+            host: self.host,
+            port: self.port,
+            configuration: configuration,
+            size: self.size,
+            connections: self.connections,
+            progress: progress
+        )
         let report: BenchReport
         do {
             switch self.workload {
             case .sink:
-                report = try await self.sink(configuration, progress: progress)
+                report = try await workloads.sink(count: self.count ?? 1_000_000)
             case .echo:
-                report = try await self.echo(configuration, progress: progress)
+                report = try await workloads.echo(count: self.count ?? 20_000, warmup: self.warmup)
             case .connections:
-                report = try await self.idleConnections(configuration, progress: progress)
+                report = try await workloads.idleConnections(
+                    count: self.count ?? 10_000,
+                    concurrency: self.concurrency,
+                    hold: self.hold,
+                    serverPid: self.serverPid
+                )
             }
         } catch let error as ConnectionError where error.kind == .idleTimeout {
             progress.stop()
@@ -114,161 +127,5 @@ struct BenchCommand: AsyncParsableCommand {
         }
         progress.stop()
         Output.standardOutput.line(self.json ? report.json : report.table)
-    }
-
-    private func shares(of total: Int) -> [Int] {
-        (0..<self.connections).map { index in
-            total / self.connections + (index < total % self.connections ? 1 : 0)
-        }
-    }
-
-    private func sink(_ configuration: ClientConfiguration, progress: Progress) async throws -> BenchReport {
-        let total = self.count ?? 1_000_000
-        let payload = ByteBuffer(repeating: UInt8(ascii: "x"), count: self.size)
-        let (host, port) = (self.host, self.port)
-        progress.start(label: "sink", total: total)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for share in self.shares(of: total) where share > 0 {
-                group.addTask {
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
-                        for sent in 1...share {
-                            try await connection.send(payload)
-                            if sent & 1023 == 0 { progress.add(1024) }
-                        }
-                        try await connection.finish()
-                        var replies = connection.messages.makeAsyncIterator()
-                        guard let reply = try await replies.next() else {
-                            throw BenchError("the server closed without replying with its count")
-                        }
-                        guard Int(String(buffer: reply)) == share else {
-                            throw BenchError("the server counted \(String(buffer: reply).debugDescription) messages; \(share) were sent")
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        return BenchReport(
-            workload: "sink", framing: configuration.framing, size: self.size, count: total, connections: self.connections,
-            figures: [
-                ("seconds", seconds, "s"),
-                ("messages_per_second", Double(total) / seconds, "msg/s"),
-                ("megabytes_per_second", Double(total) * Double(self.size) / seconds / 1e6, "MB/s"),
-            ]
-        )
-    }
-
-    private func echo(_ configuration: ClientConfiguration, progress: Progress) async throws -> BenchReport {
-        let total = self.count ?? 20_000
-        let payload = ByteBuffer(repeating: UInt8(ascii: "x"), count: self.size)
-        let (host, port, warmup) = (self.host, self.port, self.warmup)
-        progress.start(label: "echo", total: total)
-        let start = ContinuousClock.now
-        let samples = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for share in self.shares(of: total) where share > 0 {
-                group.addTask {
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
-                        var replies = connection.messages.makeAsyncIterator()
-                        var samples: [Int64] = []
-                        samples.reserveCapacity(share)
-                        let clock = ContinuousClock()
-                        for round in 0..<(warmup + share) {
-                            let sent = clock.now
-                            try await connection.send(payload)
-                            guard let echo = try await replies.next() else {
-                                throw BenchError("the server closed after \(round) round trips")
-                            }
-                            guard echo.readableBytes == payload.readableBytes else {
-                                throw BenchError("an echo of \(echo.readableBytes) bytes came back for \(payload.readableBytes)")
-                            }
-                            if round >= warmup {
-                                samples.append((clock.now - sent).nanoseconds)
-                                if samples.count & 255 == 0 { progress.add(256) }
-                            }
-                        }
-                        return samples
-                    }
-                }
-            }
-            var all: [Int64] = []
-            for try await samples in group { all += samples }
-            return all
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        let sorted = samples.sorted()
-        func percentile(_ p: Double) -> Double {
-            let rank = max(1, Int((p / 100 * Double(sorted.count)).rounded(.up)))
-            return Double(sorted[min(rank, sorted.count) - 1]) / 1000
-        }
-        let mean = Double(sorted.reduce(0, +)) / Double(max(sorted.count, 1)) / 1000
-        return BenchReport(
-            workload: "echo", framing: configuration.framing, size: self.size, count: total, connections: self.connections,
-            figures: [
-                ("mean_us", mean, "µs"), ("p50_us", percentile(50), "µs"), ("p99_us", percentile(99), "µs"),
-                ("round_trips_per_second", Double(total) / seconds, "round trips/s"),
-            ]
-        )
-    }
-
-    private func idleConnections(_ configuration: ClientConfiguration, progress: Progress) async throws -> BenchReport {
-        let total = self.count ?? 10_000
-        let (host, port, hold, concurrency) = (self.host, self.port, self.hold, self.concurrency)
-        let before = self.serverPid.flatMap(residentBytes(pid:))
-        let ready = Countdown(total)
-        let release = ReleaseSignal()
-        progress.start(label: "connections", total: total)
-        let start = ContinuousClock.now
-        let measured: (seconds: Double, rss: Int?) = try await withThrowingTaskGroup(of: Void.self) { group in
-            let slots = Semaphore(concurrency)
-            for _ in 0..<total {
-                await slots.acquire()
-                group.addTask {
-                    // Every connection arrives, failed or not, so the wait below always ends.
-                    var arrived = false
-                    defer {
-                        if !arrived {
-                            slots.release()
-                            ready.arrive()
-                        }
-                    }
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
-                        try await connection.send("0123456789abcdef")
-                        var replies = connection.messages.makeAsyncIterator()
-                        guard try await replies.next() != nil else {
-                            throw BenchError("the server closed a connection before echoing")
-                        }
-                        arrived = true
-                        slots.release()
-                        progress.add(1)
-                        ready.arrive()
-                        await release.wait()
-                    }
-                }
-            }
-            await ready.wait()
-            let seconds = (ContinuousClock.now - start).seconds
-            let rss = self.serverPid.flatMap(residentBytes(pid:))
-            if hold > 0 {
-                try await Task.sleep(for: .milliseconds(Int64(hold * 1000)))
-            }
-            release.open()
-            try await group.waitForAll()
-            return (seconds, rss)
-        }
-        var figures: [(String, Double, String)] = [
-            ("seconds_to_open", measured.seconds, "s"),
-            ("connections_per_second", Double(total) / measured.seconds, "conn/s"),
-        ]
-        if let before, let after = measured.rss {
-            figures.append(("server_rss_before_mib", Double(before) / 1_048_576, "MiB"))
-            figures.append(("server_rss_after_mib", Double(after) / 1_048_576, "MiB"))
-            figures.append(("server_bytes_per_connection", Double(after - before) / Double(total), "B/conn"))
-        }
-        return BenchReport(
-            workload: "connections", framing: configuration.framing, size: 16, count: total, connections: total,
-            figures: figures
-        )
     }
 }

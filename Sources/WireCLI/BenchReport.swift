@@ -36,15 +36,39 @@ struct BenchReport {
         return lines.joined(separator: "\n")
     }
 
+    /// One JSON object: the run's parameters, then every figure by name.
     var json: String {
-        var fields = [
-            "\"workload\": \"\(self.workload)\"", "\"framing\": \"\(self.framing)\"", "\"size\": \(self.size)",
-            "\"count\": \(self.count)", "\"connections\": \(self.connections)",
-        ]
-        for figure in self.figures {
-            fields.append("\"\(figure.name)\": \(String(format: "%.3f", figure.value))")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        } catch {
+            // Strings, integers and finite numbers always encode; a figure that is not finite
+            // (a run too short to time) is the one way here, and the message says so.
+            return #"{"error":"\#(error)"}"#
         }
-        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
+
+extension BenchReport: Encodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { self.stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(self.workload, forKey: Key("workload"))
+        try container.encode(self.framing.description, forKey: Key("framing"))
+        try container.encode(self.size, forKey: Key("size"))
+        try container.encode(self.count, forKey: Key("count"))
+        try container.encode(self.connections, forKey: Key("connections"))
+        for figure in self.figures {
+            try container.encode(figure.value, forKey: Key(figure.name))
+        }
     }
 }
 
