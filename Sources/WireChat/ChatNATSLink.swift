@@ -27,6 +27,8 @@ final class ChatNATSLink: Sendable {
         var behind: Bool
         /// Per node, the offset of its texts this node acknowledges (see ``ChatNodeFlow``).
         var acks: [String: Int]?
+        /// The offset of this node's own texts: what it has published so far.
+        var published: Int?
     }
 
     let client: NATSClient
@@ -44,6 +46,8 @@ final class ChatNATSLink: Sendable {
     private let failures = Atomic<Int>(0)
     /// Credit between the nodes.
     private let flow: Mutex<ChatNodeFlow>
+    /// Set once the node says goodbye: nothing but the goodbye may follow it.
+    private let isClosing = Atomic<Bool>(false)
     /// Whether the last thing said of the room is that it is split.
     private let saidSplit = Atomic<Bool>(false)
 
@@ -101,6 +105,7 @@ final class ChatNATSLink: Sendable {
 
     /// Says goodbye to the other nodes and closes the connection to NATS.
     func close() async {
+        self.isClosing.store(true, ordering: .relaxed)
         self.publishPresence(.bye)
         do {
             try await self.client.flush()
@@ -113,26 +118,45 @@ final class ChatNATSLink: Sendable {
 
     // MARK: Out
 
+    /// Runs `body` on the client's event loop, after everything submitted before it. Everything
+    /// the link sends goes through here, never inline, so that one member's join, texts and leave
+    /// go out in the order they happened, whichever thread they come from.
+    private func later(_ body: @escaping @Sendable () -> Void) {
+        self.client.eventLoop.execute(body)
+    }
+
     private func send(_ output: ChatRoomOutput) {
         switch output {
         case .texts(let name, let texts):
-            let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: self.maximumPayload.load(ordering: .relaxed))
-            for size in tooLarge {
-                self.logger.warning(
-                    "a text is too large for NATS and reaches this node only",
-                    metadata: ["chat.user": "\(name)", "chat.bytes": "\(size)", "nats.max_payload": "\(self.maximumPayload.load(ordering: .relaxed))"]
-                )
-            }
-            for batch in batches {
-                // The offset in the subject lets the other nodes acknowledge what they took.
-                let (offset, mustHold) = self.flow.withLock { flow in (flow.publish(bytes: batch.readableBytes), flow.mustHold) }
-                self.publish(batch, to: "\(self.prefix).text.\(self.node).\(offset)")
-                if mustHold {
-                    self.updateWindowHold()
-                }
-            }
+            self.publishTexts(name: name, texts: texts)
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)
+        }
+    }
+
+    /// Counts the texts against the window at once, on the sender's own task (so that a sender
+    /// that reaches the window waits before its next burst), and publishes them in order.
+    private func publishTexts(name: String, texts: [ByteBuffer]) {
+        let limit = self.maximumPayload.load(ordering: .relaxed)
+        let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: limit)
+        for size in tooLarge {
+            self.logger.warning(
+                "a text is too large for NATS and reaches this node only",
+                metadata: ["chat.user": "\(name)", "chat.bytes": "\(size)", "nats.max_payload": "\(limit)"]
+            )
+        }
+        guard !batches.isEmpty else { return }
+        let (offsets, decision) = self.flow.withLock { flow in
+            (batches.map { flow.publish(bytes: $0.readableBytes) }, flow.decide())
+        }
+        if decision.mustHold {
+            self.room.setWindowHold(true, decision: decision.number)
+        }
+        self.later {
+            for (batch, offset) in zip(batches, offsets) {
+                // The offset in the subject lets the other nodes acknowledge what they took.
+                self.publish(batch, to: "\(self.prefix).text.\(self.node).\(offset)")
+            }
         }
     }
 
@@ -161,10 +185,18 @@ final class ChatNATSLink: Sendable {
     /// Tells the other nodes who is here and whether one is behind. Read and sent on the client's
     /// loop, so the last one sent says what is true now.
     private func publishPresence(_ kind: Presence.Kind) {
-        self.client.eventLoop.execute {
+        self.later {
+            // After the goodbye, another word would bring this node back on the others.
+            guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
             let isBehind = kind != .bye && self.room.isBehind
-            let acks = self.flow.withLock { $0.acknowledgements(isBehind: isBehind) }
-            let presence = Presence(kind: kind, names: kind == .bye ? [] : self.room.localUsernames, behind: isBehind, acks: acks)
+            let (acks, published) = self.flow.withLock { ($0.acknowledgements(isBehind: isBehind), $0.published) }
+            let presence = Presence(
+                kind: kind,
+                names: kind == .bye ? [] : self.room.localUsernames,
+                behind: isBehind,
+                acks: acks,
+                published: published
+            )
             do {
                 let json = try JSONEncoder().encode(presence)
                 self.publish(ByteBuffer(bytes: json), to: "\(self.prefix).presence.\(self.node)")
@@ -197,14 +229,18 @@ final class ChatNATSLink: Sendable {
         guard node != self.node else { return }
         switch kind {
         case "text":
-            guard let records = ChatRecordBatch.decode(message.payload), let offset else {
+            guard let records = ChatRecordBatch.decode(message.payload), let offset, offset >= 0 else {
                 self.logger.warning("dropped a malformed batch of texts", metadata: ["chat.from": "\(node)"])
                 return
             }
-            self.room.receiveRemote(records, from: node)
+            let refused = self.room.receiveRemote(records, from: node)
+            if refused > 0 {
+                self.logger.warning("dropped texts this node's framing cannot carry", metadata: ["chat.from": "\(node)", "chat.texts": "\(refused)"])
+            }
             // After delivering: if that made someone here behind, the acknowledgement waits.
             let isBehind = self.room.isBehind
-            if self.flow.withLock({ $0.receive(from: node, offset: offset, isBehind: isBehind) }) {
+            let bytes = message.payload.readableBytes
+            if self.flow.withLock({ $0.receive(from: node, offset: offset, bytes: bytes, isBehind: isBehind) }) {
                 self.publishPresence(.state)
             }
         case "presence":
@@ -218,7 +254,16 @@ final class ChatNATSLink: Sendable {
             if presence.kind == .bye {
                 self.flow.withLock { $0.forget(node) }
             } else {
-                self.flow.withLock { $0.heard(from: node, acknowledging: presence.acks?[self.node]) }
+                let isBehind = self.room.isBehind
+                let acknowledgeNow = self.flow.withLock { flow -> Bool in
+                    flow.heard(from: node, acknowledging: presence.acks?[self.node])
+                    // What it published and has not arrived by now never will: no debt of ours.
+                    guard let published = presence.published else { return false }
+                    return flow.receive(from: node, offset: published, isBehind: isBehind)
+                }
+                if acknowledgeNow && presence.kind == .state {
+                    self.publishPresence(.state)
+                }
             }
             self.updateWindowHold()
             switch presence.kind {
@@ -265,7 +310,9 @@ final class ChatNATSLink: Sendable {
 
     /// Holds this node's senders while another node has a window's worth unacknowledged.
     private func updateWindowHold() {
-        self.room.setWindowHold(self.flow.withLock { $0.mustHold })
+        // Numbered under the flow's lock: if an older decision reaches the room last, it is ignored.
+        let decision = self.flow.withLock { $0.decide() }
+        self.room.setWindowHold(decision.mustHold, decision: decision.number)
     }
 
     private func reportSplit(_ reason: String) {

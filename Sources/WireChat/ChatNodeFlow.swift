@@ -18,6 +18,9 @@ struct ChatNodeFlow {
     private(set) var received: [String: Int] = [:]
     /// Per other node, the offset this node last acknowledged to it.
     private(set) var sent: [String: Int] = [:]
+    /// Counts hold decisions, so that the room applies only the latest of them, whichever thread
+    /// delivers it first.
+    private(set) var decisions = 0
 
     init(window: Int) {
         precondition(window > 0, "the window must be positive")
@@ -29,19 +32,26 @@ struct ChatNodeFlow {
         self.acknowledged.values.contains { self.published - $0 >= self.window }
     }
 
+    /// Whether senders must wait now, numbered: a decision with a lower number is older.
+    mutating func decide() -> (mustHold: Bool, number: Int) {
+        self.decisions += 1
+        return (self.mustHold, self.decisions)
+    }
+
     /// Counts a batch of `bytes` published; returns the offset it ends at.
     mutating func publish(bytes: Int) -> Int {
         self.published += bytes
         return self.published
     }
 
-    /// Another node spoke: it acknowledges `offset` of this node's texts, or, if it has not
-    /// acknowledged anything yet, it starts being counted from now (it subscribed before it spoke,
-    /// so it receives everything published from here on).
+    /// Another node spoke. It acknowledges `offset` of this node's texts; or it acknowledges
+    /// nothing, because it has not heard from this node yet or has forgotten it (a split), and then
+    /// it is counted afresh from now: it subscribed before it spoke, so it receives everything
+    /// published from here on.
     mutating func heard(from node: String, acknowledging offset: Int?) {
-        if let offset {
+        if let offset, offset >= 0 {
             self.acknowledged[node] = max(self.acknowledged[node] ?? 0, min(offset, self.published))
-        } else if self.acknowledged[node] == nil {
+        } else {
             self.acknowledged[node] = self.published
         }
     }
@@ -59,11 +69,21 @@ struct ChatNodeFlow {
         self.sent.removeAll()
     }
 
-    /// A batch of another node's texts arrived, ending at `offset`. Returns whether to acknowledge
-    /// now: a quarter of a window arrived since the last acknowledgement, and nobody here is behind.
-    mutating func receive(from node: String, offset: Int, isBehind: Bool) -> Bool {
-        self.received[node] = max(self.received[node] ?? 0, offset)
-        return !isBehind && offset - (self.sent[node] ?? 0) >= self.window / 4
+    /// Another node's texts arrived up to `offset` (a batch of `bytes` ending there), or its
+    /// presence says it has published up to `offset` (`bytes` 0: whatever of that has not arrived
+    /// never will). Returns whether to acknowledge now: a quarter of a window arrived since the last
+    /// acknowledgement, and nobody here is behind. A negative offset (no node sends one) is ignored.
+    mutating func receive(from node: String, offset: Int, bytes: Int = 0, isBehind: Bool) -> Bool {
+        guard offset >= 0, bytes >= 0 else { return false }
+        if self.sent[node] == nil {
+            // The first word from that node: nothing of it is acknowledged yet.
+            self.sent[node] = max(0, offset - bytes)
+        }
+        let received = max(self.received[node] ?? 0, offset)
+        self.received[node] = received
+        let sent = self.sent[node] ?? 0
+        // Both are offsets, never negative: the difference cannot overflow.
+        return !isBehind && received - sent >= self.window / 4
     }
 
     /// The acknowledgements to send now: everything received, unless someone here is behind (then

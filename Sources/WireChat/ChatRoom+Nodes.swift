@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import WireFraming
 
 /// What a room tells the other nodes of the same room.
 enum ChatRoomOutput: Sendable {
@@ -52,9 +53,24 @@ extension ChatRoom {
         self.state.withLock { $0.machine.usernames }
     }
 
-    /// Delivers records from `node` to every member here, framed in this room's framing.
-    func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) {
-        guard !records.isEmpty else { return }
+    /// Delivers records from `node` to every member here, framed in this room's framing; returns
+    /// how many it refused because that framing cannot carry them (too long for the header or
+    /// prefix, or a newline in lines framing).
+    @discardableResult
+    func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) -> Int {
+        var refused = 0
+        let records = records.filter { record in
+            do {
+                try self.encoder.validate(ByteBuffer(string: record.name))
+                try self.encoder.validate(record.text)
+                return true
+            } catch {
+                // Another node's clients may use another framing; what this one cannot frame stays there.
+                refused += 1
+                return false
+            }
+        }
+        guard !records.isEmpty else { return refused }
         var bytes = ByteBuffer()
         var history: [ByteBuffer] = []
         var nameFrames: [String: ByteBuffer] = [:]
@@ -87,6 +103,7 @@ extension ChatRoom {
             return work
         }
         self.perform(work)
+        return refused
     }
 
     /// Sets what another node reported: its members (joins and leaves are announced here) and
@@ -159,14 +176,19 @@ extension ChatRoom {
         self.setHold("outbound", isHeld)
     }
 
-    /// Holds every sender here (another node has not acknowledged a window's worth), or lets them go.
-    func setWindowHold(_ isHeld: Bool) {
-        self.setHold("window", isHeld)
+    /// Holds every sender here (another node has not acknowledged a window's worth), or lets them
+    /// go; a decision older than one already applied (a lower `decision` number) is ignored.
+    func setWindowHold(_ isHeld: Bool, decision: Int) {
+        self.setHold("window", isHeld, decision: decision)
     }
 
-    private func setHold(_ key: String, _ isHeld: Bool) {
+    private func setHold(_ key: String, _ isHeld: Bool, decision: Int? = nil) {
         let work = self.state.withLock { state -> Work in
             var work = Work()
+            if let decision {
+                guard decision > state.lastHoldDecision else { return work }
+                state.lastHoldDecision = decision
+            }
             let actions = state.machine.setHold(key, isHeld)
             self.apply(actions, bytes: nil, to: &state, work: &work)
             return work

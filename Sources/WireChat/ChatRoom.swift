@@ -47,6 +47,8 @@ public final class ChatRoom: Sendable {
         var isSplit = false
         /// Whether the other nodes were last told that someone here is behind.
         var wasBehind = false
+        /// The number of the last window-hold decision applied (``ChatNodeFlow/decide()``).
+        var lastHoldDecision = 0
     }
 
     /// Writes are handed to a socket in slices of at most this many bytes, each acknowledged on its

@@ -65,7 +65,9 @@ public final class NATSClient: Sendable {
     }
 
     /// Publishes `payload` to `subject`. Returns once the message is handed to the connection
-    /// (waiting while the socket is full) or buffered for the next one.
+    /// (waiting while the socket is full) or buffered for the next one. As in core NATS, delivery
+    /// is at most once: a message handed to a connection that is then lost is lost with it; one
+    /// published while the client knows it is disconnected waits for the next connection.
     ///
     /// - Throws: ``NATSClientError`` when the message is above the server's `max_payload`, the
     ///   client is disconnected with a full buffer, or it is closed.

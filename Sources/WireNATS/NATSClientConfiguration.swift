@@ -28,7 +28,8 @@ public struct NATSClientConfiguration: Sendable {
     /// Whether ``NATSClient/connect()`` keeps trying when no server answers at first, rather than
     /// failing after one round. Default `false`.
     public var retriesFirstConnect: Bool
-    /// TLS for servers that require it or `tls://` URLs; `nil` uses the system's trust store.
+    /// TLS for the servers that require it (their INFO says so) and `tls://` URLs; `nil` uses the
+    /// system's trust store. Servers that do not ask for TLS are reached without it.
     public var tls: WireTLS?
 
     public init(
@@ -47,7 +48,8 @@ public struct NATSClientConfiguration: Sendable {
     ) {
         precondition(!servers.isEmpty, "at least one NATS server is needed")
         precondition(maximumOutstandingPings > 0, "maximumOutstandingPings must be positive")
-        precondition(pingInterval > .zero && connectTimeout > .zero, "intervals must be positive")
+        precondition(pingInterval > .zero && connectTimeout > .zero && reconnectWait > .zero, "intervals must be positive")
+        precondition(maximumReconnectWait >= reconnectWait, "maximumReconnectWait must not be below reconnectWait")
         precondition(reconnectBufferBytes >= 0 && subscriptionBufferMessages > 0, "buffer sizes must be positive")
         self.servers = servers
         self.name = name

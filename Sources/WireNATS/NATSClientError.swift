@@ -10,6 +10,7 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
         case staleConnection(pings: Int)
         case connectionLost
         case notStarted
+        case headersNotSupported
         case closed
     }
 
@@ -26,6 +27,8 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
     public static let connectionLost = Self(code: .connectionLost)
     /// The client is not connecting: it was never started, or its first connection failed.
     public static let notStarted = Self(code: .notStarted)
+    /// A publish with headers to a server whose INFO says it takes none.
+    public static let headersNotSupported = Self(code: .headersNotSupported)
     /// The client was closed.
     public static let closed = Self(code: .closed)
 
@@ -70,6 +73,8 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
             return "the NATS server did not answer \(pings) pings: the connection is stale"
         case .connectionLost:
             return "the connection to the NATS server was lost"
+        case .headersNotSupported:
+            return "the NATS server does not support headers (its INFO says \"headers\": false)"
         case .notStarted:
             return "the NATS client is not connected: connect() failed or was not called"
         case .closed:

@@ -151,7 +151,9 @@ final class NATSConnectionCore {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let operations = ByteToMessageHandler(NATSServerOperationDecoder())
+                    // The server's own control lines may be longer than the 4 KiB it allows its
+                    // clients (a MSG for a long subject, an INFO with many connect_urls).
+                    let operations = ByteToMessageHandler(NATSServerOperationDecoder(maximumControlLineLength: 64 * 1024))
                     try channel.pipeline.syncOperations.addHandlers([operations, NATSClientHandler(core: bound.value)])
                 }
             }
@@ -221,8 +223,9 @@ final class NATSConnectionCore {
         let round = max(0, (self.failedAttempts - 1) / max(1, self.servers.count))
         let base = TimeAmount(self.configuration.reconnectWait).nanoseconds
         let cap = TimeAmount(self.configuration.maximumReconnectWait).nanoseconds
+        let (doubled, overflow) = base.multipliedReportingOverflow(by: Int64(1) << min(round, 20))
         var wait = self.failedAttempts % max(1, self.servers.count) == 0 || self.servers.count == 1
-            ? min(cap, base << min(round, 20)) : 0
+            ? (overflow ? cap : min(cap, doubled)) : 0
         if wait > 0 {
             wait = Int64(Double(wait) * Double.random(in: 0.75...1.25))
         }
@@ -261,7 +264,7 @@ final class NATSConnectionCore {
             }
             self.info = info
             let server = self.servers[index].address
-            let usesTLS = server.requiresTLS || info.requiresTLS || self.configuration.tls != nil
+            let usesTLS = server.requiresTLS || info.requiresTLS
             if usesTLS {
                 do {
                     let tls = try self.configuration.tls ?? WireTLS.client()
@@ -287,7 +290,10 @@ final class NATSConnectionCore {
             self.state = .handshaking(channel, index: index, sentConnect: true)
             self.learnServers(from: info, index: index)
         case .ping:
-            self.write(.pong, on: channel)
+            // Straight to the channel: the outbound buffer is only sent once connected.
+            var pong = channel.allocator.buffer(capacity: 6)
+            NATSClientOperation.pong.write(into: &pong)
+            channel.writeAndFlush(pong, promise: nil)
         case .pong:
             guard sentConnect else { return }
             self.established(channel, index: index)
@@ -303,6 +309,8 @@ final class NATSConnectionCore {
     private func established(_ channel: any Channel, index: Int) {
         let server = self.servers[index].address
         self.state = .connected(channel, index: index)
+        // A server that was in lame-duck mode and takes clients again has been restarted.
+        self.servers[index].isLameDuck = false
         self.failedAttempts = 0
         self.outstandingPings = 0
         self.pongWaiters.removeAll()
@@ -349,7 +357,9 @@ final class NATSConnectionCore {
             self.updateInfo(json, index: index)
         case .error(let text):
             let lowered = text.lowercased()
-            if lowered.hasPrefix("invalid subject") || lowered.hasPrefix("permissions violation") {
+            if lowered.hasPrefix("invalid subject") || lowered.hasPrefix("permissions violation")
+                || lowered.hasPrefix("maximum subscriptions exceeded")
+            {
                 self.logger.warning("NATS server error", metadata: ["nats.error": "\(text)"])
                 self.events.yield(.serverError(text))
             } else {
@@ -434,7 +444,9 @@ final class NATSConnectionCore {
         let waiters = self.pongWaiters
         self.pongWaiters.removeAll()
         for waiter in waiters { waiter?.fail(error) }
-        // Publishers waiting for a full socket go on: they will be buffered or fail on their own.
+        // Publishers waiting for a full socket go on. What they handed over went down with the
+        // connection, as everything in flight does in core NATS (at most once); their next
+        // publishes are buffered for the next connection.
         self.resumeWritableWaiters()
     }
 
@@ -511,6 +523,10 @@ final class NATSConnectionCore {
         let size = payload.readableBytes + (headers?.readableBytes ?? 0)
         if let limit = self.info?.maximumPayload, size > limit {
             return self.loop.makeFailedFuture(NATSClientError.payloadTooLarge(size: size, limit: limit))
+        }
+        if headers != nil, let info = self.info, !info.supportsHeaders {
+            // The server would end the connection for an HPUB.
+            return self.loop.makeFailedFuture(NATSClientError.headersNotSupported)
         }
         let operation = NATSClientOperation.publish(subject: subject, replyTo: replyTo, headers: headers, payload: payload)
         switch self.state {

@@ -160,6 +160,31 @@ struct ChatNodesTests {
         #expect(links.events.withLock { $0.values.flatMap { $0 }.filter { $0.hasPrefix("dropped") } }.isEmpty)
     }
 
+    @Test func aNodeWithANarrowerFramingDropsWhatItCannotFrameAndGoesOn() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let links = Links()
+        let wide = try Self.configuration(nats, announces: false)
+        var narrow = wide
+        narrow.server.framing = .header(width: 2)  // texts of at most 99 bytes
+        try await withChatServer(wide, onEvent: { links.record(0, $0) }) { widePort, wideServer in
+            try await withChatServer(narrow, onEvent: { links.record(1, $0) }) { narrowPort, narrowServer in
+                try await links.wait(for: "whole", nodes: 2)
+                let narrowClient = ClientConfiguration(framing: .header(width: 2))
+                try await ChatClient.join(port: narrowPort, username: "nora", configuration: narrowClient) { nora in
+                    try await Self.waitForEveryone([wideServer, narrowServer], 1)
+                    try await ChatClient.join(port: widePort, username: "will") { will in
+                        try await Self.waitForEveryone([wideServer, narrowServer], 2)
+                        try await will.send(String(repeating: "w", count: 120))
+                        try await will.send("short")
+                        var atNora = nora.records.makeAsyncIterator()
+                        #expect(try await atNora.next() == ChatRecord(username: "will", text: "short"))
+                    }
+                }
+            }
+        }
+    }
+
     @Test func keepsServingThroughANATSRestartAndHealsAfterIt() async throws {
         let nats = try NATSServerProcess()
         defer { nats.stop() }

@@ -116,6 +116,22 @@ struct NATSClientTests {
         await client.close()
     }
 
+    @Test func answersAPingDuringTheHandshakeAndRefusesHeadersTheServerCannotTake() async throws {
+        let server = try await ScriptedNATSServer.start()
+        let client = NATSClient(
+            configuration: NATSClientConfiguration(servers: [NATSServerAddress(host: "127.0.0.1", port: server.port)], connectTimeout: .seconds(30))
+        )
+        async let connected: Void = client.connect()
+        let connection = try await server.accept(info: #"{"server_id":"old","max_payload":1048576,"headers":false}"#, pingDuringHandshake: true)
+        try await connected
+        await #expect(throws: NATSClientError.headersNotSupported) {
+            try await client.publish(ByteBuffer(string: "x"), to: "s", headers: ByteBuffer(string: "NATS/1.0\r\n\r\n"))
+        }
+        try await client.publish(ByteBuffer(string: "plain"), to: "s")
+        #expect(try await connection.expect("PUB ") == "PUB s 5")
+        await client.close()
+    }
+
     @Test func followsINFOUpdatesLameDuckModeAndTheServersItLearns() async throws {
         let real = try NATSServerProcess()
         defer { real.stop() }

@@ -26,12 +26,20 @@ final class ScriptedNATSServer {
     }
 
     /// The next client, with its CONNECT and PING answered as a server does.
-    func accept(info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#) async throws -> Connection {
+    func accept(
+        info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#,
+        pingDuringHandshake: Bool = false
+    ) async throws -> Connection {
         guard let client = try await self.clients.next() else { throw ScriptedServerClosed() }
         let connection = Connection(channel: client)
         try await connection.send("INFO \(info)\r\n")
         try await connection.expect("CONNECT ")
         try await connection.expect("PING")
+        if pingDuringHandshake {
+            // As a server does that pings before it answers: the client must answer at once.
+            try await connection.send("PING\r\n")
+            try await connection.expect("PONG")
+        }
         try await connection.send("PONG\r\n")
         return connection
     }
