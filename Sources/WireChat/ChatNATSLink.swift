@@ -39,17 +39,17 @@ final class ChatNATSLink: Sendable {
     let logger: Logger
     let onEvent: @Sendable (ChatEvent) -> Void
     /// The server's `max_payload`, once known.
-    private let maximumPayload = Atomic<Int>(1024 * 1024)
+    let maximumPayload = Atomic<Int>(1024 * 1024)
     /// Publishes handed to the client and not yet taken by its connection, and whether the room's
     /// senders are held for them.
-    private let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
-    private let failures = Atomic<Int>(0)
+    let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
+    let failures = Atomic<Int>(0)
     /// Credit between the nodes.
-    private let flow: Mutex<ChatNodeFlow>
+    let flow: Mutex<ChatNodeFlow>
     /// Set once the node says goodbye: nothing but the goodbye may follow it.
-    private let isClosing = Atomic<Bool>(false)
+    let isClosing = Atomic<Bool>(false)
     /// Whether the last thing said of the room is that it is split.
-    private let saidSplit = Atomic<Bool>(false)
+    let saidSplit = Atomic<Bool>(false)
 
     /// Presence intervals without a word from a node after which it is taken as gone.
     static let silentIntervals = 5
@@ -121,11 +121,11 @@ final class ChatNATSLink: Sendable {
     /// Runs `body` on the client's event loop, after everything submitted before it. Everything
     /// the link sends goes through here, never inline, so that one member's join, texts and leave
     /// go out in the order they happened, whichever thread they come from.
-    private func later(_ body: @escaping @Sendable () -> Void) {
+    func later(_ body: @escaping @Sendable () -> Void) {
         self.client.eventLoop.execute(body)
     }
 
-    private func send(_ output: ChatRoomOutput) {
+    func send(_ output: ChatRoomOutput) {
         switch output {
         case .texts(let name, let texts):
             self.publishTexts(name: name, texts: texts)
@@ -136,7 +136,7 @@ final class ChatNATSLink: Sendable {
 
     /// Counts the texts against the window at once, on the sender's own task (so that a sender
     /// that reaches the window waits before its next burst), and publishes them in order.
-    private func publishTexts(name: String, texts: [ByteBuffer]) {
+    func publishTexts(name: String, texts: [ByteBuffer]) {
         let limit = self.maximumPayload.load(ordering: .relaxed)
         let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: limit)
         for size in tooLarge {
@@ -160,7 +160,7 @@ final class ChatNATSLink: Sendable {
         }
     }
 
-    private func publish(_ payload: ByteBuffer, to subject: String) {
+    func publish(_ payload: ByteBuffer, to subject: String) {
         let hold = self.outstanding.withLock { state -> Bool in
             state.count += 1
             guard state.count > Self.outstandingLimit, !state.isHeld else { return false }
@@ -184,7 +184,7 @@ final class ChatNATSLink: Sendable {
 
     /// Tells the other nodes who is here and whether one is behind. Read and sent on the client's
     /// loop, so the last one sent says what is true now.
-    private func publishPresence(_ kind: Presence.Kind) {
+    func publishPresence(_ kind: Presence.Kind) {
         self.later {
             // After the goodbye, another word would bring this node back on the others.
             guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
@@ -206,132 +206,11 @@ final class ChatNATSLink: Sendable {
         }
     }
 
-    private func publishFailed(_ error: any Error) {
+    func publishFailed(_ error: any Error) {
         let count = self.failures.wrappingAdd(1, ordering: .relaxed).newValue
         // The first, then one in a thousand: a long split must not flood the log.
         if count == 1 || count % 1000 == 0 {
             self.logger.warning("texts did not reach the other nodes", metadata: ["error": "\(error)", "chat.failures": "\(count)"])
-        }
-    }
-
-    // MARK: In
-
-    private func received(_ message: NATSMessage) {
-        let rest = message.subject.dropFirst(self.prefix.count + 1)
-        guard let dot = rest.firstIndex(of: ".") else { return }
-        let kind = rest[..<dot]
-        var node = String(rest[rest.index(after: dot)...])
-        var offset: Int?
-        if kind == "text", let end = node.firstIndex(of: ".") {
-            offset = Int(node[node.index(after: end)...])
-            node = String(node[..<end])
-        }
-        guard node != self.node else { return }
-        switch kind {
-        case "text":
-            guard let records = ChatRecordBatch.decode(message.payload), let offset, offset >= 0 else {
-                self.logger.warning("dropped a malformed batch of texts", metadata: ["chat.from": "\(node)"])
-                return
-            }
-            let refused = self.room.receiveRemote(records, from: node)
-            if refused > 0 {
-                self.logger.warning("dropped texts this node's framing cannot carry", metadata: ["chat.from": "\(node)", "chat.texts": "\(refused)"])
-            }
-            // After delivering: if that made someone here behind, the acknowledgement waits.
-            let isBehind = self.room.isBehind
-            let bytes = message.payload.readableBytes
-            if self.flow.withLock({ $0.receive(from: node, offset: offset, bytes: bytes, isBehind: isBehind) }) {
-                self.publishPresence(.state)
-            }
-        case "presence":
-            let presence: Presence
-            do {
-                presence = try JSONDecoder().decode(Presence.self, from: Data(message.payload.readableBytesView))
-            } catch {
-                self.logger.warning("dropped a malformed presence", metadata: ["chat.from": "\(node)", "error": "\(error)"])
-                return
-            }
-            if presence.kind == .bye {
-                self.flow.withLock { $0.forget(node) }
-            } else {
-                let isBehind = self.room.isBehind
-                let acknowledgeNow = self.flow.withLock { flow -> Bool in
-                    flow.heard(from: node, acknowledging: presence.acks?[self.node])
-                    // What it published and has not arrived by now never will: no debt of ours.
-                    guard let published = presence.published else { return false }
-                    return flow.receive(from: node, offset: published, isBehind: isBehind)
-                }
-                if acknowledgeNow && presence.kind == .state {
-                    self.publishPresence(.state)
-                }
-            }
-            self.updateWindowHold()
-            switch presence.kind {
-            case .bye:
-                self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
-                self.room.removeRemote(node: node)
-            case .hello:
-                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
-                self.publishPresence(.state)
-            case .state:
-                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
-            }
-        default:
-            break
-        }
-    }
-
-    private func handle(_ event: NATSClientEvent) async {
-        switch event {
-        case .connected, .reconnected:
-            if let info = await self.client.serverInfo {
-                self.maximumPayload.store(info.maximumPayload, ordering: .relaxed)
-            }
-            let server = await self.client.connectedServer
-            self.logger.info("the room is whole: linked to the other nodes through NATS", metadata: ["nats.server": "\(server.map(\.description) ?? "?")"])
-            self.room.setSplit(false)
-            self.saidSplit.store(false, ordering: .relaxed)
-            self.onEvent(.roomWhole(server: server?.description ?? "NATS"))
-            self.publishPresence(.hello)
-        case .disconnected(let reason):
-            self.reportSplit(reason)
-        case .connectionAttemptFailed(let server, let reason):
-            self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"])
-            // Said once: at start-up when NATS is not there yet, not at every attempt.
-            self.reportSplit("\(server): \(reason)")
-        case .lameDuckMode(let server):
-            self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
-        case .serverError(let text):
-            self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
-        case .slowConsumer, .publishDropped, .closed:
-            self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
-        }
-    }
-
-    /// Holds this node's senders while another node has a window's worth unacknowledged.
-    private func updateWindowHold() {
-        // Numbered under the flow's lock: if an older decision reaches the room last, it is ignored.
-        let decision = self.flow.withLock { $0.decide() }
-        self.room.setWindowHold(decision.mustHold, decision: decision.number)
-    }
-
-    private func reportSplit(_ reason: String) {
-        // Nobody can acknowledge anything now: the window starts again when the room is whole.
-        self.flow.withLock { $0.forgetAll() }
-        self.updateWindowHold()
-        self.room.setSplit(true)
-        guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
-        self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
-        self.onEvent(.roomSplit(reason: reason))
-    }
-
-    private func expireSilentNodes() {
-        let deadline = NIODeadline.now() - TimeAmount(self.interval * Self.silentIntervals)
-        for node in self.room.silentNodes(since: deadline) {
-            self.logger.info("a node stopped answering; its members have left", metadata: ["chat.from": "\(node)"])
-            self.flow.withLock { $0.forget(node) }
-            self.updateWindowHold()
-            self.room.removeRemote(node: node)
         }
     }
 }
