@@ -51,6 +51,9 @@ enum WirePipeline {
                 timeouts: timeouts
             )
         )
+        if timeouts.areSet {
+            try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler(timeouts: timeouts, framing: framing, queue: queue))
+        }
         return WireChannel(channel: channel, inbound: queue, peer: channel.remoteAddress?.endpointDescription, usesTLS: tls != nil)
     }
 

@@ -1,0 +1,135 @@
+import NIOCore
+import WireFraming
+
+/// What the decoder tells the handlers after it: the peer sent messages, or a heartbeat.
+enum ConnectionActivity {
+    case messages
+    case heartbeat
+}
+
+/// Closes a connection that times out and sends its heartbeats, as ``ConnectionClock`` decides.
+///
+/// Sits after ``MessageBatchDecoder``, which reports the peer's messages and heartbeats as
+/// ``ConnectionActivity`` events; sees every write the connection makes on its way out. One timer
+/// per connection, moved only when it fires: activity just updates the clock. A timeout ends the
+/// reader's stream with a ``ConnectionError`` that says which, then closes the channel. Time is the
+/// event loop's, so that tests on an `EmbeddedEventLoop` drive it.
+final class ConnectionTimeoutHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var clock: ConnectionClock
+    private let queue: InboundQueue
+    /// The empty message sent as a heartbeat, in the connection's framing; `nil` without heartbeats.
+    private let heartbeatFrame: ByteBuffer?
+    private var timer: Scheduled<Void>?
+    private var isDone = false
+    private let framing: Framing
+
+    init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue) {
+        self.framing = framing
+        self.clock = ConnectionClock(timeouts: timeouts, framingAllowsEmptyMessages: framing.allowsEmptyMessages, now: .now())
+        self.queue = queue
+        if self.clock.heartbeats {
+            let encoder = MessageEncoder(framing: framing)
+            var frame = ByteBuffer()
+            encoder.writePrefix(length: 0, into: &frame)
+            encoder.writeSuffix(into: &frame)
+            self.heartbeatFrame = frame
+        } else {
+            self.heartbeatFrame = nil
+        }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.start(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.stop()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.stop()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event as? ConnectionActivity {
+        case .messages:
+            self.clock.receivedMessages(now: context.eventLoop.now)
+        case .heartbeat:
+            self.clock.receivedHeartbeat(now: context.eventLoop.now)
+        case nil:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.clock.wrote(now: context.eventLoop.now)
+        context.write(data, promise: promise)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard self.timer == nil, !self.isDone else { return }
+        // The clocks start when the connection does.
+        self.clock = ConnectionClock(timeouts: self.clock.timeouts, framingAllowsEmptyMessages: self.framing.allowsEmptyMessages, now: context.eventLoop.now)
+        self.schedule(context: context)
+    }
+
+    private func stop() {
+        self.isDone = true
+        self.timer?.cancel()
+        self.timer = nil
+    }
+
+    private func schedule(context: ChannelHandlerContext) {
+        guard let deadline = self.clock.deadline else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.fired(context: context)
+        }
+    }
+
+    private func fired(context: ChannelHandlerContext) {
+        self.timer = nil
+        guard !self.isDone else { return }
+        let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
+        for action in self.clock.fire(now: context.eventLoop.now) {
+            switch action {
+            case .sendHeartbeat:
+                if let frame = self.heartbeatFrame {
+                    // Written from here, past this handler's own `write`: a heartbeat is not
+                    // activity; only what the peer sends proves it is alive.
+                    context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+                }
+            case .closeForFirstMessage(let after):
+                self.close(ConnectionError.firstMessageTimeout(peer: peer, after: after), context: context)
+                return
+            case .closeForIdleness(let after):
+                self.close(ConnectionError.idleTimeout(peer: peer, after: after), context: context)
+                return
+            }
+        }
+        self.schedule(context: context)
+    }
+
+    private func close(_ error: ConnectionError, context: ChannelHandlerContext) {
+        self.stop()
+        // The reader learns why before the close ends its stream (the first end wins).
+        self.queue.finish(error)
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension ConnectionTimeoutHandler: Sendable {}

@@ -1,0 +1,15 @@
+/// How long a connection may wait for messages before it is closed, and when it sends heartbeats.
+struct ConnectionTimeouts: Sendable {
+    /// No message either way for this long closes the connection.
+    var idle: Duration?
+    /// No complete message from the peer this long after connecting closes the connection.
+    var firstMessage: Duration?
+    /// With nothing sent for this long, an empty message goes out; empty messages received are
+    /// heartbeats, not messages. Only in framings that have empty messages (not raw).
+    var heartbeat: Duration?
+
+    /// Whether any of them is set, so that the connection needs a clock at all.
+    var areSet: Bool {
+        self.idle != nil || self.firstMessage != nil || self.heartbeat != nil
+    }
+}

@@ -1,0 +1,84 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+import WireFraming
+
+@testable import Wire
+
+/// The handlers a connection really runs, in an `EmbeddedChannel` with virtual time: the batching
+/// decoder and the timeout handler after it.
+struct ConnectionHandlersTests {
+    static func pipeline(_ timeouts: ConnectionTimeouts = ConnectionTimeouts()) throws -> (EmbeddedChannel, InboundQueue) {
+        let channel = EmbeddedChannel()
+        let queue = InboundQueue(channel: channel)
+        try channel.pipeline.syncOperations.addHandler(
+            MessageBatchDecoder(decoder: MessageDecoder(framing: .header()), queue: queue, timeouts: timeouts)
+        )
+        if timeouts.areSet {
+            try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler(timeouts: timeouts, framing: .header(), queue: queue))
+        }
+        _ = try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        return (channel, queue)
+    }
+
+    @Test func aReadBurstBecomesOneBatchWhateverItsSplits() async throws {
+        let (channel, queue) = try Self.pipeline()
+        let bytes = Array("5         hello0         3         abc".utf8)
+        // One burst in three reads, split inside a header and inside a body (`writeInbound` would
+        // end a burst after each).
+        for range in [0..<4, 4..<22, 22..<bytes.count] {
+            channel.pipeline.fireChannelRead(ByteBuffer(bytes: bytes[range]))
+        }
+        channel.pipeline.fireChannelReadComplete()
+        let batch = try await queue.next()
+        #expect(batch?.map { String(buffer: $0) } == ["hello", "", "abc"])
+        try await channel.close().get()
+        #expect(try await queue.next() == nil)
+    }
+
+    @Test func aPartialMessageAtTheEndIsAnError() async throws {
+        let (channel, queue) = try Self.pipeline()
+        try channel.writeInbound(ByteBuffer(string: "5         hel"))
+        try await channel.close().get()
+        await #expect(throws: FramingError.self) { try await queue.next() }
+    }
+
+    @Test func anIdleConnectionIsClosedWithTheReasonOnTheEventLoopsClock() async throws {
+        let (channel, queue) = try Self.pipeline(ConnectionTimeouts(idle: .seconds(30)))
+        let loop = try #require(channel.eventLoop as? EmbeddedEventLoop)
+        loop.advanceTime(by: .seconds(20))
+        try channel.writeInbound(ByteBuffer(string: "2         hi"))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(try await queue.next()?.map { String(buffer: $0) } == ["hi"])
+        loop.advanceTime(by: .seconds(29))
+        #expect(channel.isActive, "30 s from the message, not from the start")
+        loop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        do {
+            _ = try await queue.next()
+            Issue.record("the stream ended without the timeout")
+        } catch let error as ConnectionError {
+            #expect(error.kind == .idleTimeout)
+        }
+    }
+
+    @Test func heartbeatsGoOutInTheFramingAndThePeersAreNotMessages() async throws {
+        let (channel, queue) = try Self.pipeline(ConnectionTimeouts(heartbeat: .seconds(5)))
+        let loop = try #require(channel.eventLoop as? EmbeddedEventLoop)
+        loop.advanceTime(by: .seconds(5))
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
+        // The peer's heartbeat, then a message: only the message reaches the reader.
+        try channel.writeInbound(ByteBuffer(string: "0         3         abc"))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(try await queue.next()?.map { String(buffer: $0) } == ["abc"])
+        // A write of our own postpones the next heartbeat.
+        loop.advanceTime(by: .seconds(3))
+        try channel.writeOutbound(ByteBuffer(string: "3         own"))
+        _ = try channel.readOutbound(as: ByteBuffer.self)
+        loop.advanceTime(by: .seconds(4))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "5 s after our write, not after the last heartbeat")
+        loop.advanceTime(by: .seconds(1))
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
+        try await channel.close().get()
+    }
+}
