@@ -148,6 +148,7 @@ public final class NATSClient: Sendable {
     /// What the server said of itself last, if connected once.
     public var serverInfo: NATSServerInfo? {
         get async {
+            // Fails only if the event loop has shut down, and then there is nothing to tell.
             try? await self.eventLoop.submit { [core] in core.value.info }.get()
         }
     }
@@ -155,6 +156,7 @@ public final class NATSClient: Sendable {
     /// The server the client is connected to now, or `nil` while disconnected.
     public var connectedServer: NATSServerAddress? {
         get async {
+            // As above: nil when the loop is gone, which is not connected either.
             try? await self.eventLoop.submit { [core] in core.value.connectedServer }.get()
         }
     }

@@ -165,6 +165,7 @@ extension NATSConnectionCore {
     func learnServers(from info: NATSServerInfo, index: Int) {
         let current = self.servers[index].address
         for url in info.connectURLs {
+            // A URL this client cannot parse is one server fewer to fall back on, not an error.
             guard var address = try? NATSServerAddress(parsing: url) else { continue }
             guard !self.servers.contains(where: { $0.address.isSameServer(as: address) }) else { continue }
             address.requiresTLS = current.requiresTLS

@@ -46,18 +46,7 @@ public enum WireClient {
         wireChannel.peer = wireChannel.peer ?? ConnectionError.endpoint(host, port)
         return try await WirePipeline.withConnection(
             wireChannel,
-            framing: configuration.framing,
-            maximumMessageSize: configuration.maximumMessageSize,
             runsOnEventLoop: configuration.runsOnEventLoop,
-            authenticate: configuration.secret.map { secret in
-                { connection in
-                    try await Authentication.authenticateServer(
-                        connection,
-                        secret: secret,
-                        timeout: configuration.authenticationTimeout
-                    )
-                }
-            },
             isolation: isolation,
             body
         )
@@ -74,20 +63,11 @@ public enum WireClient {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
+        let settings = configuration.connectionSettings
         do {
             return try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.wrap(
-                        channel,
-                        framing: configuration.framing,
-                        maximumMessageSize: configuration.maximumMessageSize,
-                        timeouts: ConnectionTimeouts(
-                            idle: configuration.idleTimeout,
-                            heartbeat: configuration.heartbeatInterval
-                        ),
-                        tls: configuration.tls,
-                        host: host
-                    )
+                    try WirePipeline.wrap(channel, settings: settings, host: host)
                 }
             }
         } catch {

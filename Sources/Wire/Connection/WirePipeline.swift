@@ -12,6 +12,8 @@ import WireFraming
 struct WireChannel: Sendable {
     let channel: any Channel
     let inbound: InboundQueue
+    /// How the channel was set up, for the connection made of it.
+    let settings: ConnectionSettings
     /// `IP:PORT` of the peer, taken while the channel is open: a closed channel forgets it.
     var peer: String?
     /// Whether the connection speaks TLS.
@@ -31,30 +33,31 @@ enum WirePipeline {
         return AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1 << 20)
     }
 
-    /// Adds Wire's handler to `channel`; must run on the channel's event loop.
-    static func wrap(
-        _ channel: any Channel,
-        framing: Framing,
-        maximumMessageSize: Int,
-        timeouts: ConnectionTimeouts = ConnectionTimeouts(),
-        tls: WireTLS? = nil,
-        host: String? = nil
-    ) throws -> WireChannel {
+    /// Adds Wire's handlers to `channel` as `settings` say; must run on the channel's event loop.
+    static func wrap(_ channel: any Channel, settings: ConnectionSettings, host: String? = nil) throws -> WireChannel {
         let queue = InboundQueue(channel: channel)
-        if let tls {
+        if let tls = settings.tls {
             try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: host))
         }
         try channel.pipeline.syncOperations.addHandler(
             MessageBatchDecoder(
-                decoder: MessageDecoder(framing: framing, maximumMessageSize: maximumMessageSize),
+                decoder: MessageDecoder(framing: settings.framing, maximumMessageSize: settings.maximumMessageSize),
                 queue: queue,
-                timeouts: timeouts
+                timeouts: settings.timeouts
             )
         )
-        if timeouts.areSet {
-            try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler(timeouts: timeouts, framing: framing, queue: queue))
+        if settings.timeouts.areSet {
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionTimeoutHandler(timeouts: settings.timeouts, framing: settings.framing, queue: queue)
+            )
         }
-        return WireChannel(channel: channel, inbound: queue, peer: channel.remoteAddress?.endpointDescription, usesTLS: tls != nil)
+        return WireChannel(
+            channel: channel,
+            inbound: queue,
+            settings: settings,
+            peer: channel.remoteAddress?.endpointDescription,
+            usesTLS: settings.tls != nil
+        )
     }
 
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
@@ -62,26 +65,27 @@ enum WirePipeline {
     /// on the channel's event loop (see ``EventLoopTaskExecutor``).
     static func withConnection<Result: Sendable>(
         _ wireChannel: WireChannel,
-        framing: Framing,
-        maximumMessageSize: Int,
         runsOnEventLoop: Bool,
-        authenticate: ((WireConnection) async throws -> Void)? = nil,
+        authenticates: Bool = true,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
         let channel = wireChannel.channel
+        let settings = wireChannel.settings
         let connection = WireConnection(
             channel: channel,
             inbound: wireChannel.inbound,
-            framing: framing,
-            maximumMessageSize: maximumMessageSize,
+            framing: settings.framing,
+            maximumMessageSize: settings.maximumMessageSize,
             peer: wireChannel.peer ?? channel.remoteAddress?.endpointDescription,
             usesTLS: wireChannel.usesTLS
         )
         let executor = runsOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
         do {
             let result = try await withTaskExecutorPreference(executor, isolation: isolation) {
-                try await authenticate?(connection)
+                if authenticates {
+                    try await settings.authenticate(connection)
+                }
                 return try await body(connection)
             }
             do {

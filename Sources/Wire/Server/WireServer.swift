@@ -111,20 +111,11 @@ public struct WireServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
+        let settings = configuration.connectionSettings
         do {
             return try await bootstrap.bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.wrap(
-                        channel,
-                        framing: configuration.framing,
-                        maximumMessageSize: configuration.maximumMessageSize,
-                        timeouts: ConnectionTimeouts(
-                            idle: configuration.idleTimeout,
-                            firstMessage: configuration.firstMessageTimeout,
-                            heartbeat: configuration.heartbeatInterval
-                        ),
-                        tls: configuration.tls
-                    )
+                    try WirePipeline.wrap(channel, settings: settings)
                 }
             }
         } catch {
@@ -145,17 +136,7 @@ public struct WireServer: Service {
         }
         logger.debug("connection opened", metadata: peer())
         do {
-            try await WirePipeline.withConnection(
-                child,
-                framing: self.configuration.framing,
-                maximumMessageSize: self.configuration.maximumMessageSize,
-                runsOnEventLoop: self.configuration.runsHandlersOnEventLoop,
-                authenticate: self.configuration.secret.map { secret in
-                    { [timeout = self.configuration.authenticationTimeout] connection in
-                        try await Authentication.authenticateClient(connection, secret: secret, timeout: timeout)
-                    }
-                }
-            ) { connection in
+            try await WirePipeline.withConnection(child, runsOnEventLoop: self.configuration.runsHandlersOnEventLoop) { connection in
                 try await self.handler(connection)
             }
             logger.debug("connection closed", metadata: peer())
@@ -178,12 +159,7 @@ public struct WireServer: Service {
             ]
         )
         // The refused peer may be gone before it hears why; there is nothing more to do for it.
-        try? await WirePipeline.withConnection(
-            child,
-            framing: self.configuration.framing,
-            maximumMessageSize: self.configuration.maximumMessageSize,
-            runsOnEventLoop: true
-        ) { connection in
+        try? await WirePipeline.withConnection(child, runsOnEventLoop: true, authenticates: false) { connection in
             try await connection.send(error.description)
         }
     }

@@ -1,0 +1,58 @@
+import WireFraming
+
+/// What a connection's configuration fixes for its whole life: built once from a
+/// ``ServerConfiguration`` or ``ClientConfiguration``, used to set up the channel, and carried by
+/// the channel into the ``WireConnection``. Server and client share this one setup path.
+struct ConnectionSettings: Sendable {
+    /// Who proves to whom that it knows the shared secret, first.
+    enum Handshake: Sendable {
+        /// No shared secret.
+        case none
+        /// This side accepted the connection: it challenges the client first.
+        case server(SharedSecret, timeout: Duration)
+        /// This side connected: it answers the server's challenge first.
+        case client(SharedSecret, timeout: Duration)
+    }
+
+    var framing: Framing
+    var maximumMessageSize: Int
+    var timeouts: ConnectionTimeouts
+    var tls: WireTLS?
+    var handshake: Handshake
+
+    /// Runs the shared-secret handshake on a new connection, if there is one.
+    func authenticate(_ connection: WireConnection) async throws {
+        switch self.handshake {
+        case .none:
+            return
+        case .server(let secret, let timeout):
+            try await Authentication.authenticateClient(connection, secret: secret, timeout: timeout)
+        case .client(let secret, let timeout):
+            try await Authentication.authenticateServer(connection, secret: secret, timeout: timeout)
+        }
+    }
+}
+
+extension ServerConfiguration {
+    var connectionSettings: ConnectionSettings {
+        ConnectionSettings(
+            framing: self.framing,
+            maximumMessageSize: self.maximumMessageSize,
+            timeouts: ConnectionTimeouts(idle: self.idleTimeout, firstMessage: self.firstMessageTimeout, heartbeat: self.heartbeatInterval),
+            tls: self.tls,
+            handshake: self.secret.map { .server($0, timeout: self.authenticationTimeout) } ?? .none
+        )
+    }
+}
+
+extension ClientConfiguration {
+    var connectionSettings: ConnectionSettings {
+        ConnectionSettings(
+            framing: self.framing,
+            maximumMessageSize: self.maximumMessageSize,
+            timeouts: ConnectionTimeouts(idle: self.idleTimeout, heartbeat: self.heartbeatInterval),
+            tls: self.tls,
+            handshake: self.secret.map { .client($0, timeout: self.authenticationTimeout) } ?? .none
+        )
+    }
+}
