@@ -35,6 +35,13 @@ struct ConnectionClock {
         self.lastWrite = now
     }
 
+    /// The connection is up: every clock starts now.
+    mutating func start(now: NIODeadline) {
+        self.connectedAt = now
+        self.lastActivity = now
+        self.lastWrite = now
+    }
+
     /// Messages arrived from the peer.
     mutating func receivedMessages(now: NIODeadline) {
         self.lastActivity = now

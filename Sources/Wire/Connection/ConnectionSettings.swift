@@ -3,7 +3,10 @@ import WireFraming
 /// What a connection's configuration fixes for its whole life: built once from a
 /// ``ServerConfiguration`` or ``ClientConfiguration``, used to set up the channel, and carried by
 /// the channel into the ``WireConnection``. Server and client share this one setup path.
-struct ConnectionSettings: Sendable {
+///
+/// A class, so that the thousands of connections of one server share one instance: each holds a
+/// reference, not a copy (an idle connection's memory counts).
+final class ConnectionSettings: Sendable {
     /// Who proves to whom that it knows the shared secret, first.
     enum Handshake: Sendable {
         /// No shared secret.
@@ -14,11 +17,19 @@ struct ConnectionSettings: Sendable {
         case client(SharedSecret, timeout: Duration)
     }
 
-    var framing: Framing
-    var maximumMessageSize: Int
-    var timeouts: ConnectionTimeouts
-    var tls: WireTLS?
-    var handshake: Handshake
+    let framing: Framing
+    let maximumMessageSize: Int
+    let timeouts: ConnectionTimeouts
+    let tls: WireTLS?
+    let handshake: Handshake
+
+    init(framing: Framing, maximumMessageSize: Int, timeouts: ConnectionTimeouts, tls: WireTLS?, handshake: Handshake) {
+        self.framing = framing
+        self.maximumMessageSize = maximumMessageSize
+        self.timeouts = timeouts
+        self.tls = tls
+        self.handshake = handshake
+    }
 
     /// Runs the shared-secret handshake on a new connection, if there is one.
     func authenticate(_ connection: WireConnection) async throws {

@@ -25,10 +25,8 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     private let heartbeatFrame: ByteBuffer?
     private var timer: Scheduled<Void>?
     private var isDone = false
-    private let framing: Framing
 
     init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue) {
-        self.framing = framing
         self.clock = ConnectionClock(timeouts: timeouts, framingAllowsEmptyMessages: framing.allowsEmptyMessages, now: .now())
         self.queue = queue
         if self.clock.heartbeats {
@@ -81,7 +79,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     private func start(context: ChannelHandlerContext) {
         guard self.timer == nil, !self.isDone else { return }
         // The clocks start when the connection does.
-        self.clock = ConnectionClock(timeouts: self.clock.timeouts, framingAllowsEmptyMessages: self.framing.allowsEmptyMessages, now: context.eventLoop.now)
+        self.clock.start(now: context.eventLoop.now)
         self.schedule(context: context)
     }
 
