@@ -81,4 +81,20 @@ struct ConnectionHandlersTests {
         #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
         try await channel.close().get()
     }
+
+    @Test func aHandshakeTakesOneMessageAndLeavesTheRestInOrder() async throws {
+        let channel = EmbeddedChannel()
+        let queue = InboundQueue(channel: channel)
+        queue.push(["a", "b", "c"].map { ByteBuffer(string: $0) }, bytes: 3)
+        #expect(try await queue.nextMessage().map { String(buffer: $0) } == "a")
+        #expect(try await queue.next()?.map { String(buffer: $0) } == ["b", "c"])
+        // Whether it is already waiting when the batch arrives or comes after, a consumer that
+        // takes one message gets the first only.
+        let waiting = Task { try await queue.nextMessage() }
+        queue.push(["d", "e"].map { ByteBuffer(string: $0) }, bytes: 2)
+        #expect(try await waiting.value.map { String(buffer: $0) } == "d")
+        #expect(try await queue.next()?.map { String(buffer: $0) } == ["e"])
+        queue.finish(nil)
+        #expect(try await queue.nextMessage() == nil)
+    }
 }

@@ -23,6 +23,8 @@ final class InboundQueue: Sendable {
         var queuedBytes = 0
         var end: Result<Void, any Error>?
         var waiter: CheckedContinuation<[ByteBuffer]?, any Error>?
+        /// The waiting consumer takes one message, not a batch (``nextMessage()``).
+        var waiterTakesOne = false
         var readHeld = false
         var cancelRequested = false
     }
@@ -39,18 +41,27 @@ final class InboundQueue: Sendable {
 
     /// Queues a batch, or hands it straight to a waiting consumer.
     func push(_ batch: [ByteBuffer], bytes: Int) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
+        let handOver = self.state.withLock { state -> (CheckedContinuation<[ByteBuffer]?, any Error>, [ByteBuffer])? in
             guard state.end == nil else { return nil }
             if let waiter = state.waiter {
                 state.waiter = nil
-                return waiter
+                guard state.waiterTakesOne, batch.count > 1 else { return (waiter, batch) }
+                // A consumer that takes one message gets the first; the rest wait in the queue.
+                state.waiterTakesOne = false
+                let first = batch[0]
+                state.batches.append(Array(batch.dropFirst()))
+                state.batchBytes.append(bytes - first.readableBytes)
+                state.queuedBytes += bytes - first.readableBytes
+                return (waiter, [first])
             }
             state.batches.append(batch)
             state.batchBytes.append(bytes)
             state.queuedBytes += bytes
             return nil
         }
-        waiter?.resume(returning: batch)
+        if let (waiter, messages) = handOver {
+            waiter.resume(returning: messages)
+        }
     }
 
     /// Ends the sequence after the queued batches: cleanly with `nil`, or with `error`.
@@ -81,19 +92,18 @@ final class InboundQueue: Sendable {
 
     // MARK: The consumer's side
 
-    /// Puts messages that were read but not used back in front of the queue.
-    func unread(_ messages: [ByteBuffer]) {
-        guard !messages.isEmpty else { return }
-        let bytes = messages.reduce(0) { $0 + $1.readableBytes }
-        self.state.withLock { state in
-            state.batches.insert(messages, at: 0)
-            state.batchBytes.insert(bytes, at: 0)
-            state.queuedBytes += bytes
-        }
+    /// The next message alone, leaving the rest of its batch in the queue for whoever reads
+    /// next; `nil` at the end of the stream. For a handshake that must not read ahead of itself.
+    func nextMessage() async throws -> ByteBuffer? {
+        try await self.next(takingOne: true)?.first
     }
 
     /// The next batch; `nil` at the end of the stream.
     func next() async throws -> [ByteBuffer]? {
+        try await self.next(takingOne: false)
+    }
+
+    private func next(takingOne: Bool) async throws -> [ByteBuffer]? {
         enum Step {
             case batch([ByteBuffer], resumeReading: Bool)
             case end(Result<Void, any Error>)
@@ -101,7 +111,7 @@ final class InboundQueue: Sendable {
         }
         let step = self.state.withLock { state -> Step in
             if !state.batches.isEmpty {
-                let batch = state.takeFirst()
+                let batch = takingOne ? state.takeOne() : state.takeFirst()
                 let resume =
                     state.readHeld && state.batches.count <= Self.lowWatermark
                     && state.queuedBytes <= Self.lowWatermarkBytes
@@ -123,11 +133,11 @@ final class InboundQueue: Sendable {
             try end.get()
             return nil
         case .wait:
-            return try await self.waitForBatch()
+            return try await self.waitForBatch(takingOne: takingOne)
         }
     }
 
-    private func waitForBatch() async throws -> [ByteBuffer]? {
+    private func waitForBatch(takingOne: Bool) async throws -> [ByteBuffer]? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[ByteBuffer]?, any Error>) in
                 enum Ready {
@@ -142,12 +152,13 @@ final class InboundQueue: Sendable {
                         return .cancelled
                     }
                     if !state.batches.isEmpty {
-                        return .batch(state.takeFirst())
+                        return .batch(takingOne ? state.takeOne() : state.takeFirst())
                     }
                     if let end = state.end {
                         return .end(end)
                     }
                     state.waiter = continuation
+                    state.waiterTakesOne = takingOne
                     return .waiting
                 }
                 switch ready {
@@ -176,5 +187,14 @@ extension InboundQueue.State {
     fileprivate mutating func takeFirst() -> [ByteBuffer] {
         self.queuedBytes -= self.batchBytes.removeFirst()
         return self.batches.removeFirst()
+    }
+
+    /// The first message of the first batch, as a batch of one.
+    fileprivate mutating func takeOne() -> [ByteBuffer] {
+        guard self.batches[0].count > 1 else { return self.takeFirst() }
+        let first = self.batches[0].removeFirst()
+        self.batchBytes[0] -= first.readableBytes
+        self.queuedBytes -= first.readableBytes
+        return [first]
     }
 }

@@ -38,9 +38,9 @@ enum Authentication {
         secret: SharedSecret,
         timeout: Duration
     ) async throws {
-        try await Self.withTimeout(connection, timeout) { messages in
-            try await Self.deliverChallenge(connection, &messages, secret: secret)
-            try await Self.answerChallenge(connection, &messages, secret: secret)
+        try await Self.withTimeout(connection, timeout) {
+            try await Self.deliverChallenge(connection, secret: secret)
+            try await Self.answerChallenge(connection, secret: secret)
         }
     }
 
@@ -50,18 +50,19 @@ enum Authentication {
         secret: SharedSecret,
         timeout: Duration
     ) async throws {
-        try await Self.withTimeout(connection, timeout) { messages in
-            try await Self.answerChallenge(connection, &messages, secret: secret)
-            try await Self.deliverChallenge(connection, &messages, secret: secret)
+        try await Self.withTimeout(connection, timeout) {
+            try await Self.answerChallenge(connection, secret: secret)
+            try await Self.deliverChallenge(connection, secret: secret)
         }
     }
 
     /// Closes the connection if the handshake takes longer than `timeout`, so a peer without the
-    /// secret (or that says nothing) gets a close, never a hang; hands back what was read beyond it.
+    /// secret (or that says nothing) gets a close, never a hang. The handshake reads one message at a
+    /// time, so whatever the peer sent after it stays in the queue for the connection's reader.
     private static func withTimeout(
         _ connection: WireConnection,
         _ timeout: Duration,
-        _ body: (inout IncomingMessages.AsyncIterator) async throws -> Void
+        _ body: () async throws -> Void
     ) async throws {
         let channel = connection.channel
         let timedOut = TimeoutFlag()
@@ -70,9 +71,8 @@ enum Authentication {
             channel.close(promise: nil)
         }
         defer { timer.cancel() }
-        var messages = connection.messages.makeAsyncIterator()
         do {
-            try await body(&messages)
+            try await body()
         } catch {
             if timedOut.isSet {
                 throw ConnectionError.authenticationFailed(
@@ -83,15 +83,10 @@ enum Authentication {
             if let error = error as? ConnectionError { throw error }
             throw ConnectionError.authenticationFailed(peer: connection.peerDescription, reason: "\(error)")
         }
-        connection.messages.base.unread(messages.unconsumed)
     }
 
-    private static func next(
-        _ messages: inout IncomingMessages.AsyncIterator,
-        _ connection: WireConnection,
-        expecting what: String
-    ) async throws -> [UInt8] {
-        guard let message = try await messages.next() else {
+    private static func next(_ connection: WireConnection, expecting what: String) async throws -> [UInt8] {
+        guard let message = try await connection.messages.base.nextMessage() else {
             throw ConnectionError.authenticationFailed(
                 peer: connection.peerDescription,
                 reason: "it closed the connection instead of sending \(what)"
@@ -102,13 +97,12 @@ enum Authentication {
 
     static func deliverChallenge(
         _ connection: WireConnection,
-        _ messages: inout IncomingMessages.AsyncIterator,
         secret: SharedSecret
     ) async throws {
         var random = SystemRandomNumberGenerator()
         let payload = Array("{sha256}".utf8) + (0..<40).map { _ in UInt8.random(in: 0...255, using: &random) }
         try await connection.send(ByteBuffer(bytes: Self.challenge + payload))
-        let response = try await Self.next(&messages, connection, expecting: "an answer to our challenge")
+        let response = try await Self.next(connection, expecting: "an answer to our challenge")
         guard Self.verify(response, to: payload, secret: secret) else {
             // Best effort: a peer that already left needs no failure notice; the error below stands.
             try? await connection.send(ByteBuffer(bytes: Self.failure))
@@ -122,10 +116,9 @@ enum Authentication {
 
     static func answerChallenge(
         _ connection: WireConnection,
-        _ messages: inout IncomingMessages.AsyncIterator,
         secret: SharedSecret
     ) async throws {
-        let message = try await Self.next(&messages, connection, expecting: "its challenge")
+        let message = try await Self.next(connection, expecting: "its challenge")
         guard message.starts(with: Self.challenge), message.count >= Self.challenge.count + 20 else {
             throw ConnectionError.authenticationFailed(
                 peer: connection.peerDescription,
@@ -140,7 +133,7 @@ enum Authentication {
             )
         }
         try await connection.send(ByteBuffer(bytes: answer))
-        let verdict = try await Self.next(&messages, connection, expecting: "#WELCOME# or #FAILURE#")
+        let verdict = try await Self.next(connection, expecting: "#WELCOME# or #FAILURE#")
         guard verdict == Self.welcome else {
             throw ConnectionError.authenticationFailed(peer: connection.peerDescription, reason: "it rejected our secret")
         }
