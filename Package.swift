@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "WireFraming", targets: ["WireFraming"]),
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "WireSecurity", targets: ["WireSecurity"]),
         .library(name: "WireChat", targets: ["WireChat"]),
         .library(name: "WirePickle", targets: ["WirePickle"]),
         .library(name: "WireNATS", targets: ["WireNATS"]),
@@ -50,10 +51,19 @@ let package = Package(
                 "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // TLS and the shared-secret handshake, apart: a program of plain framed TCP builds no BoringSSL.
+        .target(
+            name: "WireSecurity",
+            dependencies: [
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -61,6 +71,7 @@ let package = Package(
             name: "WireChat",
             dependencies: [
                 "Wire",
+                "WireSecurity",
                 "WireNATS",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,6 +87,7 @@ let package = Package(
             name: "WireCLI",
             dependencies: [
                 "Wire",
+                "WireSecurity",
                 "WireChat",
                 "WireNATS",
                 "WireFraming",
@@ -94,6 +106,7 @@ let package = Package(
             name: "WireNATS",
             dependencies: [
                 "Wire",
+                "WireSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +116,7 @@ let package = Package(
         .testTarget(
             name: "WireNATSTests",
             dependencies: [
+                "WireSecurity",
                 "WireNATS",
                 "Wire",
                 "WireTestSupport",
@@ -145,6 +159,7 @@ let package = Package(
         .testTarget(
             name: "WireTests",
             dependencies: [
+                "WireSecurity",
                 "Wire",
                 "WireTestSupport",
                 "WireFraming",
@@ -159,6 +174,7 @@ let package = Package(
         .testTarget(
             name: "WireChatTests",
             dependencies: [
+                "WireSecurity",
                 "WireChat",
                 "WireNATS",
                 "WireTestSupport",
@@ -172,6 +188,7 @@ let package = Package(
         .testTarget(
             name: "WireCLITests",
             dependencies: [
+                "WireSecurity",
                 "WireCLI",
                 "EchoExample",
                 "WireTestSupport",

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import Wire
+import WireSecurity
 import WireChat
 import WireFraming
 import WireNATS

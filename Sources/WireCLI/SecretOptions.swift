@@ -1,5 +1,6 @@
 import ArgumentParser
 import Wire
+import WireSecurity
 
 /// The shared-secret flag of every command that connects.
 struct SecretOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Wire
+import WireSecurity
 
 /// The TLS flags of the servers.
 struct ServerTLSOptions: ParsableArguments {

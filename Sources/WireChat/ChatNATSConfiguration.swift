@@ -1,5 +1,6 @@
 public import Wire
 public import WireNATS
+public import WireSecurity
 
 /// How a chat server shares its room with other nodes through NATS.
 public struct ChatNATSConfiguration: Sendable {

@@ -45,7 +45,7 @@ struct ChatWebServer: Sendable {
                         // With the server's certificate, the page and the WebSocket go over TLS
                         // too (https:// and wss://).
                         if let tls {
-                            try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: nil))
+                            try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
                         }
                         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                             maxFrameSize: maximumFrameSize,

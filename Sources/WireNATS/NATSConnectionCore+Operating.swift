@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 @_spi(Broadcast) import Wire
+import WireSecurity
 
 /// What the server sends: the handshake (INFO, TLS, CONNECT, PONG), then on a live connection its
 /// messages, pings, INFO updates and errors; and the client's own pings.
@@ -41,7 +42,7 @@ extension NATSConnectionCore {
             if usesTLS {
                 do {
                     let tls = try self.configuration.tls ?? WireTLS.client()
-                    try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: server.host), position: .first)
+                    try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(host: server.host), position: .first)
                 } catch {
                     self.lastFailure = "TLS: \(error)"
                     channel.close(promise: nil)

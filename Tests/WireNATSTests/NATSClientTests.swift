@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import Wire
+import WireSecurity
 import WireNATS
 import WireTestSupport
 

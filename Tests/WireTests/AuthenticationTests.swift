@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import Wire
+@testable import WireSecurity
 import WireFraming
 
 @Suite(.timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 import Wire
+import WireSecurity
 import WireFraming
 import WireTestSupport
 

@@ -20,12 +20,12 @@ public struct ClientConfiguration: Sendable {
     public var idleTimeout: Duration?
     /// TLS (``WireTLS/client(trustedCertificatesPath:verifiesCertificates:serverHostname:)``), or
     /// `nil` for plain TCP. Default `nil`.
-    public var tls: WireTLS?
+    public var tls: (any ConnectionSecurity)?
     /// Send an empty message after this long without sending anything (see
     /// ``ServerConfiguration/heartbeatInterval``). Default `nil` (off).
     public var heartbeatInterval: Duration?
     /// A secret to prove, and to check that the server knows (`Authentication`), or `nil`. Default `nil`.
-    public var secret: SharedSecret?
+    public var secret: (any ConnectionAuthenticator)?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration
 
@@ -37,9 +37,9 @@ public struct ClientConfiguration: Sendable {
         readBufferSize: Int? = nil,
         runsOnEventLoop: Bool = true,
         idleTimeout: Duration? = nil,
-        tls: WireTLS? = nil,
+        tls: (any ConnectionSecurity)? = nil,
         heartbeatInterval: Duration? = nil,
-        secret: SharedSecret? = nil,
+        secret: (any ConnectionAuthenticator)? = nil,
         authenticationTimeout: Duration = .seconds(10)
     ) {
         precondition(readBufferSize.map { $0 > 0 } ?? true, "readBufferSize must be positive")

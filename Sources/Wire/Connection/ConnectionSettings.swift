@@ -12,18 +12,18 @@ final class ConnectionSettings: Sendable {
         /// No shared secret.
         case none
         /// This side accepted the connection: it challenges the client first.
-        case server(SharedSecret, timeout: Duration)
+        case server(any ConnectionAuthenticator, timeout: Duration)
         /// This side connected: it answers the server's challenge first.
-        case client(SharedSecret, timeout: Duration)
+        case client(any ConnectionAuthenticator, timeout: Duration)
     }
 
     let framing: Framing
     let maximumMessageSize: Int
     let timeouts: ConnectionTimeouts
-    let tls: WireTLS?
+    let tls: (any ConnectionSecurity)?
     let handshake: Handshake
 
-    init(framing: Framing, maximumMessageSize: Int, timeouts: ConnectionTimeouts, tls: WireTLS?, handshake: Handshake) {
+    init(framing: Framing, maximumMessageSize: Int, timeouts: ConnectionTimeouts, tls: (any ConnectionSecurity)?, handshake: Handshake) {
         self.framing = framing
         self.maximumMessageSize = maximumMessageSize
         self.timeouts = timeouts
@@ -37,9 +37,9 @@ final class ConnectionSettings: Sendable {
         case .none:
             return
         case .server(let secret, let timeout):
-            try await Authentication.authenticateClient(connection, secret: secret, timeout: timeout)
+            try await secret.authenticateClient(connection, timeout: timeout)
         case .client(let secret, let timeout):
-            try await Authentication.authenticateServer(connection, secret: secret, timeout: timeout)
+            try await secret.authenticateServer(connection, timeout: timeout)
         }
     }
 }

@@ -92,8 +92,6 @@ public struct IncomingMessages: AsyncSequence, Sendable {
                     throw ConnectionError.tlsHandshake(peer: self.peer, reason: "the connection was reset during the handshake (does it speak TLS?)")
                 }
                 throw ConnectionError.reset(peer: self.peer)
-            } catch {
-                throw ConnectionError.tls(error, peer: self.peer) ?? error
             }
         }
     }

@@ -37,7 +37,7 @@ enum WirePipeline {
     static func wrap(_ channel: any Channel, settings: ConnectionSettings, host: String? = nil) throws -> WireChannel {
         let queue = InboundQueue(channel: channel)
         if let tls = settings.tls {
-            try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: host))
+            try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: host))
         }
         try channel.pipeline.syncOperations.addHandler(
             MessageBatchDecoder(

@@ -37,13 +37,13 @@ public struct ServerConfiguration: Sendable {
     public var maximumConnections: Int
     /// TLS for every connection (``WireTLS/server(certificateChainPath:privateKeyPath:)``), or `nil`
     /// for plain TCP. Default `nil`.
-    public var tls: WireTLS?
+    public var tls: (any ConnectionSecurity)?
     /// Send an empty message after this long without sending anything, so that the peer's idle
     /// timeout sees a live connection; received empty messages are then heartbeats, not messages.
     /// Needs a framing with empty messages (not raw). Default `nil` (off).
     public var heartbeatInterval: Duration?
     /// A secret every client must prove it knows (`Authentication`), or `nil`. Default `nil`.
-    public var secret: SharedSecret?
+    public var secret: (any ConnectionAuthenticator)?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration
 
@@ -61,9 +61,9 @@ public struct ServerConfiguration: Sendable {
         idleTimeout: Duration? = .seconds(300),
         firstMessageTimeout: Duration? = nil,
         maximumConnections: Int = 16384,
-        tls: WireTLS? = nil,
+        tls: (any ConnectionSecurity)? = nil,
         heartbeatInterval: Duration? = nil,
-        secret: SharedSecret? = nil,
+        secret: (any ConnectionAuthenticator)? = nil,
         authenticationTimeout: Duration = .seconds(10)
     ) {
         precondition(maximumConnections > 0, "maximumConnections must be positive")

@@ -1,6 +1,7 @@
 import Crypto
 import NIOCore
 import Synchronization
+import Wire
 
 /// Set once the handshake's time is up.
 private final class TimeoutFlag: Sendable {
@@ -64,7 +65,7 @@ enum Authentication {
         _ timeout: Duration,
         _ body: () async throws -> Void
     ) async throws {
-        let channel = connection.channel
+        let channel = connection.handshakeChannel
         let timedOut = TimeoutFlag()
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             timedOut.set()
@@ -86,7 +87,7 @@ enum Authentication {
     }
 
     private static func next(_ connection: WireConnection, expecting what: String) async throws -> [UInt8] {
-        guard let message = try await connection.messages.base.nextMessage() else {
+        guard let message = try await connection.nextHandshakeMessage() else {
             throw ConnectionError.authenticationFailed(
                 peer: connection.peerDescription,
                 reason: "it closed the connection instead of sending \(what)"

@@ -1,11 +1,21 @@
+public import Wire
+
 /// A secret both ends know, for the challenge-response handshake of `Authentication`.
-public struct SharedSecret: Sendable, Hashable {
+public struct SharedSecret: ConnectionAuthenticator, Hashable {
     let bytes: [UInt8]
 
     /// A secret from its bytes (the `authkey` of Python's `multiprocessing.connection`).
     public init(_ bytes: some Sequence<UInt8>) {
         self.bytes = Array(bytes)
         precondition(!self.bytes.isEmpty, "a shared secret must not be empty")
+    }
+
+    public func authenticateClient(_ connection: WireConnection, timeout: Duration) async throws {
+        try await Authentication.authenticateClient(connection, secret: self, timeout: timeout)
+    }
+
+    public func authenticateServer(_ connection: WireConnection, timeout: Duration) async throws {
+        try await Authentication.authenticateServer(connection, secret: self, timeout: timeout)
     }
 
     /// A secret from a file's bytes; one trailing newline is dropped, as editors add one.

@@ -1,5 +1,6 @@
-import NIOCore
+public import NIOCore
 public import NIOSSL
+public import Wire
 
 /// TLS for a server or a client (swift-nio-ssl). The context is built once, when the value is
 /// made, so a bad certificate or key file is reported at start-up, in one sentence.
@@ -8,7 +9,7 @@ public import NIOSSL
 /// let serverTLS = try WireTLS.server(certificateChainPath: "cert.pem", privateKeyPath: "key.pem")
 /// let clientTLS = try WireTLS.client(trustedCertificatesPath: "ca.pem")
 /// ```
-public struct WireTLS: Sendable {
+public struct WireTLS: ConnectionSecurity {
     let context: NIOSSLContext
     let isServer: Bool
     /// The name the client checks the server's certificate against; by default the host it connects to.
@@ -73,53 +74,19 @@ public struct WireTLS: Sendable {
         return try WireTLS(configuration: configuration, isServer: false, serverHostname: serverHostname)
     }
 
-    /// The TLS handler for a new connection to or from `host`.
-    /// The TLS handler for one channel (for a listener of another protocol, such as the chat
-    /// room's web port, that shares the server's certificate).
-    @_spi(Broadcast)
-    public func makeHandler(host: String?) throws -> any ChannelHandler {
+    /// The TLS handler for a new channel to or from `host`, and after it the translator that turns
+    /// a failed handshake into a ``ConnectionError`` that says why in a sentence.
+    public func makeHandlers(host: String?) throws -> [any ChannelHandler] {
         if self.isServer {
-            return NIOSSLServerHandler(context: self.context)
+            return [NIOSSLServerHandler(context: self.context), TLSErrorTranslator(host: nil)]
         }
         // An IP address is checked against the certificate's IP addresses, and cannot go in SNI.
         // SNI takes names, not addresses: a host that parses as an IP address is not sent.
         let name = self.serverHostname ?? host.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
-        return try NIOSSLClientHandler(context: self.context, serverHostname: name)
+        return [try NIOSSLClientHandler(context: self.context, serverHostname: name), TLSErrorTranslator(host: host)]
     }
 
     static func reason(_ error: any Error) -> String {
         "\(error)"
-    }
-}
-
-extension ConnectionError {
-    /// Says in a sentence why a TLS handshake failed.
-    static func tls(_ error: any Error, peer: String) -> ConnectionError? {
-        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
-            return .tlsHandshake(peer: peer, reason: "its certificate is not valid for the name asked for")
-        }
-        guard let error = error as? NIOSSLError else { return nil }
-        switch error {
-        case .handshakeFailed(let detail):
-            let text = "\(detail)"
-            if text.contains("CERTIFICATE_VERIFY_FAILED") {
-                return .tlsHandshake(peer: peer, reason: "its certificate is not trusted")
-            }
-            if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("RECORD") {
-                return .tlsHandshake(peer: peer, reason: "it does not speak TLS")
-            }
-            if text.contains("EOF during handshake") {
-                return .tlsHandshake(peer: peer, reason: "it closed the connection during the handshake (does it speak TLS?)")
-            }
-            if let range = text.firstRange(of: "OPENSSL_internal:") {
-                let code = text[range.upperBound...].prefix { $0.isLetter || $0 == "_" }
-                return .tlsHandshake(peer: peer, reason: code.lowercased().replacing("_", with: " "))
-            }
-            return .tlsHandshake(peer: peer, reason: text)
-        case .uncleanShutdown:
-            return .tlsHandshake(peer: peer, reason: "it closed the connection without a TLS close")
-        default:
-            return .tlsHandshake(peer: peer, reason: "\(error)")
-        }
     }
 }
