@@ -1,4 +1,3 @@
-public import Wire
 public import WireNATS
 public import WireSecurity
 

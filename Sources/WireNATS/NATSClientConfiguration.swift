@@ -1,4 +1,3 @@
-public import Wire
 public import WireSecurity
 
 /// How a ``NATSClient`` connects, keeps its connection alive and reconnects.

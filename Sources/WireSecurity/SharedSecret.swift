@@ -20,7 +20,7 @@ public struct SharedSecret: ConnectionAuthenticator, Hashable {
 
     /// A secret from a file's bytes; one trailing newline is dropped, as editors add one.
     public static func contentsOf(file path: String) throws -> SharedSecret {
-        guard let bytes = readFile(path) else {
+        guard let bytes = FileContents.read(path, limit: 1 << 20) else {
             throw ConnectionError.authenticationSetup(reason: "cannot read the secret file \(path)")
         }
         var secret = bytes
@@ -31,26 +31,4 @@ public struct SharedSecret: ConnectionAuthenticator, Hashable {
         }
         return SharedSecret(secret)
     }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-private func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        bytes.append(contentsOf: chunk[0..<count])
-        if count < chunk.count { break }
-        if bytes.count > 1 << 20 { return nil }
-    }
-    return ferror(file) == 0 ? bytes : nil
 }

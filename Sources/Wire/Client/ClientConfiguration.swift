@@ -18,13 +18,14 @@ public struct ClientConfiguration: Sendable {
     /// A connection with no message in either direction for this long is closed. Default `nil`
     /// (a client decides for itself how long to wait).
     public var idleTimeout: Duration?
-    /// TLS (``WireTLS/client(trustedCertificatesPath:verifiesCertificates:serverHostname:)``), or
+    /// TLS (`WireTLS.client(trustedCertificatesPath:verifiesCertificates:serverHostname:)` from `WireSecurity`), or
     /// `nil` for plain TCP. Default `nil`.
     public var tls: (any ConnectionSecurity)?
     /// Send an empty message after this long without sending anything (see
     /// ``ServerConfiguration/heartbeatInterval``). Default `nil` (off).
     public var heartbeatInterval: Duration?
-    /// A secret to prove, and to check that the server knows (`Authentication`), or `nil`. Default `nil`.
+    /// A secret to prove, and to check that the server knows (`SharedSecret` from `WireSecurity`),
+    /// or `nil`. Default `nil`.
     public var secret: (any ConnectionAuthenticator)?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration

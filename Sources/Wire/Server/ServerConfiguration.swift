@@ -35,14 +35,15 @@ public struct ServerConfiguration: Sendable {
     /// Connections served at once; the next one gets a notice (``ConnectionError/serverFull(limit:)``)
     /// in its framing and is closed. Default 16,384.
     public var maximumConnections: Int
-    /// TLS for every connection (``WireTLS/server(certificateChainPath:privateKeyPath:)``), or `nil`
+    /// TLS for every connection (`WireTLS.server(certificateChainPath:privateKeyPath:)` from `WireSecurity`), or `nil`
     /// for plain TCP. Default `nil`.
     public var tls: (any ConnectionSecurity)?
     /// Send an empty message after this long without sending anything, so that the peer's idle
     /// timeout sees a live connection; received empty messages are then heartbeats, not messages.
     /// Needs a framing with empty messages (not raw). Default `nil` (off).
     public var heartbeatInterval: Duration?
-    /// A secret every client must prove it knows (`Authentication`), or `nil`. Default `nil`.
+    /// A secret every client must prove it knows (`SharedSecret` from `WireSecurity`), or `nil`.
+    /// Default `nil`.
     public var secret: (any ConnectionAuthenticator)?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration
