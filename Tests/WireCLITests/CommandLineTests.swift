@@ -22,11 +22,8 @@ struct CommandLineTests {
     }
 
     @Test func saysWhenTheConnectionIsRefused() async throws {
-        // A server that has stopped leaves its port free.
-        let server = try RunningProcess.wire(["serve", "--port", "0"])
-        let port = try await server.port()
-        server.interrupt()
-        _ = try await server.finish()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let client = try await RunningProcess.wire(["connect", "--port", "\(port)"]).finish()
         #expect(client.status != 0)
         #expect(client.error == "Error: connection to 127.0.0.1:\(port) refused: nothing is listening there\n")

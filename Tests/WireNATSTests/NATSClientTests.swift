@@ -282,8 +282,9 @@ struct NATSClientTests {
 
     @Test func reportsThatNoServerAnswers() async throws {
         let server = try NATSServerProcess()
-        let port = server.port
-        server.stop()
+        defer { server.stop() }
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let client = try Self.client(server, url: "nats://127.0.0.1:\(port)")
         let error = await #expect(throws: NATSClientError.self) { try await client.connect() }
         #expect(error?.description.hasPrefix("cannot connect to NATS at nats://127.0.0.1:\(port): ") == true, "\(String(describing: error))")

@@ -4,25 +4,55 @@ import NIOPosix
 /// A NATS server that a test scripts line by line, for what a real server does only on its own
 /// schedule (a PING, an INFO update, lame-duck mode).
 final class ScriptedNATSServer {
-    let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    /// The one iterator over the accepted clients (NIO allows only one).
-    var clients: NIOAsyncChannelInboundStream<NIOAsyncChannel<ByteBuffer, ByteBuffer>>.AsyncIterator
-    var port: Int { self.channel.channel.localAddress?.port ?? 0 }
+    /// An accepted client: its channel and the bytes it sends.
+    struct Accepted: Sendable {
+        let channel: any Channel
+        let bytes: AsyncStream<ByteBuffer>
+    }
 
-    init(channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) {
+    /// Hands what a client sends to the test, and says when it is gone.
+    final class Forwarder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let input: AsyncStream<ByteBuffer>.Continuation
+
+        init(_ input: AsyncStream<ByteBuffer>.Continuation) {
+            self.input = input
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            self.input.yield(Self.unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.input.finish()
+            context.fireChannelInactive()
+        }
+    }
+
+    let channel: any Channel
+    /// The one iterator over the accepted clients.
+    var clients: AsyncStream<Accepted>.AsyncIterator
+    var port: Int { self.channel.localAddress?.port ?? 0 }
+
+    private init(channel: any Channel, clients: AsyncStream<Accepted>) {
         self.channel = channel
-        self.clients = channel.inbound.makeAsyncIterator()
+        self.clients = clients.makeAsyncIterator()
     }
 
     static func start() async throws -> ScriptedNATSServer {
+        let (clients, arrived) = AsyncStream.makeStream(of: Accepted.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
+            .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                    let (bytes, input) = AsyncStream.makeStream(of: ByteBuffer.self)
+                    try child.pipeline.syncOperations.addHandler(Forwarder(input))
+                    arrived.yield(Accepted(channel: child, bytes: bytes))
                 }
             }
-        return ScriptedNATSServer(channel: channel)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return ScriptedNATSServer(channel: channel, clients: clients)
     }
 
     /// The next client, with its CONNECT and PING answered as a server does.
@@ -30,8 +60,8 @@ final class ScriptedNATSServer {
         info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#,
         pingDuringHandshake: Bool = false
     ) async throws -> Connection {
-        guard let client = try await self.clients.next() else { throw ScriptedServerClosed() }
-        let connection = Connection(channel: client)
+        guard let client = await self.clients.next() else { throw ScriptedServerClosed() }
+        let connection = Connection(client)
         try await connection.send("INFO \(info)\r\n")
         try await connection.expect("CONNECT ")
         try await connection.expect("PING")
@@ -44,19 +74,22 @@ final class ScriptedNATSServer {
         return connection
     }
 
-    final class Connection {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        var lines: [String] = []
-        var pending: [UInt8] = []
-        var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    deinit {
+        self.channel.close(promise: nil)
+    }
 
-        init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) {
-            self.channel = channel
-            self.inbound = channel.inbound.makeAsyncIterator()
+    final class Connection {
+        let channel: any Channel
+        var inbound: AsyncStream<ByteBuffer>.AsyncIterator
+        var pending: [UInt8] = []
+
+        init(_ accepted: Accepted) {
+            self.channel = accepted.channel
+            self.inbound = accepted.bytes.makeAsyncIterator()
         }
 
         func send(_ text: String) async throws {
-            try await self.channel.outbound.write(ByteBuffer(string: text))
+            try await self.channel.writeAndFlush(ByteBuffer(string: text)).get()
         }
 
         /// Reads lines until one starts with `prefix`, and returns it.
@@ -65,31 +98,24 @@ final class ScriptedNATSServer {
             while true {
                 // Bytes, not Characters: "\r\n" is one Character in Swift.
                 while let newline = self.pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: self.pending[..<newline], as: UTF8.self).trimmingSuffix("\r")
+                    var line = String(decoding: self.pending[..<newline], as: UTF8.self)
+                    if line.last == "\r" { line.removeLast() }
                     self.pending.removeSubrange(...newline)
                     if line.hasPrefix(prefix) { return line }
                 }
-                guard let bytes = try await self.inbound.next() else { throw ScriptedServerClosed() }
+                guard let bytes = await self.inbound.next() else { throw ScriptedServerClosed() }
                 self.pending += bytes.readableBytesView
             }
         }
 
         func close() async throws {
-            self.channel.outbound.finish()
-            try await self.channel.channel.close()
+            try await self.channel.close()
         }
 
         deinit {
-            // The writer must be finished before it goes; the channel closes with it.
-            self.channel.outbound.finish()
+            self.channel.close(promise: nil)
         }
     }
 }
 
 struct ScriptedServerClosed: Error {}
-
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: Character) -> String {
-        self.last == suffix ? String(self.dropLast()) : self
-    }
-}
