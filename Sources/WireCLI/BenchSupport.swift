@@ -73,37 +73,3 @@ final class ReleaseSignal: Sendable {
     func open() { self.gate.arrive() }
     func wait() async { await self.gate.wait() }
 }
-
-/// A counting semaphore for tasks.
-final class Semaphore: Sendable {
-    private let state: Mutex<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
-
-    init(_ count: Int) {
-        self.state = Mutex((count, []))
-    }
-
-    func acquire() async {
-        await withCheckedContinuation { continuation in
-            let acquired = self.state.withLock { state -> Bool in
-                if state.available > 0 {
-                    state.available -= 1
-                    return true
-                }
-                state.waiters.append(continuation)
-                return false
-            }
-            if acquired { continuation.resume() }
-        }
-    }
-
-    func release() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.available += 1
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        waiter?.resume()
-    }
-}

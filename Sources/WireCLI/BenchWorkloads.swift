@@ -122,15 +122,18 @@ struct BenchWorkloads: Sendable {
         progress.start(label: "connections", total: total)
         let start = ContinuousClock.now
         let measured: (seconds: Double, rss: Int?) = try await withThrowingTaskGroup(of: Void.self) { group in
-            let slots = Semaphore(concurrency)
+            // Attempts in flight: a connection gives its slot back once it is set up (or failed).
+            let (slots, giveBack) = AsyncStream.makeStream(of: Void.self)
+            for _ in 0..<concurrency { giveBack.yield() }
+            var freeSlots = slots.makeAsyncIterator()
             for _ in 0..<total {
-                await slots.acquire()
+                await freeSlots.next()
                 group.addTask {
                     // Every connection arrives, failed or not, so the wait below always ends.
                     var arrived = false
                     defer {
                         if !arrived {
-                            slots.release()
+                            giveBack.yield()
                             ready.arrive()
                         }
                     }
@@ -141,7 +144,7 @@ struct BenchWorkloads: Sendable {
                             throw BenchError("the server closed a connection before echoing")
                         }
                         arrived = true
-                        slots.release()
+                        giveBack.yield()
                         progress.add(1)
                         ready.arrive()
                         await release.wait()
