@@ -20,7 +20,7 @@ struct ChatServerCommand: AsyncParsableCommand {
             Examples:
               wire chat-server 1234 --history 20
               wire chat-server [::1]:4000 --stall-timeout 10
-              wire chat-server 1234 --nats nats://127.0.0.1:4222 --room lobby   (one room over many nodes)
+              wire chat-server 1234 --nats nats://127.0.0.1:4222 --room lobby
 
             Many nodes: every chat-server started with --nats on the same NATS server (or cluster) and the same --room shares one room. Texts, joins and leaves cross to the other nodes, /who lists every node's members, and a username taken on another node is refused. If NATS goes away, each node keeps serving its own members, tells them the room is split, reconnects by itself and tells them when the room is whole again.
             """
@@ -72,8 +72,8 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Share the room with other nodes through these NATS servers (nats://[USER:PASS@]HOST[:PORT], tls://..., comma-separated).")
     var nats: String?
 
-    @Option(help: "The room's name on NATS: nodes with the same name form one room (letters, digits, - and _).")
-    var room = "lobby"
+    @Option(help: "The room's name on NATS: nodes with the same name form one room (letters, digits, - and _; default: lobby).")
+    var room: String?
 
     @Option(help: "PEM file of the certificate authorities trusted for tls:// NATS servers (default: the system's).")
     var natsCA: String?
@@ -105,12 +105,13 @@ struct ChatServerCommand: AsyncParsableCommand {
     func natsConfiguration() throws -> ChatNATSConfiguration? {
         guard let nats = self.nats else {
             guard self.natsCA == nil else { throw ValidationError("--nats-ca needs --nats.") }
+            guard self.room == nil else { throw ValidationError("--room needs --nats: without NATS the room is this node's alone.") }
             return nil
         }
         do {
             let servers = try NATSServerAddress.list(nats)
             let tls = try self.natsCA.map { try WireTLS.client(trustedCertificatesPath: $0) }
-            return try ChatNATSConfiguration(servers: servers, room: self.room, tls: tls)
+            return try ChatNATSConfiguration(servers: servers, room: self.room ?? "lobby", tls: tls)
         } catch let error as NATSClientError {
             throw ValidationError("--nats: \(error)")
         } catch let error as ChatError {
@@ -174,7 +175,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 case .roomSplit(let reason):
                     output.line("Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting")
                 case .roomWhole(let server):
-                    output.line("Room whole: linked to the other nodes of room \(self.room) through \(server)")
+                    output.line("Room whole: linked to the other nodes of room \(self.room ?? "lobby") through \(server)")
                 }
             }
         )

@@ -107,13 +107,28 @@ final class ChatNATSLink: Sendable {
     func close() async {
         self.isClosing.store(true, ordering: .relaxed)
         self.publishPresence(.bye)
-        do {
-            try await self.client.flush()
-        } catch {
-            // Disconnected: the others will find this node gone when its presence stops.
-            self.logger.debug("could not say goodbye to the other nodes", metadata: ["error": "\(error)"])
+        // A second at most: a NATS server that has stopped answering must not hold up the shutdown.
+        let client = self.client
+        let logger = self.logger
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await client.flush()
+                } catch {
+                    // The others will find this node gone when its presence stops.
+                    logger.debug("could not say goodbye to the other nodes", metadata: ["error": "\(error)"])
+                }
+            }
+            group.addTask {
+                // Cancelled once the goodbye is through; otherwise closing ends the waiting flush.
+                try? await Task.sleep(for: .seconds(1))
+                await client.close()
+            }
+            await group.next()
+            group.cancelAll()
         }
         await self.client.close()
+        self.logger.debug("closed the link to the other nodes")
     }
 
     // MARK: Out

@@ -64,6 +64,22 @@ struct ChatNodesInteropTests {
         }
     }
 
+    @Test func stopsPromptlyWhenNATSHasStoppedAnswering() async throws {
+        let nats = try NATSServerProcess()
+        defer {
+            nats.signal(SIGCONT)
+            nats.stop()
+        }
+        let node = try RunningProcess.wire(["chat-server", "--port", "0", "--nats", nats.url])
+        _ = try await node.port()
+        try await node.waitForOutput(containing: "Room whole")
+        // Frozen, not gone: the node's goodbye gets no answer, and must not hold up the shutdown.
+        nats.signal(SIGSTOP)
+        node.interrupt()
+        let result = try await node.finish(timeout: .seconds(15))
+        #expect(result.status == 0, "\(result.error)")
+    }
+
     @Test func refusesABadNATSURLOrRoomNameInOneSentence() async throws {
         let badURL = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", "http://127.0.0.1:4222"]).finish()
         #expect(badURL.status == 2)
@@ -71,5 +87,8 @@ struct ChatNodesInteropTests {
         let badRoom = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", "nats://127.0.0.1:4222", "--room", "a.b"]).finish()
         #expect(badRoom.status == 2)
         #expect(badRoom.error.contains("Error: --room: \"a.b\" is not a room name: use 1 to 64 ASCII letters, digits, - and _"), "\(badRoom.error)")
+        let roomAlone = try await RunningProcess.wire(["chat-server", "--port", "0", "--room", "lobby"]).finish()
+        #expect(roomAlone.status == 2)
+        #expect(roomAlone.error.hasPrefix("Error: --room needs --nats: without NATS the room is this node's alone.\n"), "\(roomAlone.error)")
     }
 }
