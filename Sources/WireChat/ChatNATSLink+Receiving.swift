@@ -77,6 +77,7 @@ extension ChatNATSLink {
     func handle(_ event: NATSClientEvent) async {
         switch event {
         case .connected, .reconnected:
+            self.failedAttempts.store(0, ordering: .relaxed)
             if let info = await self.client.serverInfo {
                 self.maximumPayload.store(info.maximumPayload, ordering: .relaxed)
             }
@@ -90,8 +91,12 @@ extension ChatNATSLink {
             self.reportSplit(reason)
         case .connectionAttemptFailed(let server, let reason):
             self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"])
-            // Said once: at start-up when NATS is not there yet, not at every attempt.
-            self.reportSplit("\(server): \(reason)")
+            // Said once, and only when every configured server has failed: at start-up with
+            // NATS not there yet, not at every attempt or when the next server will do.
+            let failures = self.failedAttempts.wrappingAdd(1, ordering: .relaxed).newValue
+            if failures >= self.client.configuration.servers.count {
+                self.reportSplit("\(server): \(reason)")
+            }
         case .lameDuckMode(let server):
             self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
         case .serverError(let text):

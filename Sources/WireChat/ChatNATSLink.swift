@@ -48,6 +48,8 @@ final class ChatNATSLink: Sendable {
     let flow: Mutex<ChatNodeFlow>
     /// Set once the node says goodbye: nothing but the goodbye may follow it.
     let isClosing = Atomic<Bool>(false)
+    /// Connection attempts that failed since the last success.
+    let failedAttempts = Atomic<Int>(0)
     /// Whether the last thing said of the room is that it is split.
     let saidSplit = Atomic<Bool>(false)
 

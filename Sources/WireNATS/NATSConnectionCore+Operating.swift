@@ -73,7 +73,13 @@ extension NATSConnectionCore {
             self.established(channel, index: index)
         case .error(let text):
             self.lastFailure = "the server said: \(text)"
-            self.logger.warning("NATS server refused the connection", metadata: ["nats.error": "\(text)"])
+            // Worth a warning once (wrong credentials, say), not at every reconnect attempt.
+            if self.lastRefusal != text {
+                self.lastRefusal = text
+                self.logger.warning("NATS server refused the connection", metadata: ["nats.error": "\(text)"])
+            } else {
+                self.logger.debug("NATS server refused the connection again", metadata: ["nats.error": "\(text)"])
+            }
             channel.close(promise: nil)
         case .ok, .message:
             break
@@ -83,6 +89,7 @@ extension NATSConnectionCore {
     func established(_ channel: any Channel, index: Int) {
         let server = self.servers[index].address
         self.state = .connected(channel, index: index)
+        self.lastRefusal = nil
         // A server that was in lame-duck mode and takes clients again has been restarted.
         self.servers[index].isLameDuck = false
         self.failedAttempts = 0

@@ -47,6 +47,8 @@ final class NATSConnectionCore {
     /// Attempts since the last established connection, for the backoff.
     var failedAttempts = 0
     var lastFailure = "no attempt yet"
+    /// The last refusal warned about, so that a reconnect loop warns once.
+    var lastRefusal: String?
     var hasConnected = false
     var firstConnect: [EventLoopPromise<Void>] = []
 
