@@ -64,6 +64,27 @@ struct ChatNodesInteropTests {
         }
     }
 
+    @Test func aBrowserOnOneNodeTalksWithATutorialClientOnTheOther() async throws {
+        let nats = try NATSServerProcess()
+        defer { nats.stop() }
+        let tcpNode = try RunningProcess.wire(["chat-server", "--port", "0", "--nats", nats.url])
+        let tcpPort = try await tcpNode.port()
+        let webNode = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--max-message-size", "65536", "--nats", nats.url])
+        let output = try await webNode.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        for node in [tcpNode, webNode] {
+            try await node.waitForOutput(containing: "Room whole")
+        }
+        // The same checks as for one node (both directions, refusals, closes), across two.
+        let driver = try await RunningProcess.python("ws_chat.py", ["\(tcpPort)", "\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        for node in [tcpNode, webNode] {
+            node.interrupt()
+            #expect(try await node.finish().status == 0)
+        }
+    }
+
     @Test func stopsPromptlyWhenNATSHasStoppedAnswering() async throws {
         let nats = try NATSServerProcess()
         defer {
