@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
+import Synchronization
 
 /// A client of the core NATS protocol: publish, subscribe, and a connection that looks after
 /// itself.
@@ -27,6 +28,8 @@ public final class NATSClient: Sendable {
     /// The event loop the client's state lives on.
     public let eventLoop: any EventLoop
     let core: NIOLoopBoundBox<NATSConnectionCore>
+    /// The subscription for replies to ``request(_:to:timeout:)``, made on the first request.
+    let inbox = Mutex<RequestInbox?>(nil)
 
     public init(
         configuration: NATSClientConfiguration,

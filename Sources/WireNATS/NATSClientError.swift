@@ -11,6 +11,7 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
         case connectionLost
         case notStarted
         case headersNotSupported
+        case requestTimedOut(subject: String, after: Duration)
         case closed
     }
 
@@ -21,6 +22,7 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
     static func payloadTooLarge(size: Int, limit: Int) -> Self { Self(code: .payloadTooLarge(size: size, limit: limit)) }
     static func reconnectBufferFull(limit: Int) -> Self { Self(code: .reconnectBufferFull(limit: limit)) }
     static func connectFailed(servers: String, reason: String) -> Self { Self(code: .connectFailed(servers: servers, reason: reason)) }
+    static func requestTimedOut(subject: String, after: Duration) -> Self { Self(code: .requestTimedOut(subject: subject, after: after)) }
     static func serverError(_ text: String) -> Self { Self(code: .serverError(text)) }
     static func staleConnection(pings: Int) -> Self { Self(code: .staleConnection(pings: pings)) }
     /// The connection to the server was lost before the operation completed.
@@ -73,6 +75,8 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
             return "the NATS server did not answer \(pings) pings: the connection is stale"
         case .connectionLost:
             return "the connection to the NATS server was lost"
+        case .requestTimedOut(let subject, let after):
+            return "no reply to a request on \"\(subject)\" within \(after)"
         case .headersNotSupported:
             return "the NATS server does not support headers (its INFO says \"headers\": false)"
         case .notStarted:

@@ -53,6 +53,40 @@ struct NATSClientTests {
         await subscriber.close()
     }
 
+    @Test func requestsGetTheirRepliesAndTimeOutWithoutAResponder() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        let responder = try Self.client(server)
+        let requester = try Self.client(server)
+        try await responder.connect()
+        try await requester.connect()
+        let requests = try await responder.subscribe(to: "upper")
+        let answering = Task {
+            for await request in requests {
+                guard let replyTo = request.replyTo else { continue }
+                try await responder.publish(ByteBuffer(string: String(buffer: request.payload).uppercased()), to: replyTo)
+            }
+        }
+        try await responder.flush()
+        // Several at once: each gets its own answer.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    let reply = try await requester.request(ByteBuffer(string: "hello \(index)"), to: "upper")
+                    #expect(String(buffer: reply.payload) == "HELLO \(index)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let error = await #expect(throws: NATSClientError.self) {
+            try await requester.request(ByteBuffer(string: "anyone?"), to: "nobody.listens", timeout: .milliseconds(200))
+        }
+        #expect(error?.description == "no reply to a request on \"nobody.listens\" within 0.2 seconds")
+        answering.cancel()
+        await responder.close()
+        await requester.close()
+    }
+
     @Test func refusesAPublishAboveMaxPayloadBeforeSendingIt() async throws {
         let server = try NATSServerProcess(config: "max_payload: 1024\n")
         defer { server.stop() }
