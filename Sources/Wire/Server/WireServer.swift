@@ -142,7 +142,7 @@ public struct WireServer: Service {
             logger.debug("connection closed", metadata: peer())
         } catch let error as ConnectionError where error.isAuthenticationFailure {
             // Worth an operator's attention: someone without the secret knocked.
-            logger.warning("\(error)")
+            logger.warning("a peer failed the shared-secret handshake", metadata: peer().merging(["error": "\(error)"]) { $1 })
         } catch {
             logger.info("connection closed with an error", metadata: peer().merging(["error": "\(error)"]) { $1 })
         }
