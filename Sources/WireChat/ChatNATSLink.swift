@@ -209,7 +209,7 @@ final class ChatNATSLink: Sendable {
             let (acks, published) = self.flow.withLock { ($0.acknowledgements(isBehind: isBehind), $0.published) }
             let presence = Presence(
                 kind: kind,
-                names: kind == .bye ? [] : self.room.localUsernames,
+                names: kind == .bye ? [] : self.room.usernames,
                 behind: isBehind,
                 acks: acks,
                 published: published

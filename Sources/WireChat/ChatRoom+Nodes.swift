@@ -48,56 +48,38 @@ extension ChatRoom {
         }
     }
 
-    /// The usernames of this node's members.
-    var localUsernames: [String] {
-        self.state.withLock { $0.machine.usernames }
-    }
-
     /// Delivers records from `node` to every member here, framed in this room's framing; returns
     /// how many it refused because that framing cannot carry them (too long for the header or
     /// prefix, or a newline in lines framing).
     @discardableResult
     func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) -> Int {
         var refused = 0
-        let records = records.filter { record in
-            do {
-                try self.encoder.validate(ByteBuffer(string: record.name))
-                try self.encoder.validate(record.text)
-                return true
-            } catch {
-                // Another node's clients may use another framing; what this one cannot frame stays there.
-                refused += 1
-                return false
-            }
-        }
-        guard !records.isEmpty else { return refused }
         var bytes = ByteBuffer()
         var history: [ByteBuffer] = []
-        var nameFrames: [String: ByteBuffer] = [:]
+        // Each sender's name is checked and framed once per batch; `nil` when it cannot be framed.
+        var nameFrames: [String: ByteBuffer?] = [:]
         for record in records {
-            let start = bytes.writerIndex
-            if let frame = nameFrames[record.name] {
-                bytes.writeImmutableBuffer(frame)
+            let nameFrame: ByteBuffer?
+            if let known = nameFrames[record.name] {
+                nameFrame = known
             } else {
-                let frame = self.nameFrame(record.name)
-                nameFrames[record.name] = frame
-                bytes.writeImmutableBuffer(frame)
+                let name = ByteBuffer(string: record.name)
+                nameFrame = (try? self.encoder.validate(name)).map { self.nameFrame(record.name) }
+                nameFrames[record.name] = nameFrame
             }
-            Self.writeFrame(record.text, encoder: self.encoder, into: &bytes)
-            if self.historySize > 0 {
-                history.append(ByteBuffer(bytes.readableBytesView[start..<bytes.writerIndex]))
+            // Another node's clients may use another framing; what this one cannot frame stays there.
+            guard let nameFrame, (try? self.encoder.validate(record.text)) != nil else {
+                refused += 1
+                continue
             }
+            self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes, history: &history)
         }
+        guard bytes.readableBytes > 0 else { return refused }
         let work = self.state.withLock { state -> Work in
             var work = Work()
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.remoteNodes[node]?.lastSeen = now
-            for record in history {
-                state.history.append(record)
-            }
-            while state.history.count > self.historySize {
-                state.history.removeFirst()
-            }
+            self.remember(history, in: &state)
             let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
             self.apply(actions, bytes: bytes, to: &state, work: &work)
             return work

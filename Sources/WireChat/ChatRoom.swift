@@ -178,13 +178,7 @@ public final class ChatRoom: Sendable {
         bytes.reserveCapacity(size)
         var history: [ByteBuffer] = []
         for text in texts {
-            let start = bytes.writerIndex
-            bytes.writeImmutableBuffer(nameFrame)
-            Self.writeFrame(text, encoder: self.encoder, into: &bytes)
-            if self.historySize > 0 {
-                // A copy, so that the history does not keep whole bursts alive.
-                history.append(ByteBuffer(bytes.readableBytesView[start..<bytes.writerIndex]))
-            }
+            self.appendRecord(text, nameFrame: nameFrame, to: &bytes, history: &history)
         }
         while !Task.isCancelled {
             let (done, work, outlet) = self.state.withLock { state -> (Bool, Work, Outlet?) in
@@ -243,13 +237,25 @@ public final class ChatRoom: Sendable {
         return bytes
     }
 
-    private func remember(_ records: [ByteBuffer], in state: inout State) {
+    func remember(_ records: [ByteBuffer], in state: inout State) {
         guard self.historySize > 0 else { return }
         for record in records {
             state.history.append(record)
         }
         while state.history.count > self.historySize {
             state.history.removeFirst()
+        }
+    }
+
+    /// Appends one record (the sender's name frame, then the text framed) to `bytes`, and a copy
+    /// of it to `history` if the room keeps one.
+    func appendRecord(_ text: ByteBuffer, nameFrame: ByteBuffer, to bytes: inout ByteBuffer, history: inout [ByteBuffer]) {
+        let start = bytes.writerIndex
+        bytes.writeImmutableBuffer(nameFrame)
+        Self.writeFrame(text, encoder: self.encoder, into: &bytes)
+        if self.historySize > 0 {
+            // A copy, so that the history does not keep whole bursts alive.
+            history.append(ByteBuffer(bytes.readableBytesView[start..<bytes.writerIndex]))
         }
     }
 

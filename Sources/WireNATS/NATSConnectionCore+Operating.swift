@@ -180,7 +180,7 @@ extension NATSConnectionCore {
             address.user = current.user
             address.password = current.password
             address.token = current.token
-            self.servers.append(Server(address: address, isImplicit: true))
+            self.servers.append(Server(address: address))
         }
     }
 

@@ -23,8 +23,6 @@ final class NATSConnectionCore {
 
     struct Server {
         var address: NATSServerAddress
-        /// Learnt from a server's `connect_urls`, not configured.
-        var isImplicit: Bool
         var isLameDuck = false
     }
 
@@ -70,7 +68,7 @@ final class NATSConnectionCore {
         self.configuration = configuration
         self.logger = logger
         self.events = events
-        self.servers = configuration.servers.map { Server(address: $0, isImplicit: false) }
+        self.servers = configuration.servers.map { Server(address: $0) }
         self.outbound = ByteBufferAllocator().buffer(capacity: 0)
     }
 
@@ -194,12 +192,6 @@ final class NATSConnectionCore {
             self.pending.append(Pending(subject: subject, size: size, bytes: bytes))
             return self.loop.makeSucceededVoidFuture()
         }
-    }
-
-    /// Whether a publish now would be written rather than buffered, and the socket has room.
-    var isWritable: Bool {
-        if case .connected(let channel, _) = self.state { return channel.isWritable }
-        return false
     }
 
     func writabilityChanged(on channel: any Channel) {

@@ -62,6 +62,25 @@ struct ChatNodesTests {
         }
     }
 
+    /// Each node subscribes again as it reconnects, and what is sent before that is lost: sends
+    /// probes from `sender` until something but a room notice reaches `records`, and returns it.
+    static func probe(from sender: ChatSession, until records: inout ChatRecords.AsyncIterator) async throws -> ChatRecord? {
+        let probing = Task {
+            var round = 0
+            while !Task.isCancelled {
+                try await sender.send("probe \(round)")
+                round += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        defer { probing.cancel() }
+        var record = try await records.next()
+        while record?.username == ChatRoom.serverName {
+            record = try await records.next()
+        }
+        return record
+    }
+
     /// Waits until every server's room lists `count` members, over all nodes.
     static func waitForEveryone(_ servers: [ChatServer], _ count: Int) async throws {
         while servers.contains(where: { $0.room.allUsernames.count != count }) {
@@ -221,22 +240,7 @@ struct ChatNodesTests {
                         let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
                         #expect(try await atAlice.next() == whole)
                         #expect(try await atBob.next() == whole)
-                        // Each node subscribes again as it reconnects; probe until the way is open.
-                        let probing = Task {
-                            var round = 0
-                            while !Task.isCancelled {
-                                try await alice.send("probe \(round)")
-                                round += 1
-                                try await Task.sleep(for: .milliseconds(50))
-                            }
-                        }
-                        var record = try await atBob.next()
-                        while record?.text.hasPrefix("probe") == true || record?.username == "[server]" {
-                            if record?.text.hasPrefix("probe") == true { break }
-                            record = try await atBob.next()
-                        }
-                        probing.cancel()
-                        _ = await probing.result
+                        _ = try await Self.probe(from: alice, until: &atBob)
                         try await alice.send("across again")
                         while let next = try await atBob.next(), next.text != "across again" {
                             #expect(next.text.hasPrefix("probe") || next.username == "[server]", "\(next)")
@@ -280,20 +284,8 @@ struct ChatNodesTests {
                     let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
                     #expect(try await atAlice.next() == whole)
                     #expect(try await atBob.next() == whole)
-                    // Each node subscribes again as it reconnects; probe until the way is open.
-                    let probing = Task {
-                        var round = 0
-                        while !Task.isCancelled {
-                            try await bob.send("probe \(round)")
-                            round += 1
-                            try await Task.sleep(for: .milliseconds(50))
-                        }
-                    }
-                    while let next = try await atAlice.next(), !next.text.hasPrefix("probe") {
-                        #expect(next.username == "[server]", "\(next)")
-                    }
-                    probing.cancel()
-                    _ = await probing.result
+                    let first = try await Self.probe(from: bob, until: &atAlice)
+                    #expect(first?.text.hasPrefix("probe") == true, "\(String(describing: first))")
                     try await alice.send("across again")
                     #expect(try await atBob.next() == ChatRecord(username: "alice", text: "across again"))
                 }

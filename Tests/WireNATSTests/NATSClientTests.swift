@@ -111,13 +111,7 @@ struct NATSClientTests {
 
     @Test func answersTheServersPings() async throws {
         let server = try await ScriptedNATSServer.start()
-        // Generous: the scripted server is a test task that may wait for a busy machine.
-        let client = NATSClient(
-            configuration: NATSClientConfiguration(servers: [NATSServerAddress(host: "127.0.0.1", port: server.port)], connectTimeout: .seconds(30))
-        )
-        async let connected: Void = client.connect()
-        let connection = try await server.accept()
-        try await connected
+        let (client, connection) = try await server.connectClient()
         for _ in 0..<3 {
             try await connection.send("PING\r\n")
             try await connection.expect("PONG")
@@ -127,12 +121,9 @@ struct NATSClientTests {
 
     @Test func tellsANonFatalErrorFromAFatalOne() async throws {
         let server = try await ScriptedNATSServer.start()
-        let scripted = NATSServerAddress(host: "127.0.0.1", port: server.port)
-        let client = NATSClient(configuration: NATSClientConfiguration(servers: [scripted], connectTimeout: .seconds(30)))
+        let scripted = server.address
+        let (client, connection) = try await server.connectClient()
         var events = client.events.makeAsyncIterator()
-        async let connected: Void = client.connect()
-        let connection = try await server.accept()
-        try await connected
         #expect(await events.next() == .connected(scripted))
 
         // A permissions violation is reported, and the connection goes on.
@@ -153,12 +144,10 @@ struct NATSClientTests {
 
     @Test func answersAPingDuringTheHandshakeAndRefusesHeadersTheServerCannotTake() async throws {
         let server = try await ScriptedNATSServer.start()
-        let client = NATSClient(
-            configuration: NATSClientConfiguration(servers: [NATSServerAddress(host: "127.0.0.1", port: server.port)], connectTimeout: .seconds(30))
+        let (client, connection) = try await server.connectClient(
+            info: #"{"server_id":"old","max_payload":1048576,"headers":false}"#,
+            pingDuringHandshake: true
         )
-        async let connected: Void = client.connect()
-        let connection = try await server.accept(info: #"{"server_id":"old","max_payload":1048576,"headers":false}"#, pingDuringHandshake: true)
-        try await connected
         await #expect(throws: NATSClientError.headersNotSupported) {
             try await client.publish(ByteBuffer(string: "x"), to: "s", headers: ByteBuffer(string: "NATS/1.0\r\n\r\n"))
         }
@@ -171,12 +160,9 @@ struct NATSClientTests {
         let real = try NATSServerProcess()
         defer { real.stop() }
         let server = try await ScriptedNATSServer.start()
-        let scripted = NATSServerAddress(host: "127.0.0.1", port: server.port)
-        let client = NATSClient(configuration: NATSClientConfiguration(servers: [scripted], connectTimeout: .seconds(30)))
+        let scripted = server.address
+        let (client, connection) = try await server.connectClient()
         var events = client.events.makeAsyncIterator()
-        async let connected: Void = client.connect()
-        let connection = try await server.accept()
-        try await connected
         #expect(await events.next() == .connected(scripted))
 
         // A smaller max_payload applies at once; the cluster's other server is learnt.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import WireNATS
 
 /// A NATS server that a test scripts line by line, for what a real server does only on its own
 /// schedule (a PING, an INFO update, lame-duck mode).
@@ -53,6 +54,21 @@ final class ScriptedNATSServer {
             .bind(host: "127.0.0.1", port: 0)
             .get()
         return ScriptedNATSServer(channel: channel, clients: clients)
+    }
+
+    var address: NATSServerAddress { NATSServerAddress(host: "127.0.0.1", port: self.port) }
+
+    /// A client of this server, connected, and its connection as the server sees it.
+    func connectClient(
+        info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#,
+        pingDuringHandshake: Bool = false
+    ) async throws -> (NATSClient, Connection) {
+        // Generous: the scripted server is a test task that may wait for a busy machine.
+        let client = NATSClient(configuration: NATSClientConfiguration(servers: [self.address], connectTimeout: .seconds(30)))
+        async let connected: Void = client.connect()
+        let connection = try await self.accept(info: info, pingDuringHandshake: pingDuringHandshake)
+        try await connected
+        return (client, connection)
     }
 
     /// The next client, with its CONNECT and PING answered as a server does.
