@@ -168,53 +168,19 @@ struct ServeCommand: AsyncParsableCommand {
             content: self.pickleOptions.decode
         )
         let input = isRawStream && !self.noStdin ? StandardInputForwarder(maximumMessageSize: configuration.maximumMessageSize) : nil
+        let behaviour: ServeHandler.Behaviour =
+            self.closeAfterGreeting ? .closeAfterGreeting
+            : self.echo ? .echo
+            : self.sink ? .sink
+            : .print(printer, input: input)
+        let handler = ServeHandler(greeting: greeting, behaviour: behaviour, output: self.quiet ? nil : output, errors: output)
         let server = WireServer(
             configuration: configuration,
             logger: logger,
             onListening: { address in
                 output.line("Listening on \(address.endpointDescription) (\(configuration.framing) framing)")
             },
-            handler: { [greeting, closeAfterGreeting, echo, sink, quiet] connection in
-                let peer = connection.peerDescription
-                if !quiet {
-                    output.line("Connection from \(peer) has been established.")
-                }
-                do {
-                    if let greeting {
-                        try await connection.send(greeting)
-                    }
-                    if closeAfterGreeting {
-                        // The tutorial's server: greet, then close.
-                    } else if echo {
-                        for try await message in connection.messages {
-                            try await connection.send(message)
-                        }
-                    } else if sink {
-                        var count = 0
-                        for try await _ in connection.messages {
-                            count += 1
-                        }
-                        try await connection.send(String(count))
-                    } else {
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            if let input {
-                                group.addTask { await input.forward(to: connection) }
-                            }
-                            for try await message in connection.messages {
-                                try printer.print(message)
-                            }
-                            // As nc: the connection stays open until standard input has gone too.
-                            try await group.waitForAll()
-                        }
-                    }
-                    if !quiet {
-                        output.line("Connection from \(peer) closed.")
-                    }
-                } catch {
-                    output.line("Connection from \(peer) closed: \(error)")
-                    throw error
-                }
-            }
+            handler: handler.serve
         )
         try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
     }

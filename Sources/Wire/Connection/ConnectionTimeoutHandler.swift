@@ -13,8 +13,9 @@ enum ConnectionActivity {
 /// ``ConnectionActivity`` events; sees every write the connection makes on its way out. One timer
 /// per connection, moved only when it fires: activity just updates the clock. A timeout ends the
 /// reader's stream with a ``ConnectionError`` that says which, then closes the channel. Time is the
-/// event loop's, so that tests on an `EmbeddedEventLoop` drive it.
-final class ConnectionTimeoutHandler: ChannelDuplexHandler {
+/// event loop's, so that tests on an `EmbeddedEventLoop` drive it. The timer is a NIO scheduled
+/// callback with this handler as its target: no closure, promise or future per connection.
+final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -23,7 +24,9 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     private let queue: InboundQueue
     /// The empty message sent as a heartbeat, in the connection's framing; `nil` without heartbeats.
     private let heartbeatFrame: ByteBuffer?
-    private var timer: Scheduled<Void>?
+    private var timer: NIOScheduledCallback?
+    /// The context the timer acts on, held from `handlerAdded` to `handlerRemoved` only.
+    private var context: ChannelHandlerContext?
     private var isDone = false
 
     init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue) {
@@ -41,6 +44,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive {
             self.start(context: context)
         }
@@ -53,6 +57,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.stop()
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -91,16 +96,17 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
 
     private func schedule(context: ChannelHandlerContext) {
         guard let deadline = self.clock.deadline else { return }
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.timer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = loopBound.value
-            handler.fired(context: context)
+        do {
+            self.timer = try context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
+        } catch {
+            // Only an event loop that is shutting down refuses; its channels are closing anyway.
+            self.timer = nil
         }
     }
 
-    private func fired(context: ChannelHandlerContext) {
+    func handleScheduledCallback(eventLoop: some EventLoop) {
         self.timer = nil
-        guard !self.isDone else { return }
+        guard !self.isDone, let context = self.context else { return }
         let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
         for action in self.clock.fire(now: context.eventLoop.now) {
             switch action {

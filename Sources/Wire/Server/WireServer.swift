@@ -80,6 +80,7 @@ public struct WireServer: Service {
         }
         let connections = self.connections
         let gracePeriod = self.configuration.shutdownGracePeriod
+        let runsOnEventLoop = self.configuration.runsHandlersOnEventLoop
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
@@ -88,9 +89,11 @@ public struct WireServer: Service {
                             group.addTask { await self.refuse(child) }
                             continue
                         }
-                        group.addTask {
+                        // The task captures what serving needs, not the whole server and its
+                        // configuration: its context lives as long as the connection.
+                        group.addTask { [logger = self.logger, handler = self.handler] in
                             defer { connections.remove(child.channel) }
-                            await self.serve(child)
+                            await Self.serve(child, runsOnEventLoop: runsOnEventLoop, logger: logger, handler: handler)
                         }
                     }
                 }
@@ -128,23 +131,35 @@ public struct WireServer: Service {
     }
 
     /// Serves one connection; never throws, so one connection's failure stays its own.
-    private func serve(_ child: WireChannel) async {
-        // Metadata built per log call, not a logger copy held for the connection's whole life.
-        let logger = self.logger
-        let peer = { () -> Logger.Metadata in
-            ["peer.address": "\(child.peer ?? "unknown")"]
-        }
-        logger.debug("connection opened", metadata: peer())
+    ///
+    /// Kept small on purpose: an async function's frame lives in its task for the connection's
+    /// whole life, so the logging (metadata, interpolation, error matching) is in synchronous
+    /// functions whose temporaries live on the thread's stack for a moment instead.
+    private static func serve(_ child: WireChannel, runsOnEventLoop: Bool, logger: Logger, handler: Handler) async {
+        Self.logOpened(child, logger: logger)
         do {
-            try await WirePipeline.withConnection(child, runsOnEventLoop: self.configuration.runsHandlersOnEventLoop) { connection in
-                try await self.handler(connection)
-            }
-            logger.debug("connection closed", metadata: peer())
-        } catch let error as ConnectionError where error.isAuthenticationFailure {
-            // Worth an operator's attention: someone without the secret knocked.
-            logger.warning("a peer failed the shared-secret handshake", metadata: peer().merging(["error": "\(error)"]) { $1 })
+            try await WirePipeline.withConnection(child, runsOnEventLoop: runsOnEventLoop, handler)
+            Self.logClosed(child, logger: logger)
         } catch {
-            logger.info("connection closed with an error", metadata: peer().merging(["error": "\(error)"]) { $1 })
+            Self.logFailure(error, child: child, logger: logger)
+        }
+    }
+
+    private static func logOpened(_ child: WireChannel, logger: Logger) {
+        logger.debug("connection opened", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
+    }
+
+    private static func logClosed(_ child: WireChannel, logger: Logger) {
+        logger.debug("connection closed", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
+    }
+
+    private static func logFailure(_ error: any Error, child: WireChannel, logger: Logger) {
+        let metadata: Logger.Metadata = ["peer.address": "\(child.peer ?? "unknown")", "error": "\(error)"]
+        if let error = error as? ConnectionError, error.isAuthenticationFailure {
+            // Worth an operator's attention: someone without the secret knocked.
+            logger.warning("a peer failed the shared-secret handshake", metadata: metadata)
+        } else {
+            logger.info("connection closed with an error", metadata: metadata)
         }
     }
 
