@@ -15,7 +15,10 @@ struct ConnectionHandlersTests {
             MessageBatchDecoder(decoder: MessageDecoder(framing: .header()), queue: queue, timeouts: timeouts)
         )
         if timeouts.areSet {
-            try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler(timeouts: timeouts, framing: .header(), queue: queue))
+            let outbound = OutboundBuffer(channel: channel, encoder: MessageEncoder(framing: .header()), peer: "peer")
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionTimeoutHandler(timeouts: timeouts, framing: .header(), queue: queue, outbound: outbound)
+            )
         }
         _ = try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
         return (channel, queue)
@@ -78,6 +81,38 @@ struct ConnectionHandlersTests {
         loop.advanceTime(by: .seconds(4))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "5 s after our write, not after the last heartbeat")
         loop.advanceTime(by: .seconds(1))
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
+        try await channel.close().get()
+    }
+
+    @Test func heartbeatsSentDoNotKeepAnIdleConnectionOpen() async throws {
+        let (channel, queue) = try Self.pipeline(ConnectionTimeouts(idle: .seconds(12), heartbeat: .seconds(5)))
+        let loop = try #require(channel.eventLoop as? EmbeddedEventLoop)
+        loop.advanceTime(by: .seconds(10))
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "12 s of silence from the peer, whatever this side's heartbeats")
+        await #expect(throws: ConnectionError.self) { try await queue.next() }
+    }
+
+    @Test func everyWriterKeepsTheOrderTheBytesWereHandedOverIn() async throws {
+        let channel = EmbeddedChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let outbound = OutboundBuffer(channel: channel, encoder: MessageEncoder(framing: .header()), peer: "peer")
+        // A send waits for its flush on the event loop; bytes framed for a broadcast, written
+        // meanwhile, go after it, not before.
+        try await outbound.send(CollectionOfOne(ByteBuffer(string: "first")))
+        #expect(!outbound.writeHeartbeat(), "no heartbeat while a burst is on its way")
+        outbound.writeFramed(ByteBuffer(string: "5         framed"), promise: nil)
+        outbound.flushFramed()
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "5         first")
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "5         framed")
+        // The scheduled flush finds nothing left; the next heartbeat goes out alone.
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(outbound.writeHeartbeat())
         #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
         try await channel.close().get()
     }

@@ -42,10 +42,8 @@ public enum WireClient {
             eventLoopGroup: eventLoopGroup
         )
         logger.debug("connected", metadata: ["peer.address": "\(ConnectionError.endpoint(host, port))"])
-        var wireChannel = asyncChannel
-        wireChannel.peer = wireChannel.peer ?? ConnectionError.endpoint(host, port)
         return try await WirePipeline.withConnection(
-            wireChannel,
+            asyncChannel,
             runsOnEventLoop: configuration.runsOnEventLoop,
             isolation: isolation,
             body
@@ -67,7 +65,7 @@ public enum WireClient {
         do {
             return try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.wrap(channel, settings: settings, host: host)
+                    try WirePipeline.wrap(channel, settings: settings, host: host, peer: ConnectionError.endpoint(host, port))
                 }
             }
         } catch {

@@ -22,25 +22,19 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
 
     private var clock: ConnectionClock
     private let queue: InboundQueue
-    /// The empty message sent as a heartbeat, in the connection's framing; `nil` without heartbeats.
-    private let heartbeatFrame: ByteBuffer?
+    /// The connection's one writer, which sends the heartbeats.
+    private let outbound: OutboundBuffer
+    /// Set while a heartbeat passes this handler's `write`: it is not activity.
+    private var writingHeartbeat = false
     private var timer: NIOScheduledCallback?
     /// The context the timer acts on, held from `handlerAdded` to `handlerRemoved` only.
     private var context: ChannelHandlerContext?
     private var isDone = false
 
-    init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue) {
+    init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue, outbound: OutboundBuffer) {
         self.clock = ConnectionClock(timeouts: timeouts, framingAllowsEmptyMessages: framing.allowsEmptyMessages, now: .now())
         self.queue = queue
-        if self.clock.heartbeats {
-            let encoder = MessageEncoder(framing: framing)
-            var frame = ByteBuffer()
-            encoder.writePrefix(length: 0, into: &frame)
-            encoder.writeSuffix(into: &frame)
-            self.heartbeatFrame = frame
-        } else {
-            self.heartbeatFrame = nil
-        }
+        self.outbound = outbound
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -77,7 +71,9 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        self.clock.wrote(now: context.eventLoop.now)
+        if !self.writingHeartbeat {
+            self.clock.wrote(now: context.eventLoop.now)
+        }
         context.write(data, promise: promise)
     }
 
@@ -111,11 +107,12 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
         for action in self.clock.fire(now: context.eventLoop.now) {
             switch action {
             case .sendHeartbeat:
-                if let frame = self.heartbeatFrame {
-                    // Written from here, past this handler's own `write`: a heartbeat is not
-                    // activity; only what the peer sends proves it is alive.
-                    context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
-                }
+                // Through the connection's one writer, so that it never cuts into a burst; it
+                // passes this handler's `write` at once, flagged: a heartbeat is not activity,
+                // only what the peer sends proves it is alive.
+                self.writingHeartbeat = true
+                _ = self.outbound.writeHeartbeat()
+                self.writingHeartbeat = false
             case .closeForFirstMessage(let after):
                 self.close(ConnectionError.firstMessageTimeout(peer: peer, after: after), context: context)
                 return

@@ -5,6 +5,10 @@ import WireFraming
 /// The sending half of a ``WireConnection``: frames messages into a shared buffer and flushes
 /// once per burst, with backpressure counted in bytes.
 ///
+/// It is the connection's one writer: the handler's messages, the heartbeats of
+/// ``ConnectionTimeoutHandler`` and the bytes a broadcast framed once (``writeFramed(_:promise:)``)
+/// all leave through it, so they reach the socket in the order they were handed over.
+///
 /// `send` encodes a small message straight into the current batch buffer under a lock; a large
 /// payload is queued as it is, after its header, and never copied. The first send of a burst
 /// schedules one flush on the event loop; every send until that flush runs joins the same batch,
@@ -118,12 +122,22 @@ final class OutboundBuffer: Sendable {
 
     /// Writes everything queued and flushes once; runs on the event loop.
     private func flush() {
+        self.writePending(endingBurst: true)
+        self.channel.flush()
+    }
+
+    /// Writes what `send` queued so far, without a flush; runs on the event loop. At the end of
+    /// a burst (the scheduled flush), the next `send` schedules a new one.
+    private func writePending(endingBurst: Bool) {
         let buffers = self.state.withLock { state -> [ByteBuffer] in
-            state.flushScheduled = false
+            if endingBurst {
+                state.flushScheduled = false
+            }
             if state.batch.readableBytes > 0 {
                 state.queued.append(state.batch)
                 state.batch = ByteBuffer()
             }
+            guard !state.queued.isEmpty else { return [] }
             defer { state.queued.removeAll(keepingCapacity: true) }
             return state.queued
         }
@@ -135,9 +149,34 @@ final class OutboundBuffer: Sendable {
             }
             self.channel.write(buffer, promise: promise)
         }
-        if !buffers.isEmpty {
-            self.channel.flush()
-        }
+    }
+
+    /// Writes bytes framed already in this connection's framing, after everything sent before
+    /// them, without a flush (see ``flushFramed()``); runs on the event loop. Their size is the
+    /// caller's to bound: they do not count toward `send`'s backpressure.
+    func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        self.channel.eventLoop.preconditionInEventLoop()
+        self.writePending(endingBurst: false)
+        self.channel.write(bytes, promise: promise)
+    }
+
+    /// Hands what ``writeFramed(_:promise:)`` wrote to the socket; runs on the event loop.
+    func flushFramed() {
+        self.channel.flush()
+    }
+
+    /// Writes and flushes one empty message, unless bytes are on their way out already (they
+    /// show the peer that this side is alive just as well); runs on the event loop. Returns
+    /// whether it wrote.
+    func writeHeartbeat() -> Bool {
+        self.channel.eventLoop.preconditionInEventLoop()
+        let idle = self.state.withLock { !$0.closed && !$0.flushScheduled }
+        guard idle else { return false }
+        var frame = self.channel.allocator.buffer(capacity: 16)
+        self.encoder.writePrefix(length: 0, into: &frame)
+        self.encoder.writeSuffix(into: &frame)
+        self.channel.writeAndFlush(frame, promise: nil)
+        return true
     }
 
     private func written(bytes: Int, failed: Bool) {

@@ -1,9 +1,10 @@
 public import NIOCore
 
 /// Writing bytes that are already framed, for a broadcast that frames a message once and writes
-/// the same bytes to many connections (WireChat's room). Not for general use: the bytes bypass the
+/// the same bytes to many connections (WireChat's room). Not for general use: the bytes skip the
 /// connection's framing and its send backpressure, so the caller must frame them in the
-/// connection's own framing and bound what it hands over itself.
+/// connection's own framing and bound what it hands over itself. They leave through the
+/// connection's one writer, after whatever was sent before them.
 extension WireConnection {
     /// The event loop the connection's I/O runs on; ``writeFramed(_:promise:)`` and
     /// ``flushFramed()`` must be called on it.
@@ -16,13 +17,12 @@ extension WireConnection {
     /// Must run on ``eventLoop``.
     @_spi(Broadcast)
     public func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
-        self.channel.eventLoop.preconditionInEventLoop()
-        self.channel.write(bytes, promise: promise)
+        self.outbound.writeFramed(bytes, promise: promise)
     }
 
     /// Hands what ``writeFramed(_:promise:)`` queued to the socket. Must run on ``eventLoop``.
     @_spi(Broadcast)
     public func flushFramed() {
-        self.channel.flush()
+        self.outbound.flushFramed()
     }
 }

@@ -31,8 +31,8 @@ public struct WireConnection: Sendable {
     init(
         channel: any Channel,
         inbound: InboundQueue,
+        outbound: OutboundBuffer,
         framing: Framing,
-        maximumMessageSize: Int,
         peer: String?,
         usesTLS: Bool = false
     ) {
@@ -43,11 +43,7 @@ public struct WireConnection: Sendable {
         let peer = peer ?? "unknown peer"
         self.peerDescription = peer
         self.messages = IncomingMessages(base: inbound, peer: peer, usesTLS: usesTLS)
-        self.outbound = OutboundBuffer(
-            channel: channel,
-            encoder: MessageEncoder(framing: framing, maximumMessageSize: maximumMessageSize),
-            peer: peer
-        )
+        self.outbound = outbound
     }
 
     /// `IP:PORT` of the peer (for a client, the host and port it connected to).

@@ -12,6 +12,8 @@ import WireFraming
 struct WireChannel: Sendable {
     let channel: any Channel
     let inbound: InboundQueue
+    /// The connection's one writer.
+    let outbound: OutboundBuffer
     /// How the channel was set up, for the connection made of it.
     let settings: ConnectionSettings
     /// `IP:PORT` of the peer, taken while the channel is open: a closed channel forgets it.
@@ -21,7 +23,8 @@ struct WireChannel: Sendable {
 }
 
 /// Builds the pipeline every Wire connection shares: the framing decoder that feeds the
-/// connection's ``InboundQueue``. Sending bypasses the pipeline: see ``OutboundBuffer``.
+/// connection's ``InboundQueue`` and, with timeouts, the handler that keeps its clock. Every byte
+/// sent leaves through the connection's ``OutboundBuffer``.
 enum WirePipeline {
     /// Fixed reads of `size` bytes when asked (the tutorial's `recv(N)`); otherwise reads that
     /// start at 2 KiB, so an idle connection stays small, and grow up to 1 MiB under bulk traffic,
@@ -34,8 +37,15 @@ enum WirePipeline {
     }
 
     /// Adds Wire's handlers to `channel` as `settings` say; must run on the channel's event loop.
-    static func wrap(_ channel: any Channel, settings: ConnectionSettings, host: String? = nil) throws -> WireChannel {
+    /// `peer` names the other side in errors (the accepted peer's address by default).
+    static func wrap(_ channel: any Channel, settings: ConnectionSettings, host: String? = nil, peer: String? = nil) throws -> WireChannel {
+        let peer = peer ?? channel.remoteAddress?.endpointDescription
         let queue = InboundQueue(channel: channel)
+        let outbound = OutboundBuffer(
+            channel: channel,
+            encoder: MessageEncoder(framing: settings.framing, maximumMessageSize: settings.maximumMessageSize),
+            peer: peer ?? "unknown peer"
+        )
         if let tls = settings.tls {
             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: host))
         }
@@ -48,14 +58,15 @@ enum WirePipeline {
         )
         if settings.timeouts.areSet {
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionTimeoutHandler(timeouts: settings.timeouts, framing: settings.framing, queue: queue)
+                ConnectionTimeoutHandler(timeouts: settings.timeouts, framing: settings.framing, queue: queue, outbound: outbound)
             )
         }
         return WireChannel(
             channel: channel,
             inbound: queue,
+            outbound: outbound,
             settings: settings,
-            peer: channel.remoteAddress?.endpointDescription,
+            peer: peer,
             usesTLS: settings.tls != nil
         )
     }
@@ -75,8 +86,8 @@ enum WirePipeline {
         let connection = WireConnection(
             channel: channel,
             inbound: wireChannel.inbound,
+            outbound: wireChannel.outbound,
             framing: settings.framing,
-            maximumMessageSize: settings.maximumMessageSize,
             peer: wireChannel.peer ?? channel.remoteAddress?.endpointDescription,
             usesTLS: wireChannel.usesTLS
         )
