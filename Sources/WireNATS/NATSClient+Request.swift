@@ -32,37 +32,58 @@ extension NATSClient {
         return message
     }
 
+    /// The inbox, subscribed: every request waits until the server has the subscription, the
+    /// ones that came while the first was making it included (a reply to a request published
+    /// before would go nowhere).
     private func requestInbox() async throws -> RequestInbox {
         if let inbox = self.inbox.withLock({ $0 }) {
+            try await inbox.ready.futureResult.get()
             return inbox
         }
-        let inbox = RequestInbox(prefix: "_INBOX." + String(UInt64.random(in: 0...UInt64.max), radix: 36))
-        let (winner, isNew) = self.inbox.withLock { current -> (RequestInbox, Bool) in
+        let candidate = RequestInbox(
+            prefix: "_INBOX." + String(UInt64.random(in: 0...UInt64.max), radix: 36),
+            ready: self.eventLoop.makePromise(of: Void.self)
+        )
+        let (inbox, isNew) = self.inbox.withLock { current -> (RequestInbox, Bool) in
             if let current { return (current, false) }
-            current = inbox
-            return (inbox, true)
+            current = candidate
+            return (candidate, true)
         }
         if isNew {
-            _ = try await self.subscribe(to: inbox.prefix + ".*") { message in
-                let token = String(message.subject.dropFirst(inbox.prefix.count + 1))
-                // A late reply, after the timeout, finds nobody waiting and is dropped.
-                inbox.pending.withLock { $0.removeValue(forKey: token) }?.succeed(message)
+            do {
+                _ = try await self.subscribe(to: inbox.prefix + ".*") { message in
+                    let token = String(message.subject.dropFirst(inbox.prefix.count + 1))
+                    // A late reply, after the timeout, finds nobody waiting and is dropped.
+                    inbox.pending.withLock { $0.removeValue(forKey: token) }?.succeed(message)
+                }
+                // Everything published after the server has the subscription can be answered.
+                try await self.flush()
+                inbox.ready.succeed()
+            } catch {
+                // The next request tries again with an inbox of its own.
+                self.inbox.withLock { $0 = nil }
+                inbox.ready.fail(error)
             }
-            // Everything published after the server has the subscription can be answered.
-            try await self.flush()
+        } else {
+            // Not made by this request: no use for its promise, which must not leak unfulfilled.
+            candidate.ready.succeed()
         }
-        return winner
+        try await inbox.ready.futureResult.get()
+        return inbox
     }
 }
 
 /// The replies this client waits for, by the last token of their reply subject.
 final class RequestInbox: Sendable {
     let prefix: String
+    /// Succeeds once the server has the inbox's subscription.
+    let ready: EventLoopPromise<Void>
     let pending = Mutex<[String: EventLoopPromise<NATSMessage>]>([:])
     private let counter = Atomic<UInt64>(0)
 
-    init(prefix: String) {
+    init(prefix: String, ready: EventLoopPromise<Void>) {
         self.prefix = prefix
+        self.ready = ready
     }
 
     func nextToken() -> String {
