@@ -31,32 +31,45 @@ extension TLSErrorTranslator: Sendable {}
 
 extension ConnectionError {
     /// Says in a sentence why a TLS handshake failed.
+    ///
+    /// swift-nio-ssl's typed errors are matched where it has them (a name that does not match, an
+    /// end of stream during the handshake, an unclean shutdown); BoringSSL's own failures come
+    /// only as a stack of descriptions, so those are told apart by BoringSSL's reason name (the
+    /// stable `CERTIFICATE_VERIFY_FAILED` part of `error:…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED`).
     static func tls(_ error: any Error, peer: String) -> ConnectionError? {
         if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
             return .tlsHandshake(peer: peer, reason: "its certificate is not valid for the name asked for")
         }
         guard let error = error as? NIOSSLError else { return nil }
         switch error {
-        case .handshakeFailed(let detail):
-            let text = "\(detail)"
-            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+        case .handshakeFailed(.sslError(let stack)) where stack.contains(.eofDuringHandshake):
+            return .tlsHandshake(peer: peer, reason: "it closed the connection during the handshake (does it speak TLS?)")
+        case .handshakeFailed(.sslError(let stack)):
+            let reasons = stack.compactMap(Self.boringSSLReason)
+            if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
                 return .tlsHandshake(peer: peer, reason: "its certificate is not trusted")
             }
-            if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("RECORD") {
+            if reasons.contains(where: { $0 == "WRONG_VERSION_NUMBER" || $0 == "HTTP_REQUEST" || $0.contains("RECORD") }) {
                 return .tlsHandshake(peer: peer, reason: "it does not speak TLS")
             }
-            if text.contains("EOF during handshake") {
-                return .tlsHandshake(peer: peer, reason: "it closed the connection during the handshake (does it speak TLS?)")
+            if let reason = reasons.first {
+                return .tlsHandshake(peer: peer, reason: reason.lowercased().replacing("_", with: " "))
             }
-            if let range = text.firstRange(of: "OPENSSL_internal:") {
-                let code = text[range.upperBound...].prefix { $0.isLetter || $0 == "_" }
-                return .tlsHandshake(peer: peer, reason: code.lowercased().replacing("_", with: " "))
-            }
-            return .tlsHandshake(peer: peer, reason: text)
+            return .tlsHandshake(peer: peer, reason: "\(stack)")
+        case .handshakeFailed(let detail):
+            return .tlsHandshake(peer: peer, reason: "\(detail)")
         case .uncleanShutdown:
             return .tlsHandshake(peer: peer, reason: "it closed the connection without a TLS close")
         default:
             return .tlsHandshake(peer: peer, reason: "\(error)")
         }
+    }
+
+    /// BoringSSL's reason name in one of its errors (`CERTIFICATE_VERIFY_FAILED`), if it has one.
+    private static func boringSSLReason(_ error: BoringSSLInternalError) -> String? {
+        let text = error.description
+        guard let range = text.firstRange(of: "OPENSSL_internal:") else { return nil }
+        let name = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return name.isEmpty ? nil : String(name)
     }
 }

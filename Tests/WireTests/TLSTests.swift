@@ -95,6 +95,23 @@ struct TLSTests {
             let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority)
             let result = await self.outcome(port: port, tls: tls)
             #expect(result.hasPrefix("TLS handshake with localhost:\(port) failed: "), "\(result)")
+            #expect(result.hasSuffix("(does it speak TLS?)"), "\(result)")
+        }
+    }
+
+    @Test func saysWhenTheServerAnswersInPlainText() async throws {
+        let certificates = try Self.certificates.get()
+        // The tutorial's server greets at once, in raw bytes, and stays open: its plain bytes are
+        // no TLS record.
+        let server = ServerConfiguration(port: 0, framing: .raw())
+        let greeter: WireServer.Handler = { connection in
+            try await connection.send("Hey there!!!")
+            for try await _ in connection.messages {}
+        }
+        try await withServer(server, handler: greeter) { port in
+            let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority)
+            let result = await self.outcome(port: port, tls: tls)
+            #expect(result == "TLS handshake with localhost:\(port) failed: it does not speak TLS")
         }
     }
 
