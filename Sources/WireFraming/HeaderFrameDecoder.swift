@@ -18,16 +18,11 @@ public import NIOCore
 public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer
 
-    private enum State {
-        case waitingForHeader
-        case waitingForBody(length: Int)
-    }
-
     /// The header's width in bytes.
     public let width: Int
     /// The largest payload accepted, in bytes.
     public let maximumMessageSize: Int
-    private var state = State.waitingForHeader
+    private var body = AnnouncedBody()
 
     /// Creates a decoder for headers of `width` bytes (1 to 19).
     public init(width: Int = 10, maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize) {
@@ -38,7 +33,7 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
-        if case .waitingForHeader = self.state {
+        if self.body.length == nil {
             guard buffer.readableBytes >= self.width else {
                 return nil
             }
@@ -52,34 +47,23 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
             }
             let length = Int(declared)
             buffer.moveReaderIndex(forwardBy: self.width)
-            self.state = .waitingForBody(length: length)
+            self.body.expect(length)
         }
-        guard case .waitingForBody(let length) = self.state, let body = buffer.readSlice(length: length) else {
-            return nil
-        }
-        self.state = .waitingForHeader
-        return body
+        return self.body.read(from: &buffer)
     }
 
     /// The length of the message being received, once its header has been read; `nil` between
     /// messages. A caller that buffers input can reserve room for the whole body at once.
     public var awaitedBodyLength: Int? {
-        if case .waitingForBody(let length) = self.state { return length }
-        return nil
+        self.body.length
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         if let message = try self.decode(buffer: &buffer) {
             return message
         }
-        switch self.state {
-        case .waitingForHeader where buffer.readableBytes == 0:
-            return nil
-        case .waitingForHeader:
-            throw FramingError.truncatedMessage(buffered: buffer.readableBytes)
-        case .waitingForBody:
-            throw FramingError.truncatedMessage(buffered: self.width + buffer.readableBytes)
-        }
+        try self.body.checkEnd(buffered: buffer.readableBytes, headerBytes: self.width)
+        return nil
     }
 
     /// Parses optional spaces, decimal digits, optional spaces; `nil` for anything else.

@@ -14,19 +14,15 @@ public import NIOCore
 public struct LengthPrefixFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer
 
-    private enum State {
-        case waitingForPrefix
-        case waitingForExtendedLength
-        case waitingForBody(length: Int)
-    }
-
     /// The prefix's size in bytes: 1, 2, 4 or 8.
     public let prefixBytes: Int
     /// The prefix's byte order.
     public let endianness: Framing.Endianness
     /// The largest payload accepted, in bytes.
     public let maximumMessageSize: Int
-    private var state = State.waitingForPrefix
+    private var body = AnnouncedBody()
+    /// A 4-byte prefix said `ff ff ff ff`: the real length, 8 bytes, comes next.
+    private var awaitsExtendedLength = false
 
     /// Creates a decoder for prefixes of `prefixBytes` bytes in the given byte order.
     public init(
@@ -46,50 +42,41 @@ public struct LengthPrefixFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
-        if case .waitingForPrefix = self.state {
+        if self.body.length == nil && !self.awaitsExtendedLength {
             guard let declared = self.readPrefix(from: &buffer) else {
                 return nil
             }
             if self.prefixBytes == 4 && declared == UInt64(UInt32.max) {
-                self.state = .waitingForExtendedLength
+                self.awaitsExtendedLength = true
             } else {
-                self.state = .waitingForBody(length: try self.checked(declared))
+                self.body.expect(try self.checked(declared))
             }
         }
-        if case .waitingForExtendedLength = self.state {
+        if self.awaitsExtendedLength {
             guard let declared = buffer.readInteger(endianness: self.nioEndianness, as: UInt64.self) else {
                 return nil
             }
-            self.state = .waitingForBody(length: try self.checked(declared))
+            self.awaitsExtendedLength = false
+            self.body.expect(try self.checked(declared))
         }
-        guard case .waitingForBody(let length) = self.state, let body = buffer.readSlice(length: length) else {
-            return nil
-        }
-        self.state = .waitingForPrefix
-        return body
+        return self.body.read(from: &buffer)
     }
 
     /// The length of the message being received, once its header has been read; `nil` between
     /// messages. A caller that buffers input can reserve room for the whole body at once.
     public var awaitedBodyLength: Int? {
-        if case .waitingForBody(let length) = self.state { return length }
-        return nil
+        self.body.length
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         if let message = try self.decode(buffer: &buffer) {
             return message
         }
-        switch self.state {
-        case .waitingForPrefix where buffer.readableBytes == 0:
-            return nil
-        case .waitingForPrefix:
-            throw FramingError.truncatedMessage(buffered: buffer.readableBytes)
-        case .waitingForExtendedLength:
-            throw FramingError.truncatedMessage(buffered: self.prefixBytes + buffer.readableBytes)
-        case .waitingForBody:
+        if self.awaitsExtendedLength {
             throw FramingError.truncatedMessage(buffered: self.prefixBytes + buffer.readableBytes)
         }
+        try self.body.checkEnd(buffered: buffer.readableBytes, headerBytes: self.prefixBytes)
+        return nil
     }
 
     private func readPrefix(from buffer: inout ByteBuffer) -> UInt64? {

@@ -33,27 +33,22 @@ enum Authentication {
     static let welcome = Array("#WELCOME#".utf8)
     static let failure = Array("#FAILURE#".utf8)
 
-    /// Runs the server's side: challenge the client, then answer its challenge.
-    static func authenticateClient(
+    /// Runs one side of the handshake: the server challenges first, then answers the client's
+    /// challenge; the client answers first, then challenges the server.
+    static func authenticate(
         _ connection: WireConnection,
         secret: SharedSecret,
-        timeout: Duration
+        timeout: Duration,
+        asServer: Bool
     ) async throws {
         try await Self.withTimeout(connection, timeout) {
-            try await Self.deliverChallenge(connection, secret: secret)
+            if asServer {
+                try await Self.deliverChallenge(connection, secret: secret)
+            }
             try await Self.answerChallenge(connection, secret: secret)
-        }
-    }
-
-    /// Runs the client's side: answer the server's challenge, then challenge it.
-    static func authenticateServer(
-        _ connection: WireConnection,
-        secret: SharedSecret,
-        timeout: Duration
-    ) async throws {
-        try await Self.withTimeout(connection, timeout) {
-            try await Self.answerChallenge(connection, secret: secret)
-            try await Self.deliverChallenge(connection, secret: secret)
+            if !asServer {
+                try await Self.deliverChallenge(connection, secret: secret)
+            }
         }
     }
 

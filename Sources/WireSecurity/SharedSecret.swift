@@ -11,11 +11,11 @@ public struct SharedSecret: ConnectionAuthenticator, Hashable {
     }
 
     public func authenticateClient(_ connection: WireConnection, timeout: Duration) async throws {
-        try await Authentication.authenticateClient(connection, secret: self, timeout: timeout)
+        try await Authentication.authenticate(connection, secret: self, timeout: timeout, asServer: true)
     }
 
     public func authenticateServer(_ connection: WireConnection, timeout: Duration) async throws {
-        try await Authentication.authenticateServer(connection, secret: self, timeout: timeout)
+        try await Authentication.authenticate(connection, secret: self, timeout: timeout, asServer: false)
     }
 
     /// A secret from a file's bytes; one trailing newline is dropped, as editors add one.

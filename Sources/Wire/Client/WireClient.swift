@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -79,23 +72,23 @@ public enum WireClient {
             if failures.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
                 return .unknownHost(host)
             }
-            if failures.contains(where: { ($0 as? IOError)?.errnoCode == ECONNREFUSED }) {
+            if failures.contains(where: SystemError.isRefused) {
                 return .refused(host: host, port: port)
             }
             if failures.contains(where: Self.isConnectTimeout) {
                 return .timedOut(host: host, port: port, after: timeout)
             }
             if let first = failures.first {
-                return .connectFailed(host: host, port: port, reason: WireServer.reason(first))
+                return .connectFailed(host: host, port: port, reason: SystemError.phrase(first))
             }
         }
         if let error = error as? ChannelError, case .connectTimeout = error {
             return .timedOut(host: host, port: port, after: timeout)
         }
-        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+        if SystemError.isRefused(error) {
             return .refused(host: host, port: port)
         }
-        return .connectFailed(host: host, port: port, reason: WireServer.reason(error))
+        return .connectFailed(host: host, port: port, reason: SystemError.phrase(error))
     }
 }
 

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import NIOCore
 import WireFraming
 
@@ -86,7 +79,7 @@ public struct IncomingMessages: AsyncSequence, Sendable {
                 return batch
             } catch let error as FramingError {
                 throw error
-            } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+            } catch let error as IOError where SystemError.isPeerGone(error) {
                 if self.usesTLS && !self.receivedAny {
                     // A peer that does not speak TLS takes the handshake for a broken message.
                     throw ConnectionError.tlsHandshake(peer: self.peer, reason: "the connection was reset during the handshake (does it speak TLS?)")

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import WireFraming
 
@@ -111,22 +104,11 @@ enum WirePipeline {
             if error is FramingError {
                 // The peer broke the framing: abort with a reset rather than a normal close, so
                 // that it sees an error (a reset) instead of an ordinary end of the stream.
-                Self.abort(channel)
+                SystemError.reset(channel)
             } else {
                 channel.close(promise: nil)
             }
             throw error
-        }
-    }
-
-    /// Closes `channel` with a TCP reset (SO_LINGER 0).
-    static func abort(_ channel: any Channel) {
-        guard let provider = channel as? any SocketOptionProvider else {
-            channel.close(promise: nil)
-            return
-        }
-        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in
-            channel.close(promise: nil)
         }
     }
 }

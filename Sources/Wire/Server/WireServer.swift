@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -125,7 +118,7 @@ public struct WireServer: Service {
             throw ConnectionError.bindFailed(
                 host: configuration.host,
                 port: configuration.port,
-                reason: Self.reason(error)
+                reason: SystemError.phrase(error)
             )
         }
     }
@@ -177,17 +170,5 @@ public struct WireServer: Service {
         try? await WirePipeline.withConnection(child, runsOnEventLoop: true, authenticates: false) { connection in
             try await connection.send(error.description)
         }
-    }
-
-    /// What went wrong, as a plain phrase: the system's words for an errno, not NIO's call site.
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? IOError {
-            let text = String(cString: strerror(error.errnoCode))
-            return text.prefix(1).lowercased() + text.dropFirst()
-        }
-        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
-            return "the name does not resolve to an address"
-        }
-        return "\(error)"
     }
 }
