@@ -9,19 +9,19 @@ import NIOCore
 
 /// The operating system's errors as Wire reads them: the few errno values it tells apart, and the
 /// system's own words for the rest. The one place in the module that speaks libc.
-enum SystemError {
+package enum SystemError {
     /// Whether a connection attempt was refused (nothing listens on that port).
-    static func isRefused(_ error: any Error) -> Bool {
+    package static func isRefused(_ error: any Error) -> Bool {
         (error as? IOError)?.errnoCode == ECONNREFUSED
     }
 
     /// Whether the peer reset the connection or went away while this side wrote.
-    static func isPeerGone(_ error: IOError) -> Bool {
+    package static func isPeerGone(_ error: IOError) -> Bool {
         error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
     }
 
     /// What went wrong, as a plain phrase: the system's words for an errno, not NIO's call site.
-    static func phrase(_ error: any Error) -> String {
+    package static func phrase(_ error: any Error) -> String {
         if let error = error as? IOError {
             let text = String(cString: strerror(error.errnoCode))
             return text.prefix(1).lowercased() + text.dropFirst()
@@ -33,7 +33,7 @@ enum SystemError {
     }
 
     /// Closes `channel` with a TCP reset (SO_LINGER 0) instead of an orderly close.
-    static func reset(_ channel: any Channel) {
+    package static func reset(_ channel: any Channel) {
         guard let provider = channel as? any SocketOptionProvider else {
             channel.close(promise: nil)
             return

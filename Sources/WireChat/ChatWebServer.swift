@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -74,7 +69,7 @@ struct ChatWebServer: Sendable {
                     }
                 }
         } catch {
-            throw ConnectionError.bindFailed(host: self.host, port: self.port, reason: "\(error)")
+            throw ConnectionError.bindFailed(host: self.host, port: self.port, reason: SystemError.phrase(error))
         }
         if let address = channel.channel.localAddress {
             await self.onListening(address)
@@ -146,99 +141,6 @@ struct ChatWebServer: Sendable {
         default:
             return (.notFound, "text/plain; charset=utf-8", ByteBuffer(string: "Not found: the chat page is at /.\n"))
         }
-    }
-
-    // MARK: WebSocket members
-
-    private func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
-        let channel = member.channel
-        let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
-        let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing)
-        do {
-            try await member.executeThenClose { inbound, outbound in
-                var frames = inbound.makeAsyncIterator()
-                var joined: (id: ChatRoom.MemberID, name: String, nameFrame: ByteBuffer)?
-                defer {
-                    if let joined {
-                        self.room.leave(joined.id)
-                        self.onEvent(.closed(username: joined.name))
-                    }
-                }
-                while let frame = try await frames.next() {
-                    switch frame.opcode {
-                    case .text:
-                        var data = frame.unmaskedData
-                        if !frame.fin {
-                            // Fragmented text: gather the continuation frames.
-                            while let next = try await frames.next(), next.opcode == .continuation {
-                                var more = next.unmaskedData
-                                data.writeBuffer(&more)
-                                if data.readableBytes > self.configuration.server.maximumMessageSize {
-                                    try await Self.close(outbound, .messageTooLarge)
-                                    return
-                                }
-                                if next.fin { break }
-                            }
-                        }
-                        if let current = joined {
-                            switch ChatServer.command(in: data) {
-                            case .quit:
-                                try await Self.close(outbound, .normalClosure)
-                                return
-                            case .who:
-                                self.room.answerWho(current.id)
-                            case nil:
-                                if self.configuration.reportsTexts {
-                                    self.onEvent(.received(username: current.name, text: String(decoding: data.readableBytesView, as: UTF8.self)))
-                                }
-                                await self.room.publish([data], from: current.id, nameFrame: current.nameFrame)
-                            }
-                        } else {
-                            do {
-                                let name = try ChatServer.validatedUsername(data, limit: self.configuration.maximumUsernameBytes)
-                                let id = try self.room.join(name: name, connection: sink) { reason in
-                                    self.onEvent(.dropped(username: name, reason: reason))
-                                }
-                                joined = (id, name, self.room.nameFrame(name))
-                                self.onEvent(.accepted(peer: peer, username: name))
-                            } catch let error as ChatError {
-                                self.onEvent(.refused(peer: peer, reason: error))
-                                let notice = WebSocketMember.textFrame(
-                                    user: ByteBuffer(string: ChatRoom.serverName),
-                                    text: ByteBuffer(string: "refused: \(error)"),
-                                    allocator: channel.allocator
-                                )
-                                try await outbound.write(notice)
-                                try await Self.close(outbound, .policyViolation)
-                                return
-                            }
-                        }
-                    case .ping:
-                        try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-                    case .connectionClose:
-                        try await Self.close(outbound, .normalClosure)
-                        return
-                    case .binary:
-                        try await Self.close(outbound, .unacceptableData)
-                        return
-                    default:
-                        break
-                    }
-                }
-            }
-        } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
-            // The browser went away without a close frame (a closed tab): an ordinary leave.
-        } catch ChannelError.ioOnClosedChannel {
-            // Likewise, noticed while answering it.
-        } catch {
-            self.onEvent(.failed(peer: peer, username: nil, error: error))
-        }
-    }
-
-    private static func close(_ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>, _ code: WebSocketErrorCode) async throws {
-        var data = ByteBuffer()
-        data.write(webSocketErrorCode: code)
-        try await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
     }
 }
 

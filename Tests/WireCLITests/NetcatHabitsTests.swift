@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import WireTestSupport
 
 @testable import WireCLI
 
@@ -170,13 +171,13 @@ struct NetcatHabitsTests {
     }
 
     @Test func runtimeErrorsExitOne() async throws {
-        let server = try RunningProcess.wire(["serve", "--port", "0"])
-        let port = try await server.port()
-        server.interrupt()
-        _ = try await server.finish()
+        // Bound and not listening: unlike a stopped server's port, no parallel test can take it.
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let refused = try await RunningProcess.wire(["connect", "--port", "\(port)"]).finish()
         #expect(refused.status == 1)
         #expect(refused.error == "Error: connection to 127.0.0.1:\(port) refused: nothing is listening there\n")
+        withExtendedLifetime(refusing) {}
     }
 }
 

@@ -2,7 +2,8 @@
 
   ws_chat.py TCP_PORT WEB_PORT
 
-Checks both directions, that a binary frame is closed with 1003 and an oversized one with 1009,
+Checks both directions, fragmented texts and pings, that a binary frame is closed with 1003 and an
+oversized one (in one frame or in fragments) with 1009,
 that a taken username is refused, and that a WebSocket handshake on another path is refused.
 Prints "ok" or what failed. A minimal WebSocket client of its own (RFC 6455: the handshake,
 masked frames out, frames in), so that it needs nothing but Python's standard library.
@@ -82,6 +83,25 @@ try:
 except ConnectionClosed as closed:
     if closed.code != 1003:
         fail(f"a binary frame was closed with {closed.code}")
+
+# A text in fragments is one message; a ping is answered.
+ws.send_fragments(["in ", "three ", "parts"])
+user, text = read_text(tcp)
+if (user, text) != ("webby", "in three parts"):
+    fail(f"a fragmented text reached the TCP client as {user} > {text!r}")
+if ws.ping(b"are you there") != b"are you there":
+    fail("a ping was not answered with its payload")
+
+# Fragments that add up to more than the message limit close that member with 1009.
+pieces = connect(url, open_timeout=20, max_size=None)
+pieces.send("pieces")
+pieces.send_fragments(["y" * 40000, "y" * 40000])
+try:
+    while True:
+        pieces.recv(timeout=20)
+except ConnectionClosed as closed:
+    if closed.code != 1009:
+        fail(f"oversized fragments were closed with {closed.code}")
 
 # A frame over the message limit closes that member with 1009.
 big = connect(url, open_timeout=20, max_size=None)

@@ -31,8 +31,24 @@ class Client:
 
     def send(self, message):
         opcode, payload = (0x1, message.encode()) if isinstance(message, str) else (0x2, message)
+        self.send_frame(opcode, payload)
+
+    def send_fragments(self, parts):
+        """One text message in several frames: a text frame, then continuation frames."""
+        for index, part in enumerate(parts):
+            self.send_frame(0x1 if index == 0 else 0x0, part.encode(), fin=index == len(parts) - 1)
+
+    def ping(self, payload):
+        """Sends a ping and returns the payload of the pong that answers it (texts in between are dropped)."""
+        self.send_frame(0x9, payload)
+        while True:
+            opcode, data = self.recv_frame()
+            if opcode == 0xA:
+                return data
+
+    def send_frame(self, opcode, payload, fin=True):
         mask = os.urandom(4)
-        head = bytes([0x80 | opcode])
+        head = bytes([(0x80 if fin else 0x00) | opcode])
         if len(payload) < 126:
             head += bytes([0x80 | len(payload)])
         elif len(payload) < 65536:
@@ -45,6 +61,13 @@ class Client:
     def recv(self, timeout=20):
         self.sock.settimeout(timeout)
         while True:
+            opcode, payload = self.recv_frame()
+            if opcode == 0x1:
+                return payload.decode()
+
+    def recv_frame(self):
+        """The next frame's opcode and payload; a close frame raises ConnectionClosed."""
+        while True:
             first, second = self._exactly(2)
             length = second & 0x7F
             if length == 126:
@@ -55,8 +78,7 @@ class Client:
             opcode = first & 0x0F
             if opcode == 0x8:
                 raise ConnectionClosed(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
-            if opcode == 0x1:
-                return payload.decode()
+            return opcode, payload
 
 
 def connect(url, open_timeout=20, max_size=None, cafile=None, server_name=None):

@@ -1,0 +1,90 @@
+import NIOCore
+import NIOWebSocket
+@_spi(Broadcast) import Wire
+
+/// One browser member's life in the room: its first text is its username, later ones are texts or
+/// commands, until it closes or is closed. Split in steps, as a TCP member's is, so that the
+/// frame that waits for its texts holds only what relaying needs.
+extension ChatWebServer {
+    /// A browser member the room has admitted.
+    struct WebMember {
+        let id: ChatRoom.MemberID
+        let username: String
+        let nameFrame: ByteBuffer
+    }
+
+    func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
+        let channel = member.channel
+        let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
+        do {
+            try await member.executeThenClose { inbound, outbound in
+                var texts = WebSocketTexts(inbound, outbound: outbound, maximumMessageSize: self.configuration.server.maximumMessageSize)
+                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else { return }
+                defer {
+                    self.room.leave(admitted.id)
+                    self.onEvent(.closed(username: admitted.username))
+                }
+                try await self.relay(admitted, &texts)
+            }
+        } catch {
+            self.report(error, peer: peer)
+        }
+    }
+
+    /// Reads the username and joins the room, or refuses the member with a notice and a close.
+    @inline(never)  // its frame is freed before the member's long wait
+    private func admit(_ texts: inout WebSocketTexts, channel: any Channel, peer: String) async throws -> WebMember? {
+        guard let first = try await texts.next() else { return nil }
+        do {
+            let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
+            let id = try self.room.join(name: name, connection: WebSocketMember(channel: channel, framing: self.configuration.server.framing)) { reason in
+                self.onEvent(.dropped(username: name, reason: reason))
+            }
+            self.onEvent(.accepted(peer: peer, username: name))
+            return WebMember(id: id, username: name, nameFrame: self.room.nameFrame(name))
+        } catch {
+            self.onEvent(.refused(peer: peer, reason: error))
+            let notice = WebSocketMember.textFrame(
+                user: ByteBuffer(string: ChatRoom.serverName),
+                text: ByteBuffer(string: "refused: \(error)"),
+                allocator: channel.allocator
+            )
+            try await texts.write(notice)
+            try await texts.close(.policyViolation)
+            return nil
+        }
+    }
+
+    /// Relays the member's texts, one at a time, and answers its commands, until it leaves.
+    @inline(never)  // a frame of its own, apart from serve's
+    private func relay(_ member: WebMember, _ texts: inout WebSocketTexts) async throws {
+        while let text = try await texts.next() {
+            switch ChatServer.command(in: text) {
+            case .quit:
+                try await texts.close(.normalClosure)
+                return
+            case .who:
+                self.room.answerWho(member.id)
+            case nil:
+                if self.configuration.reportsTexts {
+                    self.onEvent(.received(username: member.username, text: String(decoding: text.readableBytesView, as: UTF8.self)))
+                }
+                await self.room.publish([text], from: member.id, nameFrame: member.nameFrame)
+            }
+        }
+    }
+
+    /// A browser that went away without a close frame (a closed tab) just left; anything else is
+    /// a failure worth an event.
+    private func report(_ error: any Error, peer: String) {
+        switch error {
+        case let error as IOError where SystemError.isPeerGone(error):
+            break
+        case ChannelError.ioOnClosedChannel:
+            // Likewise, noticed while answering it.
+            break
+        default:
+            self.onEvent(.failed(peer: peer, username: nil, error: error))
+        }
+    }
+}
