@@ -51,10 +51,10 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Longest username, in bytes.")
     var maxUsernameBytes = 32
 
-    @Option(help: "Close a client that has not sent its username this many seconds after connecting (0: off).")
+    @Option(help: "Close a client (TCP or browser) that has not sent its username this many seconds after connecting (0: off).")
     var usernameTimeout: Double = 10
 
-    @Option(help: "Close a client after this many seconds without a message either way (0: never).")
+    @Option(help: "Close a client (TCP or browser) after this many seconds without a message either way (0: never).")
     var idleTimeout: Double = 3600
 
     @Option(help: "Clients served at once; the next gets a notice and is closed.")

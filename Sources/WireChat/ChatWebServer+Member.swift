@@ -16,10 +16,20 @@ extension ChatWebServer {
     func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
         let channel = member.channel
         let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
+        // A browser that does not send its username in time is closed, as a TCP client is.
+        let usernameDeadline = self.configuration.server.firstMessageTimeout.map { timeout in
+            channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                channel.pipeline.fireErrorCaught(ConnectionError.firstMessageTimeout(peer: peer, after: timeout))
+                channel.close(promise: nil)
+            }
+        }
+        defer { usernameDeadline?.cancel() }
         do {
             try await member.executeThenClose { inbound, outbound in
                 var texts = WebSocketTexts(inbound, outbound: outbound, maximumMessageSize: self.configuration.server.maximumMessageSize)
-                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else { return }
+                let admitted = try await self.admit(&texts, channel: channel, peer: peer)
+                usernameDeadline?.cancel()
+                guard let admitted else { return }
                 defer {
                     self.room.leave(admitted.id)
                     self.onEvent(.closed(username: admitted.username))

@@ -31,6 +31,7 @@ struct ChatWebServer: Sendable {
     func run() async throws {
         let maximumFrameSize = min(self.configuration.server.maximumMessageSize, Int(UInt32.max))
         let tls = self.configuration.server.tls
+        let idleTimeout = self.configuration.server.idleTimeout
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {
             channel = try await ServerBootstrap(group: self.eventLoopGroup)
@@ -50,7 +51,14 @@ struct ChatWebServer: Sendable {
                             },
                             upgradePipelineHandler: { channel, _ in
                                 channel.eventLoop.makeCompletedFuture {
-                                    .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                                    // Idle browsers are closed as idle TCP members are.
+                                    if let idle = idleTimeout {
+                                        try channel.pipeline.syncOperations.addHandlers([
+                                            IdleStateHandler(allTimeout: TimeAmount(idle)),
+                                            WebSocketIdleCloser(after: idle),
+                                        ])
+                                    }
+                                    return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                                 }
                             }
                         )

@@ -1,0 +1,59 @@
+"""Browser members under the chat server's timeouts, as TCP members are.
+
+  ws_timeouts.py WEB_PORT
+
+The server runs with --username-timeout 1 --idle-timeout 2. A browser that never sends its
+username is closed, one that joins and then goes quiet is closed, and one that keeps talking stays.
+Prints "ok" or what failed.
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from wsclient import ConnectionClosed, connect  # noqa: E402
+
+url = f"ws://127.0.0.1:{int(sys.argv[1])}/chat"
+
+
+def fail(reason):
+    print(f"FAILED: {reason}")
+    sys.exit(1)
+
+
+silent = connect(url, open_timeout=20)
+quiet = connect(url, open_timeout=20)
+quiet.send("quiet")
+chatty = connect(url, open_timeout=20)
+chatty.send("chatty")
+
+# The one that keeps talking (every 0.3 s) is still there when the other two are gone.
+waiting = {"silent": silent, "quiet": quiet}
+closed_after = {}
+start = time.monotonic()
+while waiting and time.monotonic() - start < 20:
+    chatty.send("/who")
+    for name, ws in list(waiting.items()):
+        try:
+            ws.recv(timeout=0.15)
+        except ConnectionClosed:
+            closed_after[name] = time.monotonic() - start
+            del waiting[name]
+        except OSError:
+            pass  # nothing yet
+if waiting:
+    fail(f"still open after 20 s: {', '.join(waiting)}")
+# Alone now, and still in: the answer to this /who names it only.
+chatty.send("/who")
+try:
+    while json.loads(chatty.recv(timeout=20))["text"] != "online: chatty":
+        pass
+except ConnectionClosed as closed:
+    fail(f"a member that kept talking was closed ({closed.code}) after {time.monotonic() - start:.1f} s; the others after {closed_after}")
+if closed_after["silent"] > 10:
+    fail(f"a browser without a username was closed only after {closed_after['silent']:.1f} s")
+if not 1.5 < closed_after["quiet"] < 15:
+    fail(f"an idle member was closed after {closed_after['quiet']:.1f} s, not after about 2 s")
+print("ok")
