@@ -27,9 +27,9 @@ extension ChatWebServer {
         do {
             try await member.executeThenClose { inbound, outbound in
                 var texts = WebSocketTexts(inbound, outbound: outbound, maximumMessageSize: self.configuration.server.maximumMessageSize)
-                let admitted = try await self.admit(&texts, channel: channel, peer: peer)
-                usernameDeadline?.cancel()
-                guard let admitted else { return }
+                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer, usernameDeadline: usernameDeadline) else {
+                    return
+                }
                 defer {
                     self.room.leave(admitted.id)
                     self.onEvent(.closed(username: admitted.username))
@@ -43,8 +43,15 @@ extension ChatWebServer {
 
     /// Reads the username and joins the room, or refuses the member with a notice and a close.
     @inline(never)  // its frame is freed before the member's long wait
-    private func admit(_ texts: inout WebSocketTexts, channel: any Channel, peer: String) async throws -> WebMember? {
+    private func admit(
+        _ texts: inout WebSocketTexts,
+        channel: any Channel,
+        peer: String,
+        usernameDeadline: Scheduled<Void>?
+    ) async throws -> WebMember? {
         guard let first = try await texts.next() else { return nil }
+        // The username came in time, whatever the room says of it.
+        usernameDeadline?.cancel()
         do {
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
             let id = try self.room.join(name: name, connection: WebSocketMember(channel: channel, framing: self.configuration.server.framing)) { reason in

@@ -32,9 +32,9 @@ extension NATSClient {
         return message
     }
 
-    /// The inbox, subscribed: every request waits until the server has the subscription, the
-    /// ones that came while the first was making it included (a reply to a request published
-    /// before would go nowhere).
+    /// The inbox, subscribed: every request waits until the subscription is on its way, the ones
+    /// that came while the first was making it included (a reply to a request published before it
+    /// would go nowhere).
     private func requestInbox() async throws -> RequestInbox {
         if let inbox = self.inbox.withLock({ $0 }) {
             try await inbox.ready.futureResult.get()
@@ -56,11 +56,12 @@ extension NATSClient {
                     // A late reply, after the timeout, finds nobody waiting and is dropped.
                     inbox.pending.withLock { $0.removeValue(forKey: token) }?.succeed(message)
                 }
-                // Everything published after the server has the subscription can be answered.
-                try await self.flush()
+                // No flush needed: the subscription goes out (or, while reconnecting, is replayed)
+                // before anything published after this point, and the server takes a connection's
+                // operations in order.
                 inbox.ready.succeed()
             } catch {
-                // The next request tries again with an inbox of its own.
+                // Only a closed client refuses a subscription; a request after it fails the same way.
                 self.inbox.withLock { $0 = nil }
                 inbox.ready.fail(error)
             }
@@ -76,7 +77,7 @@ extension NATSClient {
 /// The replies this client waits for, by the last token of their reply subject.
 final class RequestInbox: Sendable {
     let prefix: String
-    /// Succeeds once the server has the inbox's subscription.
+    /// Succeeds once the inbox's subscription is on its way to the server.
     let ready: EventLoopPromise<Void>
     let pending = Mutex<[String: EventLoopPromise<NATSMessage>]>([:])
     private let counter = Atomic<UInt64>(0)

@@ -44,7 +44,7 @@ extension ConnectionError {
         switch error {
         case .handshakeFailed(.sslError(let stack)) where stack.contains(.eofDuringHandshake):
             return .tlsHandshake(peer: peer, reason: "it closed the connection during the handshake (does it speak TLS?)")
-        case .handshakeFailed(.sslError(let stack)):
+        case .handshakeFailed(.sslError(let stack)), .handshakeFailed(.unknownError(let stack)):
             let reasons = stack.compactMap(Self.boringSSLReason)
             if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
                 return .tlsHandshake(peer: peer, reason: "its certificate is not trusted")

@@ -43,7 +43,7 @@ struct WebChatTests {
     }
 
     @Test func browsersAreClosedWithoutAUsernameOrWhenIdleAsTCPClientsAre() async throws {
-        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--username-timeout", "1", "--idle-timeout", "2"])
+        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--username-timeout", "1", "--idle-timeout", "4"])
         let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
         let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
         let webPort = try #require(web.output[1].substring.flatMap { Int($0) })

@@ -22,10 +22,8 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
 
     private var clock: ConnectionClock
     private let queue: InboundQueue
-    /// The connection's one writer, which sends the heartbeats.
+    /// The connection's one writer, which says whether a heartbeat may go.
     private let outbound: OutboundBuffer
-    /// Set while a heartbeat passes this handler's `write`: it is not activity.
-    private var writingHeartbeat = false
     private var timer: NIOScheduledCallback?
     /// The context the timer acts on, held from `handlerAdded` to `handlerRemoved` only.
     private var context: ChannelHandlerContext?
@@ -71,9 +69,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if !self.writingHeartbeat {
-            self.clock.wrote(now: context.eventLoop.now)
-        }
+        self.clock.wrote(now: context.eventLoop.now)
         context.write(data, promise: promise)
     }
 
@@ -91,7 +87,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
     }
 
     private func schedule(context: ChannelHandlerContext) {
-        guard let deadline = self.clock.deadline else { return }
+        guard !self.isDone, let deadline = self.clock.deadline else { return }
         do {
             self.timer = try context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
         } catch {
@@ -107,12 +103,13 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallback
         for action in self.clock.fire(now: context.eventLoop.now) {
             switch action {
             case .sendHeartbeat:
-                // Through the connection's one writer, so that it never cuts into a burst; it
-                // passes this handler's `write` at once, flagged: a heartbeat is not activity,
-                // only what the peer sends proves it is alive.
-                self.writingHeartbeat = true
-                _ = self.outbound.writeHeartbeat()
-                self.writingHeartbeat = false
+                // Only when the connection's writer has no burst on its way (which never cuts
+                // into one), and written from here, past this handler's own `write`: a heartbeat
+                // is not activity, only what the peer sends proves it is alive. Everything written
+                // before has passed this handler already, so the order holds.
+                if let frame = self.outbound.heartbeatFrame() {
+                    context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+                }
             case .closeForFirstMessage(let after):
                 self.close(ConnectionError.firstMessageTimeout(peer: peer, after: after), context: context)
                 return

@@ -5,9 +5,9 @@ import WireFraming
 /// The sending half of a ``WireConnection``: frames messages into a shared buffer and flushes
 /// once per burst, with backpressure counted in bytes.
 ///
-/// It is the connection's one writer: the handler's messages, the heartbeats of
-/// ``ConnectionTimeoutHandler`` and the bytes a broadcast framed once (``writeFramed(_:promise:)``)
-/// all leave through it, so they reach the socket in the order they were handed over.
+/// It is the connection's one writer: the handler's messages and the bytes a broadcast framed once
+/// (``writeFramed(_:promise:)``) leave through it, so they reach the socket in the order they
+/// were handed over, and it decides when a heartbeat of ``ConnectionTimeoutHandler`` may go.
 ///
 /// `send` encodes a small message straight into the current batch buffer under a lock; a large
 /// payload is queued as it is, after its header, and never copied. The first send of a burst
@@ -165,18 +165,18 @@ final class OutboundBuffer: Sendable {
         self.channel.flush()
     }
 
-    /// Writes and flushes one empty message, unless bytes are on their way out already (they
-    /// show the peer that this side is alive just as well); runs on the event loop. Returns
-    /// whether it wrote.
-    func writeHeartbeat() -> Bool {
+    /// One empty message for a heartbeat, unless bytes are on their way out already (they show
+    /// the peer that this side is alive just as well) or the connection is closed; runs on the
+    /// event loop. The timeout handler writes it from its place in the pipeline, after everything
+    /// written before it.
+    func heartbeatFrame() -> ByteBuffer? {
         self.channel.eventLoop.preconditionInEventLoop()
         let idle = self.state.withLock { !$0.closed && !$0.flushScheduled }
-        guard idle else { return false }
+        guard idle else { return nil }
         var frame = self.channel.allocator.buffer(capacity: 16)
         self.encoder.writePrefix(length: 0, into: &frame)
         self.encoder.writeSuffix(into: &frame)
-        self.channel.writeAndFlush(frame, promise: nil)
-        return true
+        return frame
     }
 
     private func written(bytes: Int, failed: Bool) {

@@ -84,12 +84,15 @@ except ConnectionClosed as closed:
     if closed.code != 1003:
         fail(f"a binary frame was closed with {closed.code}")
 
-# A text in fragments is one message; a ping is answered.
-ws.send_fragments(["in ", "three ", "parts"])
+# A text in fragments is one message, even with a ping between them; a ping is answered.
+ws.send_frame(0x1, b"in ", fin=False)
+ws.send_frame(0x9, b"between")
+ws.send_frame(0x0, b"three ", fin=False)
+ws.send_frame(0x0, b"parts")
 user, text = read_text(tcp)
 if (user, text) != ("webby", "in three parts"):
     fail(f"a fragmented text reached the TCP client as {user} > {text!r}")
-if ws.ping(b"are you there") != b"are you there":
+if not ws.ping(b"are you there"):
     fail("a ping was not answered with its payload")
 
 # Fragments that add up to more than the message limit close that member with 1009.

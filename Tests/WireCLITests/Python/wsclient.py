@@ -38,13 +38,18 @@ class Client:
         for index, part in enumerate(parts):
             self.send_frame(0x1 if index == 0 else 0x0, part.encode(), fin=index == len(parts) - 1)
 
-    def ping(self, payload):
-        """Sends a ping and returns the payload of the pong that answers it (texts in between are dropped)."""
+    def ping(self, payload, timeout=20):
+        """Sends a ping and waits for the pong with the same payload (texts and other pongs in
+        between are dropped); returns False if none comes within `timeout` seconds."""
         self.send_frame(0x9, payload)
-        while True:
-            opcode, data = self.recv_frame()
-            if opcode == 0xA:
-                return data
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                opcode, data = self.recv_frame()
+                if opcode == 0xA and data == payload:
+                    return True
+        except OSError:
+            return False
 
     def send_frame(self, opcode, payload, fin=True):
         mask = os.urandom(4)
