@@ -232,6 +232,29 @@ struct NATSClientTests {
         await client.close()
     }
 
+    @Test func aRequestMadeWhileTheServerIsAwayIsAnsweredOnceItIsBack() async throws {
+        let server = try NATSServerProcess()
+        defer { server.stop() }
+        // Its own responder: on reconnect its subscriptions (the responder's and the request
+        // inbox, made while the server was away) go out before what it published meanwhile.
+        let client = try Self.client(server)
+        var events = client.events.makeAsyncIterator()
+        try await client.connect()
+        _ = await events.next()
+        _ = try await client.subscribe(to: "upper") { request in
+            guard let replyTo = request.replyTo else { return }
+            Task { try? await client.publish(ByteBuffer(string: String(buffer: request.payload).uppercased()), to: replyTo) }
+        }
+        try await client.flush()
+        server.stop()
+        _ = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
+        let reply = Task { try await client.request(ByteBuffer(string: "while away"), to: "upper", timeout: .seconds(60)) }
+        try server.restart()
+        _ = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
+        #expect(try await String(buffer: reply.value.payload) == "WHILE AWAY")
+        await client.close()
+    }
+
     @Test func failsPublishesOnceTheReconnectBufferIsFull() async throws {
         let server = try NATSServerProcess()
         defer { server.stop() }
