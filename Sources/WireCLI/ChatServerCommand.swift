@@ -57,7 +57,7 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Close a client (TCP or browser) after this many seconds without a message either way (0: never).")
     var idleTimeout: Double = 3600
 
-    @Option(help: "Clients served at once; the next gets a notice and is closed.")
+    @Option(help: "Clients served at once on each port (TCP, and web with --web-port); the next TCP client gets a notice and is closed, the next web connection is closed at once.")
     var maxConnections = 16384
 
     @Option(help: "Also serve the chat page at / and browsers' WebSocket members at /chat on this port (0 picks a free one).")

@@ -32,6 +32,8 @@ struct ChatWebServer: Sendable {
         let maximumFrameSize = min(self.configuration.server.maximumMessageSize, Int(UInt32.max))
         let tls = self.configuration.server.tls
         let idleTimeout = self.configuration.server.idleTimeout
+        let limit = WebConnectionLimit(maximum: self.configuration.server.maximumConnections)
+        let logger = self.logger
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {
             channel = try await ServerBootstrap(group: self.eventLoopGroup)
@@ -40,8 +42,18 @@ struct ChatWebServer: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         // With the server's certificate, the page and the WebSocket go over TLS
                         // too (https:// and wss://).
+                        // At most --max-connections at once, on this port as on the TCP one.
+                        try channel.pipeline.syncOperations.addHandler(WebConnectionLimitHandler(limit: limit, logger: logger))
                         if let tls {
                             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
+                        }
+                        // Idle connections are closed as idle TCP members are, page requests kept
+                        // alive and browser members alike (these handlers stay through the upgrade).
+                        if let idle = idleTimeout {
+                            try channel.pipeline.syncOperations.addHandlers([
+                                IdleStateHandler(allTimeout: TimeAmount(idle)),
+                                WebIdleCloser(after: idle),
+                            ])
                         }
                         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                             maxFrameSize: maximumFrameSize,
@@ -51,14 +63,7 @@ struct ChatWebServer: Sendable {
                             },
                             upgradePipelineHandler: { channel, _ in
                                 channel.eventLoop.makeCompletedFuture {
-                                    // Idle browsers are closed as idle TCP members are.
-                                    if let idle = idleTimeout {
-                                        try channel.pipeline.syncOperations.addHandlers([
-                                            IdleStateHandler(allTimeout: TimeAmount(idle)),
-                                            WebSocketIdleCloser(after: idle),
-                                        ])
-                                    }
-                                    return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                                    .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                                 }
                             }
                         )

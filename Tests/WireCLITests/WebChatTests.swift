@@ -53,6 +53,17 @@ struct WebChatTests {
         #expect(try await server.finish().status == 0)
     }
 
+    @Test func theWebPortServesAtMostMaxConnectionsAtOnce() async throws {
+        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--max-connections", "2"])
+        let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        let driver = try await RunningProcess.python("ws_limit.py", ["\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
     @Test func thePageIsServedAtTheRootAndNothingElse() async throws {
         let (server, _, webPort) = try await Self.startServer()
         let (page, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/")!)

@@ -1,10 +1,11 @@
 import NIOCore
 import Wire
 
-/// Closes a browser member's connection once NIO's `IdleStateHandler` before it reports that
-/// nothing went either way for the idle timeout, as the room closes an idle TCP member: the member's
-/// stream ends with a ``ConnectionError`` that says so.
-final class WebSocketIdleCloser: ChannelInboundHandler {
+/// Closes a web connection (a page request kept alive, or a browser member after its upgrade)
+/// once NIO's `IdleStateHandler` before it reports that nothing went either way for the idle
+/// timeout, as the room closes an idle TCP member: the connection's stream ends with a
+/// ``ConnectionError`` that says so.
+final class WebIdleCloser: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     private let timeout: Duration
@@ -25,4 +26,4 @@ final class WebSocketIdleCloser: ChannelInboundHandler {
 }
 
 @available(*, unavailable)
-extension WebSocketIdleCloser: Sendable {}
+extension WebIdleCloser: Sendable {}

@@ -1,0 +1,100 @@
+import Logging
+import NIOCore
+import Synchronization
+import Wire
+
+/// Bounds the connections the web port serves at once, as `--max-connections` bounds the TCP
+/// port's: a connection over the limit is closed as soon as it is accepted, before it is read, so
+/// that a flood of browsers or idle HTTP connections cannot take the process's descriptors.
+final class WebConnectionLimit: Sendable {
+    let maximum: Int
+    private let open = Atomic<Int>(0)
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    /// Takes a place; `false` when all are taken.
+    func enter() -> Bool {
+        var current = self.open.load(ordering: .relaxed)
+        while current < self.maximum {
+            let (exchanged, original) = self.open.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func leave() {
+        self.open.subtract(1, ordering: .relaxed)
+    }
+
+    /// How many connections hold a place.
+    var count: Int {
+        self.open.load(ordering: .relaxed)
+    }
+}
+
+/// First in a web connection's pipeline: takes a place in the ``WebConnectionLimit`` when the
+/// connection becomes active, gives it back when it closes, and closes it at once without one.
+final class WebConnectionLimitHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    private let limit: WebConnectionLimit
+    private let logger: Logger
+    private var holdsPlace = false
+
+    init(limit: WebConnectionLimit, logger: Logger) {
+        self.limit = limit
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.admit(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if self.admit(context: context) {
+            context.fireChannelActive()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.release()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.release()
+    }
+
+    @discardableResult
+    private func admit(context: ChannelHandlerContext) -> Bool {
+        guard !self.holdsPlace else { return true }
+        guard self.limit.enter() else {
+            self.logger.warning(
+                "refused a web connection",
+                metadata: [
+                    "peer.address": "\(context.channel.remoteAddress?.endpointDescription ?? "unknown")",
+                    "reason": "the web port serves at most \(self.limit.maximum) connections at once",
+                ]
+            )
+            context.close(promise: nil)
+            return false
+        }
+        self.holdsPlace = true
+        return true
+    }
+
+    private func release() {
+        if self.holdsPlace {
+            self.holdsPlace = false
+            self.limit.leave()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WebConnectionLimitHandler: Sendable {}
