@@ -50,14 +50,18 @@ final class WebConnectionLimitHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive {
-            self.admit(context: context)
+        if context.channel.isActive, !self.admit(context: context) {
+            context.close(promise: nil)
         }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if self.admit(context: context) {
-            context.fireChannelActive()
+        let admitted = self.admit(context: context)
+        // The handlers after this one see the connection begin and end, as they expect, even
+        // when it is refused.
+        context.fireChannelActive()
+        if !admitted {
+            context.close(promise: nil)
         }
     }
 
@@ -81,7 +85,6 @@ final class WebConnectionLimitHandler: ChannelInboundHandler {
                     "reason": "the web port serves at most \(self.limit.maximum) connections at once",
                 ]
             )
-            context.close(promise: nil)
             return false
         }
         self.holdsPlace = true
