@@ -53,6 +53,17 @@ struct WebChatTests {
         #expect(try await server.finish().status == 0)
     }
 
+    @Test func withHeartbeatsABrowserThatAnswersStaysAndOneThatDoesNotIsClosed() async throws {
+        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--heartbeat", "1", "--idle-timeout", "3"])
+        let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        let driver = try await RunningProcess.python("ws_heartbeat.py", ["\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
     @Test func theWebPortServesAtMostMaxConnectionsAtOnce() async throws {
         let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--max-connections", "2"])
         let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")

@@ -8,9 +8,9 @@ import NIOCore
 /// - The first-message timeout counts from the connection, until the peer's first whole message.
 /// - A heartbeat goes out when nothing was written for the heartbeat interval; it does not count
 ///   as activity for the idle timeout (only what the peer sends proves it is there).
-struct ConnectionClock {
+package struct ConnectionClock {
     /// What the connection must do when the timer fires.
-    enum Action: Equatable {
+    package enum Action: Equatable {
         /// Write an empty message.
         case sendHeartbeat
         /// Close: the peer sent no whole message in time.
@@ -19,15 +19,15 @@ struct ConnectionClock {
         case closeForIdleness(after: Duration)
     }
 
-    let timeouts: ConnectionTimeouts
+    package let timeouts: ConnectionTimeouts
     /// Whether heartbeats are sent and recognised (the framing must have empty messages).
-    let heartbeats: Bool
-    private(set) var connectedAt: NIODeadline
-    private(set) var lastActivity: NIODeadline
-    private(set) var lastWrite: NIODeadline
-    private(set) var sawMessage = false
+    package let heartbeats: Bool
+    package private(set) var connectedAt: NIODeadline
+    package private(set) var lastActivity: NIODeadline
+    package private(set) var lastWrite: NIODeadline
+    package private(set) var sawMessage = false
 
-    init(timeouts: ConnectionTimeouts, framingAllowsEmptyMessages: Bool, now: NIODeadline) {
+    package init(timeouts: ConnectionTimeouts, framingAllowsEmptyMessages: Bool, now: NIODeadline) {
         self.timeouts = timeouts
         self.heartbeats = timeouts.heartbeat != nil && framingAllowsEmptyMessages
         self.connectedAt = now
@@ -36,31 +36,31 @@ struct ConnectionClock {
     }
 
     /// The connection is up: every clock starts now.
-    mutating func start(now: NIODeadline) {
+    package mutating func start(now: NIODeadline) {
         self.connectedAt = now
         self.lastActivity = now
         self.lastWrite = now
     }
 
     /// Messages arrived from the peer.
-    mutating func receivedMessages(now: NIODeadline) {
+    package mutating func receivedMessages(now: NIODeadline) {
         self.lastActivity = now
         self.sawMessage = true
     }
 
     /// A heartbeat arrived: the peer is there, but it sent no message.
-    mutating func receivedHeartbeat(now: NIODeadline) {
+    package mutating func receivedHeartbeat(now: NIODeadline) {
         self.lastActivity = now
     }
 
     /// The connection wrote a message of its own.
-    mutating func wrote(now: NIODeadline) {
+    package mutating func wrote(now: NIODeadline) {
         self.lastActivity = now
         self.lastWrite = now
     }
 
     /// When the timer must fire next, or `nil` if nothing can time out.
-    var deadline: NIODeadline? {
+    package var deadline: NIODeadline? {
         var deadlines: [NIODeadline] = []
         if let idle = self.timeouts.idle {
             deadlines.append(self.lastActivity + TimeAmount(idle))
@@ -75,7 +75,7 @@ struct ConnectionClock {
     }
 
     /// The timer fired: what is due now, in order (a heartbeat, then at most one close).
-    mutating func fire(now: NIODeadline) -> [Action] {
+    package mutating func fire(now: NIODeadline) -> [Action] {
         var actions: [Action] = []
         if let heartbeat = self.timeouts.heartbeat, self.heartbeats, self.lastWrite + TimeAmount(heartbeat) <= now {
             self.lastWrite = now

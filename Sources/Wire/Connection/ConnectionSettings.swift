@@ -45,11 +45,16 @@ final class ConnectionSettings: Sendable {
 }
 
 extension ServerConfiguration {
+    /// The idle and first-message timeouts and the heartbeat interval, for a connection's clock.
+    package var timeouts: ConnectionTimeouts {
+        ConnectionTimeouts(idle: self.idleTimeout, firstMessage: self.firstMessageTimeout, heartbeat: self.heartbeatInterval)
+    }
+
     var connectionSettings: ConnectionSettings {
         ConnectionSettings(
             framing: self.framing,
             maximumMessageSize: self.maximumMessageSize,
-            timeouts: ConnectionTimeouts(idle: self.idleTimeout, firstMessage: self.firstMessageTimeout, heartbeat: self.heartbeatInterval),
+            timeouts: self.timeouts,
             tls: self.tls,
             handshake: self.secret.map { .server($0, timeout: self.authenticationTimeout) } ?? .none
         )

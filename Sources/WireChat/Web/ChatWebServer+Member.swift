@@ -16,20 +16,10 @@ extension ChatWebServer {
     func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
         let channel = member.channel
         let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
-        // A browser that does not send its username in time is closed, as a TCP client is.
-        let usernameDeadline = self.configuration.server.firstMessageTimeout.map { timeout in
-            channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                channel.pipeline.fireErrorCaught(ConnectionError.firstMessageTimeout(peer: peer, after: timeout))
-                channel.close(promise: nil)
-            }
-        }
-        defer { usernameDeadline?.cancel() }
         do {
             try await member.executeThenClose { inbound, outbound in
                 var texts = WebSocketTexts(inbound, outbound: outbound, maximumMessageSize: self.configuration.server.maximumMessageSize)
-                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer, usernameDeadline: usernameDeadline) else {
-                    return
-                }
+                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else { return }
                 defer {
                     self.room.leave(admitted.id)
                     self.onEvent(.closed(username: admitted.username))
@@ -43,15 +33,8 @@ extension ChatWebServer {
 
     /// Reads the username and joins the room, or refuses the member with a notice and a close.
     @inline(never)  // its frame is freed before the member's long wait
-    private func admit(
-        _ texts: inout WebSocketTexts,
-        channel: any Channel,
-        peer: String,
-        usernameDeadline: Scheduled<Void>?
-    ) async throws -> WebMember? {
+    private func admit(_ texts: inout WebSocketTexts, channel: any Channel, peer: String) async throws -> WebMember? {
         guard let first = try await texts.next() else { return nil }
-        // The username came in time, whatever the room says of it.
-        usernameDeadline?.cancel()
         do {
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
             let id = try self.room.join(name: name, connection: WebSocketMember(channel: channel, framing: self.configuration.server.framing)) { reason in

@@ -31,7 +31,7 @@ struct ChatWebServer: Sendable {
     func run() async throws {
         let maximumFrameSize = min(self.configuration.server.maximumMessageSize, Int(UInt32.max))
         let tls = self.configuration.server.tls
-        let idleTimeout = self.configuration.server.idleTimeout
+        let timeouts = self.configuration.server.timeouts
         let limit = WebConnectionLimit(maximum: self.configuration.server.maximumConnections)
         let logger = self.logger
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
@@ -47,13 +47,11 @@ struct ChatWebServer: Sendable {
                         if let tls {
                             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
                         }
-                        // Idle connections are closed as idle TCP members are, page requests kept
-                        // alive and browser members alike (these handlers stay through the upgrade).
-                        if let idle = idleTimeout {
-                            try channel.pipeline.syncOperations.addHandlers([
-                                IdleStateHandler(allTimeout: TimeAmount(idle)),
-                                WebIdleCloser(after: idle),
-                            ])
+                        // Page requests kept alive are closed when idle, as idle TCP members are;
+                        // a browser member has a clock of its own after the upgrade.
+                        if let idle = timeouts.idle {
+                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)), name: Self.httpIdleName)
+                            try channel.pipeline.syncOperations.addHandler(WebIdleCloser(after: idle), name: Self.httpIdleCloserName)
                         }
                         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                             maxFrameSize: maximumFrameSize,
@@ -63,7 +61,16 @@ struct ChatWebServer: Sendable {
                             },
                             upgradePipelineHandler: { channel, _ in
                                 channel.eventLoop.makeCompletedFuture {
-                                    .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                                    // The member's username deadline, idle timeout and heartbeats,
+                                    // on the same clock as a TCP member's, instead of the page's.
+                                    if timeouts.idle != nil {
+                                        channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleName, promise: nil)
+                                        channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleCloserName, promise: nil)
+                                    }
+                                    if timeouts.areSet {
+                                        try channel.pipeline.syncOperations.addHandler(WebSocketTimeoutHandler(timeouts: timeouts))
+                                    }
+                                    return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                                 }
                             }
                         )
@@ -106,6 +113,9 @@ struct ChatWebServer: Sendable {
             }
         }
     }
+
+    private static let httpIdleName = "wire.web.idle"
+    private static let httpIdleCloserName = "wire.web.idle-closer"
 
     static func path(of head: HTTPRequestHead) -> String {
         String(head.uri.prefix { $0 != "?" })

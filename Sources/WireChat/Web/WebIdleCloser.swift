@@ -1,11 +1,12 @@
 import NIOCore
 import Wire
 
-/// Closes a web connection (a page request kept alive, or a browser member after its upgrade)
-/// once NIO's `IdleStateHandler` before it reports that nothing went either way for the idle
-/// timeout, as the room closes an idle TCP member: the connection's stream ends with a
-/// ``ConnectionError`` that says so.
-final class WebIdleCloser: ChannelInboundHandler {
+/// Closes a web connection that waits for a page request, once NIO's `IdleStateHandler` before
+/// it reports that nothing went either way for the idle timeout, as the room closes an idle TCP
+/// member: the connection's stream ends with a ``ConnectionError`` that says so. Removed with the
+/// `IdleStateHandler` when the connection becomes a browser member (see
+/// ``WebSocketTimeoutHandler``).
+final class WebIdleCloser: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
     private let timeout: Duration

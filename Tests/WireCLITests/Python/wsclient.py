@@ -70,8 +70,9 @@ class Client:
             if opcode == 0x1:
                 return payload.decode()
 
-    def recv_frame(self):
-        """The next frame's opcode and payload; a close frame raises ConnectionClosed."""
+    def recv_frame(self, answer_pings=True):
+        """The next frame's opcode and payload; a close frame raises ConnectionClosed. Pings are
+        answered with a pong on the way, as browsers do."""
         while True:
             first, second = self._exactly(2)
             length = second & 0x7F
@@ -83,6 +84,9 @@ class Client:
             opcode = first & 0x0F
             if opcode == 0x8:
                 raise ConnectionClosed(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
+            if opcode == 0x9 and answer_pings:
+                self.send_frame(0xA, payload)
+                continue
             return opcode, payload
 
 
