@@ -276,7 +276,9 @@ struct ChatServerTests {
 
     @Test func evictsAClientThatStopsReadingWhileTheOthersGetEverything() async throws {
         let (evictions, evicted) = AsyncStream<ChatError>.makeStream()
-        let configuration = quietRoom { $0.stallTimeout = .seconds(2) }
+        // 5 s (the default): readers that keep reading are never that long without progress,
+        // even on a loaded machine, while the stalled client reads nothing at all.
+        let configuration = quietRoom { $0.stallTimeout = .seconds(5) }
         let total = 30_000  // 30 MB: far more than the stalled client's socket buffers hold
         try await withChatServer(configuration, onEvent: { event in
             if case .dropped(_, let reason) = event { evicted.yield(reason) }
@@ -312,7 +314,7 @@ struct ChatServerTests {
                     }
                     let (reason, stream) = await wokenUp
                     let why = try #require(reason)
-                    #expect("\(why)".hasPrefix("stalled read nothing for 2.0 seconds while "))
+                    #expect("\(why)".hasPrefix("stalled read nothing for 5.0 seconds while "))
                     let notice = ChatRecord(username: ChatRoom.serverName, text: "evicted: \(why)")
                     var expectedEnd: [UInt8] = []
                     for frame in [notice.username, notice.text] {

@@ -25,4 +25,20 @@ extension WireConnection {
     public func flushFramed() {
         self.outbound.flushFramed()
     }
+
+    /// Bytes written to the connection that its socket has not taken yet. Must run on
+    /// ``eventLoop``.
+    @_spi(Broadcast)
+    public var unsentBytes: Int {
+        Self.unsentBytes(of: self.channel)
+    }
+
+    /// Bytes written to `channel` that its socket has not taken yet; 0 for a channel that cannot
+    /// tell. Must run on the channel's event loop.
+    @_spi(Broadcast)
+    public static func unsentBytes(of channel: any Channel) -> Int {
+        // Only a channel without the option (none of NIO's sockets) or a closed one throws: it
+        // has nothing more to send either way.
+        (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+    }
 }

@@ -12,6 +12,8 @@ protocol ChatMemberSink: Sendable {
     func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?)
     /// Hands what was queued to the socket.
     func flushFramed()
+    /// Bytes queued that the socket has not taken yet: how a member that is still reading shows it.
+    var unsentBytes: Int { get }
     /// Closes the member's connection.
     func close()
 }

@@ -200,6 +200,9 @@ extension ChatRoom {
         _ = Self.afterWrites(connection, within: timeout, close: true)
     }
 
+    /// Completes once everything queued for `connection` has reached its socket; closes the
+    /// connection first if it takes nothing for `timeout` (a member that is still reading gets
+    /// the time it needs, one that has stopped does not hold the room's memory).
     static func afterWrites(_ connection: any ChatMemberSink, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
         let loop = connection.eventLoop
         let written = loop.makePromise(of: Void.self)
@@ -208,9 +211,20 @@ extension ChatRoom {
             connection.writeFramed(ByteBuffer(), promise: written)
             connection.flushFramed()
             // Closing fails the empty write, if it is still waiting, and so ends the wait.
-            let deadline = loop.scheduleTask(in: timeout) { connection.close() }
+            let deadline = NIOLoopBoundBox<Scheduled<Void>?>(nil, eventLoop: loop)
+            @Sendable func closeUnlessTaking(since unsent: Int) {
+                deadline.value = loop.scheduleTask(in: timeout) {
+                    let now = connection.unsentBytes
+                    if now < unsent {
+                        closeUnlessTaking(since: now)
+                    } else {
+                        connection.close()
+                    }
+                }
+            }
+            closeUnlessTaking(since: connection.unsentBytes)
             written.futureResult.whenComplete { _ in
-                deadline.cancel()
+                deadline.value?.cancel()
                 if close { connection.close() }
             }
         }

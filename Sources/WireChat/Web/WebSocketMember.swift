@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+@_spi(Broadcast) import Wire
 import WireFraming
 
 /// A browser in the room: the room hands it records framed for TCP members, and it writes each
@@ -68,6 +69,10 @@ final class WebSocketMember: ChatMemberSink {
 
     func flushFramed() {
         self.channel.flush()
+    }
+
+    var unsentBytes: Int {
+        WireConnection.unsentBytes(of: self.channel)
     }
 
     func close() {
