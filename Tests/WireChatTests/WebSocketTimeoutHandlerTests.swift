@@ -72,6 +72,24 @@ struct WebSocketTimeoutHandlerTests {
         _ = try? channel.finish()
     }
 
+    @Test func aFragmentIsNoUsername() throws {
+        let (channel, loop, errors) = try Self.channel(ConnectionTimeouts(firstMessage: .seconds(10)))
+        try channel.writeInbound(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(string: "ali")))
+        loop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive, "the first fragment of a username is not a username")
+        #expect(errors.caught.map(\.kind) == [.firstMessageTimeout])
+    }
+
+    @Test func theLastFragmentCompletesTheUsername() throws {
+        let (channel, loop, errors) = try Self.channel(ConnectionTimeouts(firstMessage: .seconds(10)))
+        try channel.writeInbound(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(string: "ali")))
+        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(string: "ce")))
+        loop.advanceTime(by: .seconds(20))
+        #expect(channel.isActive)
+        #expect(errors.caught.isEmpty)
+        _ = try? channel.finish()
+    }
+
     @Test func noUsernameInTimeClosesWithTheFirstMessageTimeout() throws {
         let (channel, loop, errors) = try Self.channel(ConnectionTimeouts(firstMessage: .seconds(10)))
         loop.advanceTime(by: .seconds(9))

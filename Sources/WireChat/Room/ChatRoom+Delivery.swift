@@ -69,8 +69,9 @@ extension ChatRoom {
             // Best effort: the notice goes after what is queued, and the connection closes soon after.
             let notice = self.notice("evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))")
             self.enqueue(notice, for: eviction.id, link: eviction.link, in: &state)
-            // After the drain that writes the notice, give the notice a moment to leave, then close.
-            Self.closeAfterWrites(eviction.link.connection, within: .seconds(1))
+            // After the drain that writes the notice, close once it has left; a member that wakes
+            // up gets what waited for it and the notice, as long as it keeps taking bytes.
+            Self.closeAfterWrites(eviction.link.connection, within: self.stallTimeout)
             if let waiter = state.waiters.removeValue(forKey: eviction.id) {
                 work.resumed.append(waiter)
             }
@@ -201,8 +202,9 @@ extension ChatRoom {
     }
 
     /// Completes once everything queued for `connection` has reached its socket; closes the
-    /// connection first if it takes nothing for `timeout` (a member that is still reading gets
-    /// the time it needs, one that has stopped does not hold the room's memory).
+    /// connection first if it takes nothing for `timeout`, or has not taken everything after ten
+    /// times that (a member that is still reading gets the time it needs within reason, one that
+    /// has stopped does not hold the room's memory or its place).
     static func afterWrites(_ connection: any ChatMemberSink, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
         let loop = connection.eventLoop
         let written = loop.makePromise(of: Void.self)
@@ -212,10 +214,11 @@ extension ChatRoom {
             connection.flushFramed()
             // Closing fails the empty write, if it is still waiting, and so ends the wait.
             let deadline = NIOLoopBoundBox<Scheduled<Void>?>(nil, eventLoop: loop)
+            let giveUp = NIODeadline.now() + timeout * 10
             @Sendable func closeUnlessTaking(since unsent: Int) {
                 deadline.value = loop.scheduleTask(in: timeout) {
                     let now = connection.unsentBytes
-                    if now < unsent {
+                    if now < unsent && NIODeadline.now() < giveUp {
                         closeUnlessTaking(since: now)
                     } else {
                         connection.close()

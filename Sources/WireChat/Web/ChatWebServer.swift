@@ -47,6 +47,11 @@ struct ChatWebServer: Sendable {
                         if let tls {
                             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
                         }
+                        // A first request is due within the first-message timeout, as a TCP
+                        // client's username is.
+                        if let first = timeouts.firstMessage {
+                            try channel.pipeline.syncOperations.addHandler(WebRequestDeadline(timeout: first), name: WebRequestDeadline.name)
+                        }
                         // Page requests kept alive are closed when idle, as idle TCP members are;
                         // a browser member has a clock of its own after the upgrade.
                         if let idle = timeouts.idle {
@@ -63,6 +68,9 @@ struct ChatWebServer: Sendable {
                                 channel.eventLoop.makeCompletedFuture {
                                     // The member's username deadline, idle timeout and heartbeats,
                                     // on the same clock as a TCP member's, instead of the page's.
+                                    if timeouts.firstMessage != nil {
+                                        channel.pipeline.syncOperations.removeHandler(name: WebRequestDeadline.name, promise: nil)
+                                    }
                                     if timeouts.idle != nil {
                                         channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleName, promise: nil)
                                         channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleCloserName, promise: nil)
@@ -78,6 +86,10 @@ struct ChatWebServer: Sendable {
                             upgraders: [upgrader],
                             notUpgradingCompletionHandler: { channel in
                                 channel.eventLoop.makeCompletedFuture {
+                                    // A first request came in time: a page request.
+                                    if timeouts.firstMessage != nil {
+                                        channel.pipeline.syncOperations.removeHandler(name: WebRequestDeadline.name, promise: nil)
+                                    }
                                     try channel.pipeline.syncOperations.addHandler(HTTPByteBufferResponsePartHandler())
                                     return .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                                 }

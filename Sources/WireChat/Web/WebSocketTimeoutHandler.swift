@@ -51,10 +51,13 @@ final class WebSocketTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallbackH
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
         switch frame.opcode {
-        case .ping, .pong:
-            self.clock.receivedHeartbeat(now: context.eventLoop.now)
-        case .text, .binary, .continuation:
+        case .text where frame.fin, .binary where frame.fin, .continuation where frame.fin:
+            // A whole message: the first one is the username.
             self.clock.receivedMessages(now: context.eventLoop.now)
+        case .ping, .pong, .text, .binary, .continuation:
+            // The browser is there, but a fragment is no message yet (as a TCP member's partial
+            // message is none).
+            self.clock.receivedHeartbeat(now: context.eventLoop.now)
         default:
             break
         }

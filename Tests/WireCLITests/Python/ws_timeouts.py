@@ -2,13 +2,15 @@
 
   ws_timeouts.py WEB_PORT
 
-The server runs with --username-timeout 1 --idle-timeout 4. A browser that never sends its
-username is closed after about 1 s (well before the idle timeout could close it), one that joins
-and then goes quiet after about 4 s, and one that keeps talking stays.
+The server runs with --username-timeout 1 --idle-timeout 4. A socket that never sends a request
+and a browser that never sends its username are closed after about 1 s (well before the idle
+timeout could close them), one that joins and then goes quiet after about 4 s, and one that keeps
+talking stays.
 Prints "ok" or what failed.
 """
 import json
 import os
+import socket
 import sys
 import time
 
@@ -24,6 +26,8 @@ def fail(reason):
     sys.exit(1)
 
 
+# A socket on the web port that never even sends a request.
+mute = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 silent = connect(url, open_timeout=20)
 quiet = connect(url, open_timeout=20)
 quiet.send("quiet")
@@ -34,8 +38,16 @@ chatty.send("chatty")
 waiting = {"silent": silent, "quiet": quiet}
 closed_after = {}
 start = time.monotonic()
-while waiting and time.monotonic() - start < 20:
+while (waiting or mute is not None) and time.monotonic() - start < 20:
     chatty.send("/who")
+    if mute is not None:
+        mute.settimeout(0.15)
+        try:
+            if mute.recv(1) == b"":
+                closed_after["mute"] = time.monotonic() - start
+                mute = None
+        except OSError:
+            pass  # nothing yet
     for name, ws in list(waiting.items()):
         try:
             ws.recv(timeout=0.15)
@@ -44,8 +56,8 @@ while waiting and time.monotonic() - start < 20:
             del waiting[name]
         except OSError:
             pass  # nothing yet
-if waiting:
-    fail(f"still open after 20 s: {', '.join(waiting)}")
+if waiting or mute is not None:
+    fail(f"still open after 20 s: {', '.join(list(waiting) + (['mute'] if mute is not None else []))}")
 # Alone now, and still in: the answer to this /who names it only.
 chatty.send("/who")
 try:
@@ -53,6 +65,8 @@ try:
         pass
 except ConnectionClosed as closed:
     fail(f"a member that kept talking was closed ({closed.code}) after {time.monotonic() - start:.1f} s; the others after {closed_after}")
+if not closed_after["mute"] < 3:
+    fail(f"a socket that sent no request was closed only after {closed_after['mute']:.1f} s, not after about 1 s")
 if not closed_after["silent"] < 3:
     fail(f"a browser without a username was closed only after {closed_after['silent']:.1f} s, not after about 1 s")
 if not 3.5 < closed_after["quiet"] < 15:
