@@ -10,42 +10,19 @@ import Wire
 /// room, while a browser that is gone stops answering and is closed. The pings sent are not
 /// activity.
 ///
-/// Sits after the WebSocket codec, so it sees frames; the timer is a NIO scheduled callback.
-final class WebSocketTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
+/// Sits after the WebSocket codec, so it sees frames; the clock runs as ``ClockDrivenHandler``
+/// runs it for a TCP connection.
+final class WebSocketTimeoutHandler: ChannelDuplexHandler, ClockDrivenHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private var clock: ConnectionClock
-    private var timer: NIOScheduledCallback?
-    private var context: ChannelHandlerContext?
-    private var isDone = false
+    var clock: ConnectionClock
+    var clockTimer = ClockTimer()
 
     init(timeouts: ConnectionTimeouts) {
         self.clock = ConnectionClock(timeouts: timeouts, framingAllowsEmptyMessages: true, now: .now())
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        if context.channel.isActive {
-            self.start(context: context)
-        }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        self.start(context: context)
-        context.fireChannelActive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.stop()
-        self.context = nil
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.stop()
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -69,51 +46,13 @@ final class WebSocketTimeoutHandler: ChannelDuplexHandler, NIOScheduledCallbackH
         context.write(data, promise: promise)
     }
 
-    private func start(context: ChannelHandlerContext) {
-        guard self.timer == nil, !self.isDone else { return }
-        self.clock.start(now: context.eventLoop.now)
-        self.schedule(context: context)
+    func sendHeartbeat(context: ChannelHandlerContext) {
+        // Written from here, past this handler's own `write`: not activity.
+        let ping = WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))
+        context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
     }
 
-    private func stop() {
-        self.isDone = true
-        self.timer?.cancel()
-        self.timer = nil
-    }
-
-    private func schedule(context: ChannelHandlerContext) {
-        guard !self.isDone, let deadline = self.clock.deadline else { return }
-        do {
-            self.timer = try context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
-        } catch {
-            // Only an event loop that is shutting down refuses; its channels are closing anyway.
-            self.timer = nil
-        }
-    }
-
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        self.timer = nil
-        guard !self.isDone, let context = self.context else { return }
-        let peer = context.channel.remoteAddress?.endpointDescription ?? "peer"
-        for action in self.clock.fire(now: context.eventLoop.now) {
-            switch action {
-            case .sendHeartbeat:
-                // Written from here, past this handler's own `write`: not activity.
-                let ping = WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))
-                context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
-            case .closeForFirstMessage(let after):
-                self.close(ConnectionError.firstMessageTimeout(peer: peer, after: after), context: context)
-                return
-            case .closeForIdleness(let after):
-                self.close(ConnectionError.idleTimeout(peer: peer, after: after), context: context)
-                return
-            }
-        }
-        self.schedule(context: context)
-    }
-
-    private func close(_ error: ConnectionError, context: ChannelHandlerContext) {
-        self.stop()
+    func timedOut(_ error: ConnectionError, context: ChannelHandlerContext) {
         // The member's stream ends with the reason, then the connection closes.
         context.fireErrorCaught(error)
         context.close(promise: nil)
