@@ -151,6 +151,7 @@ let package = Package(
             name: "WirePickleTests",
             dependencies: [
                 "WirePickle",
+                "WireTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Python"],
@@ -184,6 +185,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -30,7 +30,7 @@ struct ChatInteropTests {
         try await server.waitForOutput(containing: "username: carol\n")
         let dave = try RunningProcess.python("tutorial_chat_client.py", ["\(port)", "dave", "1", "hi carol"])
         try await carol.waitForOutput(containing: "dave > hi carol\n")
-        carol.send("hi dave\n")
+        await carol.send("hi dave\n")
         let daveResult = try await dave.finish()
         #expect(daveResult.output == "carol > hi dave\n")
         try carol.closeInput()
@@ -68,7 +68,7 @@ struct ChatInteropTests {
         let second = try await RunningProcess.python("tutorial_chat_client.py", ["\(port)", "gina", "2"]).finish()
         #expect(second.output == "[server] > refused: username \"gina\" is already taken\nConnection closed by the server\n")
         #expect(try await server.waitForOutput(containing: "is already taken\n").contains("Refused connection from 127.0.0.1:"))
-        first.process.terminate()
+        first.terminate()
         server.interrupt()
         #expect(try await server.finish().status == 0)
     }

@@ -7,7 +7,7 @@ import WireTestSupport
 @Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
 struct ChatNodesInteropTests {
     @Test func twoNodesServeOneRoomAndSurviveANATSRestart() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let arguments = ["chat-server", "--port", "0", "--nats", nats.url, "--room", "cli"]
         let first = try RunningProcess.wire(arguments)
@@ -21,12 +21,12 @@ struct ChatNodesInteropTests {
         try await first.waitForOutput(containing: "username: erin\n")
         let bob = try RunningProcess.python("tutorial_chat_client.py", ["\(secondPort)", "bob", "3", "hi erin"])
         try await erin.waitForOutput(containing: "bob > hi erin\n")
-        erin.send("/who\n")
+        await erin.send("/who\n")
         try await erin.waitForOutput(containing: "[server] > online: erin, bob\n")
         // The tutorial's client on each node.
         let carol = try RunningProcess.python("tutorial_chat_client.py", ["\(firstPort)", "carol", "3"])
         try await erin.waitForOutput(containing: "[server] > carol joined\n")
-        erin.send("hello bob\nsecond\n")
+        await erin.send("hello bob\nsecond\n")
         let bobResult = try await bob.finish()
         #expect(bobResult.output == "[server] > carol joined\nerin > hello bob\nerin > second\n")
         let carolResult = try await carol.finish()
@@ -40,7 +40,7 @@ struct ChatNodesInteropTests {
             try await node.waitForOutput(containing: "Room split: NATS is out of reach")
         }
         try await erin.waitForOutput(containing: "[server] > room split: the other nodes are out of reach until NATS is back\n")
-        try nats.restart()
+        try await nats.restart()
         try await erin.waitForOutput(containing: "[server] > room whole again: the other nodes are back\n")
         try erin.closeInput()
         let erinResult = try await erin.finish()
@@ -65,7 +65,7 @@ struct ChatNodesInteropTests {
     }
 
     @Test func aBrowserOnOneNodeTalksWithATutorialClientOnTheOther() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let tcpNode = try RunningProcess.wire(["chat-server", "--port", "0", "--nats", nats.url])
         let tcpPort = try await tcpNode.port()
@@ -86,7 +86,7 @@ struct ChatNodesInteropTests {
     }
 
     @Test func stopsPromptlyWhenNATSHasStoppedAnswering() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer {
             nats.signal(SIGCONT)
             nats.stop()

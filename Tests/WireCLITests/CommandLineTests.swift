@@ -81,7 +81,7 @@ struct CommandLineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct CommandLineTLSTests {
     @Test func servesAndConnectsOverTLS() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         let server = try RunningProcess.wire([
             "serve", "--port", "0", "--echo", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
         ])

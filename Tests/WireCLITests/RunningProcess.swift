@@ -1,48 +1,19 @@
 import Foundation
-import Synchronization
 import Testing
-
-/// Collects what a child process writes to one pipe, on a thread of its own.
-final class PipeCollector: Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    private let closed = Atomic<Bool>(false)
-
-    init(_ handle: FileHandle) {
-        let thread = Thread { [self] in
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                self.bytes.withLock { $0.append(contentsOf: data) }
-            }
-            self.closed.store(true, ordering: .releasing)
-        }
-        thread.start()
-    }
-
-    var text: String {
-        self.bytes.withLock { String(decoding: $0, as: UTF8.self) }
-    }
-
-    var data: [UInt8] {
-        self.bytes.withLock { $0 }
-    }
-
-    var isClosed: Bool {
-        self.closed.load(ordering: .acquiring)
-    }
-}
+import WireTestSupport
 
 struct ProcessTimedOut: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A child process under test: the built `wire` binary or a Python peer.
-final class RunningProcess {
-    let process = Process()
-    let output: PipeCollector
-    let errorOutput: PipeCollector
-    let name: String
-    private let input: Pipe?
+/// A child process under test: the built `wire` binary or a Python peer. Everything here is
+/// awaited: output is read on threads of its own and the exit comes through a termination
+/// handler, so no test holds a cooperative thread while a child runs.
+final class RunningProcess: Sendable {
+    let child: ChildProcess
+    var output: PipeCollector { self.child.output }
+    var errorOutput: PipeCollector { self.child.errorOutput }
+    var name: String { self.child.name }
 
     /// The directory of the test binary, where SwiftPM also puts the `wire` executable.
     static let binDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -53,43 +24,14 @@ final class RunningProcess {
     /// Starts `executable`. With `standardInput`, that text is its whole input; with
     /// `keepInputOpen`, the input stays open for ``send(_:)`` until ``closeInput()``.
     init(_ executable: URL, _ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws {
-        let standardInput = standardInputData.map { Data($0) } ?? standardInput.map { Data($0.utf8) }
-        self.name = ([executable.lastPathComponent] + arguments).joined(separator: " ")
-        self.process.executableURL = executable
-        self.process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        self.process.standardOutput = out
-        self.process.standardError = err
-        let input = Pipe()
-        self.process.standardInput = standardInput == nil && !keepInputOpen ? FileHandle.nullDevice : input
-        self.input = keepInputOpen ? input : nil
-        try self.process.run()
-        self.output = PipeCollector(out.fileHandleForReading)
-        self.errorOutput = PipeCollector(err.fileHandleForReading)
-        if let standardInput {
-            // From a thread of its own: a large input fills the pipe before the child reads it.
-            let writer = input.fileHandleForWriting
-            Thread {
-                writer.write(standardInput)
-                try? writer.close()
-            }.start()
-        }
+        let bytes = standardInputData ?? standardInput.map { Array($0.utf8) }
+        let input: ChildProcess.Input = keepInputOpen ? .open : bytes.map { .bytes($0) } ?? .none
+        self.child = try ChildProcess(executable.path, arguments, input: input)
     }
 
     /// Starts the `wire` binary.
     static func wire(_ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws -> RunningProcess {
         try RunningProcess(Self.wire, arguments, standardInput: standardInput, standardInputData: standardInputData, keepInputOpen: keepInputOpen)
-    }
-
-    /// Writes `text` to the process's open standard input.
-    func send(_ text: String) {
-        self.input?.fileHandleForWriting.write(Data(text.utf8))
-    }
-
-    /// Closes the process's standard input: it sees the end of its input.
-    func closeInput() throws {
-        try self.input?.fileHandleForWriting.close()
     }
 
     /// Starts one of the Python peers in `Python/`.
@@ -100,40 +42,48 @@ final class RunningProcess {
         )
     }
 
-    deinit {
-        if self.process.isRunning {
-            self.process.terminate()
-        }
+    /// Writes `text` to the process's open standard input.
+    func send(_ text: String) async {
+        await self.child.send(Array(text.utf8))
+    }
+
+    /// Closes the process's standard input: it sees the end of its input.
+    func closeInput() throws {
+        try self.child.closeInput()
+    }
+
+    var isRunning: Bool { self.child.isRunning }
+
+    /// Sends SIGTERM.
+    func terminate() {
+        self.child.terminate()
+    }
+
+    /// Sends SIGINT, as Ctrl-C does.
+    func interrupt() {
+        self.child.interrupt()
     }
 
     /// Waits until standard output contains `text`; returns all output so far.
     @discardableResult
     func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let output = self.output.text
-            if output.contains(text) { return output }
-            if !self.process.isRunning && self.output.isClosed {
-                throw ProcessTimedOut(description: "\(self.name) exited without printing \"\(text)\"; it printed \(output.debugDescription) and \(self.errorOutput.text.debugDescription)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw ProcessTimedOut(description: "\(self.name) did not print \"\(text)\"; it printed \(self.output.text.debugDescription)")
+        try await Self.wait(for: text, in: self.output, what: "print \"\(text)\"", name: self.name, timeout: timeout)
     }
 
     /// Waits until standard error contains `text`.
     @discardableResult
     func waitForErrorOutput(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let output = self.errorOutput.text
-            if output.contains(text) { return output }
-            if !self.process.isRunning && self.errorOutput.isClosed {
-                throw ProcessTimedOut(description: "\(self.name) exited without printing \"\(text)\" on standard error; it printed \(output.debugDescription)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        try await Self.wait(for: text, in: self.errorOutput, what: "print \"\(text)\" on standard error", name: self.name, timeout: timeout)
+    }
+
+    private static func wait(for text: String, in pipe: PipeCollector, what: String, name: String, timeout: Duration) async throws -> String {
+        let found = try await withTimeout(timeout, "\(name): \(what)") {
+            await pipe.text { $0.contains(text) }
         }
-        throw ProcessTimedOut(description: "\(self.name) did not print \"\(text)\" on standard error; it printed \(self.errorOutput.text.debugDescription)")
+        guard let found else {
+            throw ProcessTimedOut(description: "\(name) exited without doing \(what); it printed \(pipe.text.debugDescription)")
+        }
+        return found
     }
 
     /// The port a server printed on its first line (Python peers) or in "Listening on HOST:PORT"
@@ -152,21 +102,26 @@ final class RunningProcess {
         return port
     }
 
-    /// Waits for the process to exit and returns its status with everything it printed.
-    func finish(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String, error: String, outputBytes: [UInt8]) {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning || !self.output.isClosed || !self.errorOutput.isClosed {
-            guard ContinuousClock.now < deadline else {
-                self.process.terminate()
-                throw ProcessTimedOut(description: "\(self.name) did not exit; it printed \(self.output.text.debugDescription)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return (self.process.terminationStatus, self.output.text, self.errorOutput.text, self.output.data)
+    /// How a process ended, with everything it printed.
+    struct Finished {
+        let status: Int32
+        let outputBytes: [UInt8]
+        let errorBytes: [UInt8]
+        /// Standard output as text. Decoded when asked for, not before: binary output decodes
+        /// slowly (every invalid byte is a thrown error that Swift Testing takes a backtrace of).
+        var output: String { String(decoding: self.outputBytes, as: UTF8.self) }
+        var error: String { String(decoding: self.errorBytes, as: UTF8.self) }
     }
 
-    /// Sends SIGINT, as Ctrl-C does.
-    func interrupt() {
-        self.process.interrupt()
+    /// Waits for the process to exit and returns its status with everything it printed.
+    func finish(timeout: Duration = .seconds(60)) async throws -> Finished {
+        let child = self.child
+        do {
+            let ending = try await withTimeout(timeout, "\(self.name) exiting") { await child.ending() }
+            return Finished(status: ending.status, outputBytes: ending.output, errorBytes: ending.errorOutput)
+        } catch let error as TimedOut {
+            child.terminate()
+            throw ProcessTimedOut(description: "\(error); it printed \(self.output.text.debugDescription)")
+        }
     }
 }

@@ -29,7 +29,7 @@ struct WebChatTests {
     }
 
     @Test func withTheServersCertificateBrowsersJoinOverTLS() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         let server = try RunningProcess.wire([
             "chat-server", "0", "--web-port", "0", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
         ])

@@ -89,7 +89,7 @@ struct ChatNodesTests {
     }
 
     @Test func twoNodesFormOneRoom() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         try await Self.withTwoNodes(nats) { ports, servers in
             try await ChatClient.join(port: ports[0], username: "alice") { alice in
@@ -119,7 +119,7 @@ struct ChatNodesTests {
     }
 
     @Test func tenClientsOverTwoNodesGetEverythingInOrder() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let clients = 10
         let texts = 5000
@@ -155,7 +155,7 @@ struct ChatNodesTests {
     }
 
     @Test func aSlowReaderOnOneNodeHoldsBackTheSendersOfTheOther() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let links = Links()
         // 8 MiB may wait for a member: 40 MB from a sender at full speed would pass that many times
@@ -163,8 +163,8 @@ struct ChatNodesTests {
         let total = 40_000
         try await Self.withTwoNodes(nats, announces: false, links: links, configure: { $0.maximumQueuedBytes = 8 << 20 }) { ports, servers in
             // A reader with a 4 KB receive buffer, so that the kernel cannot hold the backlog for it.
-            let slow = try RawSocket(port: ports[1])
-            slow.send(Array("4         slow".utf8))
+            let slow = try await RawSocket.connect(port: ports[1])
+            await slow.send(Array("4         slow".utf8))
             try await Self.waitForEveryone(servers, 1)
             let reading = Task { await slow.readSlowly(count: total, pauseEvery: 200, pause: 0.005) }
             try await ChatClient.join(port: ports[0], username: "sender") { sender in
@@ -180,7 +180,7 @@ struct ChatNodesTests {
     }
 
     @Test func aNodeWithANarrowerFramingDropsWhatItCannotFrameAndGoesOn() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let links = Links()
         let wide = try Self.configuration(nats, announces: false)
@@ -205,7 +205,7 @@ struct ChatNodesTests {
     }
 
     @Test func keepsServingThroughANATSRestartAndHealsAfterIt() async throws {
-        let nats = try NATSServerProcess()
+        let nats = try await NATSServerProcess()
         defer { nats.stop() }
         let links = Links()
         try await Self.withTwoNodes(nats, links: links) { ports, servers in
@@ -235,7 +235,7 @@ struct ChatNodesTests {
                         try await carol.send("/who")
                         #expect(try await atCarol.next() == ChatRecord(username: "[server]", text: "online: alice, carol, bob (the other nodes are out of reach)"))
 
-                        try nats.restart()
+                        try await nats.restart()
                         try await links.wait(for: "whole", times: 2, nodes: 2)
                         let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
                         #expect(try await atAlice.next() == whole)
@@ -255,13 +255,13 @@ struct ChatNodesTests {
         }
     }
 
-    @Test(.enabled(if: NetworkNamespace.isAvailable))
+    @Test(.enabled { await NetworkNamespace.isAvailable() })
     func findsASilentPartitionByItsPingsAndHealsWithTheNetwork() async throws {
         // nats-server on a host of its own: cutting the link loses packets without a word, and only
         // the nodes' pings can tell.
-        let host = try NetworkNamespace()
+        let host = try await NetworkNamespace()
         defer { host.remove() }
-        let nats = try NATSServerProcess(namespace: host)
+        let nats = try await NATSServerProcess(namespace: host)
         defer { nats.stop() }
         let links = Links()
         try await Self.withTwoNodes(nats, links: links, configure: { $0.nats?.client.pingInterval = .milliseconds(300) }) { ports, servers in
@@ -273,13 +273,13 @@ struct ChatNodesTests {
                     var atBob = bob.records.makeAsyncIterator()
                     #expect(try await atAlice.next() == ChatRecord(username: "[server]", text: "bob joined"))
 
-                    try host.partition()
+                    try await host.partition()
                     try await links.wait(for: "split", nodes: 2)
                     let split = ChatRecord(username: "[server]", text: "room split: the other nodes are out of reach until NATS is back")
                     #expect(try await atAlice.next() == split)
                     #expect(try await atBob.next() == split)
 
-                    try host.heal()
+                    try await host.heal()
                     try await links.wait(for: "whole", times: 2, nodes: 2)
                     let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
                     #expect(try await atAlice.next() == whole)

@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import NIOCore
 import Synchronization
 import Testing
@@ -14,8 +16,12 @@ func withChatServer<Result: Sendable>(
     _ body: (Int, ChatServer) async throws -> Result
 ) async throws -> Result {
     let (addresses, continuation) = AsyncStream<Int>.makeStream()
+    // WIRE_TEST_LOG=1 prints what the servers log, for a test that fails.
+    var logger = Logger(label: "wire.test") { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = ProcessInfo.processInfo.environment["WIRE_TEST_LOG"] == "1" ? .debug : .critical
     let server = ChatServer(
         configuration: configuration,
+        logger: logger,
         onListening: { address in
             continuation.yield(address.port ?? 0)
             continuation.finish()
@@ -284,8 +290,8 @@ struct ChatServerTests {
             if case .dropped(_, let reason) = event { evicted.yield(reason) }
         }) { port, server in
             // A client with a 4 KB receive buffer that joins and then reads nothing.
-            let stalled = try RawSocket(port: port)
-            stalled.send(Array("7         stalled".utf8))
+            let stalled = try await RawSocket.connect(port: port)
+            await stalled.send(Array("7         stalled".utf8))
             try await waitForMembers(server, 1)
             try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
                 for index in 0..<3 {

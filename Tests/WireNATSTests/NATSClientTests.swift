@@ -28,7 +28,7 @@ struct NATSClientTests {
     }
 
     @Test func publishesAndReceivesInOrder() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let publisher = try Self.client(server)
         let subscriber = try Self.client(server)
@@ -54,7 +54,7 @@ struct NATSClientTests {
     }
 
     @Test func requestsGetTheirRepliesAndTimeOutWithoutAResponder() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let responder = try Self.client(server)
         let requester = try Self.client(server)
@@ -88,7 +88,7 @@ struct NATSClientTests {
     }
 
     @Test func refusesAPublishAboveMaxPayloadBeforeSendingIt() async throws {
-        let server = try NATSServerProcess(config: "max_payload: 1024\n")
+        let server = try await NATSServerProcess(config: "max_payload: 1024\n")
         defer { server.stop() }
         let client = try Self.client(server)
         try await client.connect()
@@ -157,7 +157,7 @@ struct NATSClientTests {
     }
 
     @Test func followsINFOUpdatesLameDuckModeAndTheServersItLearns() async throws {
-        let real = try NATSServerProcess()
+        let real = try await NATSServerProcess()
         defer { real.stop() }
         let server = try await ScriptedNATSServer.start()
         let scripted = server.address
@@ -186,7 +186,7 @@ struct NATSClientTests {
     }
 
     @Test func findsAFrozenServerDeadAndReconnectsWhenItThaws() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let client = try Self.client(server) { $0.pingInterval = .milliseconds(100) }
         var events = client.events.makeAsyncIterator()
@@ -203,7 +203,7 @@ struct NATSClientTests {
     }
 
     @Test func survivesARestartResubscribesAndSendsWhatWasPublishedMeanwhile() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let client = try Self.client(server)
         var events = client.events.makeAsyncIterator()
@@ -219,7 +219,7 @@ struct NATSClientTests {
             try await client.publish(ByteBuffer(string: "while down \(index)"), to: "log")
         }
         await #expect(throws: NATSClientError.connectionLost) { try await client.flush() }
-        try server.restart()
+        try await server.restart()
         _ = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
         try await client.publish(ByteBuffer(string: "after"), to: "log")
         try await client.flush()
@@ -233,7 +233,7 @@ struct NATSClientTests {
     }
 
     @Test func aRequestMadeWhileTheServerIsAwayIsAnsweredOnceItIsBack() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         // Its own responder: on reconnect its subscriptions (the responder's and the request
         // inbox, made while the server was away) go out before what it published meanwhile.
@@ -249,14 +249,14 @@ struct NATSClientTests {
         server.stop()
         _ = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
         let reply = Task { try await client.request(ByteBuffer(string: "while away"), to: "upper", timeout: .seconds(60)) }
-        try server.restart()
+        try await server.restart()
         _ = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
         #expect(try await String(buffer: reply.value.payload) == "WHILE AWAY")
         await client.close()
     }
 
     @Test func failsPublishesOnceTheReconnectBufferIsFull() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let client = try Self.client(server) { $0.reconnectBufferBytes = 1000 }
         var events = client.events.makeAsyncIterator()
@@ -280,7 +280,7 @@ struct NATSClientTests {
     }
 
     @Test func authenticatesWithUserAndPasswordOrToken() async throws {
-        let server = try NATSServerProcess(arguments: ["--user", "alice", "--pass", "s3cret"])
+        let server = try await NATSServerProcess(arguments: ["--user", "alice", "--pass", "s3cret"])
         defer { server.stop() }
         let good = try Self.client(server, url: "nats://alice:s3cret@127.0.0.1:\(server.port)")
         try await good.connect()
@@ -291,7 +291,7 @@ struct NATSClientTests {
         #expect(error?.isAuthorizationFailure == true, "\(String(describing: error))")
         await bad.close()
 
-        let tokenServer = try NATSServerProcess(arguments: ["--auth", "t0ken"])
+        let tokenServer = try await NATSServerProcess(arguments: ["--auth", "t0ken"])
         defer { tokenServer.stop() }
         let token = try Self.client(tokenServer, url: "nats://t0ken@127.0.0.1:\(tokenServer.port)")
         try await token.connect()
@@ -300,8 +300,8 @@ struct NATSClientTests {
     }
 
     @Test func upgradesToTLSWhenTheServerRequiresIt() async throws {
-        let certificates = try TestCertificates.make()
-        let server = try NATSServerProcess(arguments: ["--tls", "--tlscert", certificates.certificate, "--tlskey", certificates.key])
+        let certificates = try await TestCertificates.make()
+        let server = try await NATSServerProcess(arguments: ["--tls", "--tlscert", certificates.certificate, "--tlskey", certificates.key])
         defer { server.stop() }
         let client = try Self.client(server, url: "tls://localhost:\(server.port)") {
             $0.tls = try? WireTLS.client(trustedCertificatesPath: certificates.authority)
@@ -324,7 +324,7 @@ struct NATSClientTests {
     }
 
     @Test func reportsThatNoServerAnswers() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let refusing = try RefusingPort()
         let port = refusing.port

@@ -10,7 +10,7 @@ import WireTestSupport
 struct NATSServerInteropTests {
     @Test(.enabled(if: NATSServerProcess.shouldRun))
     func speaksWithARealServer() async throws {
-        let server = try NATSServerProcess()
+        let server = try await NATSServerProcess()
         let port = server.port
         defer { server.stop() }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

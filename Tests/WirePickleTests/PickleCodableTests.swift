@@ -42,7 +42,7 @@ struct PickleCodableTests {
         'nested': [[1, -2], []]}
         """
 
-    @Test func encodesAStructAsTheDictPythonExpects() throws {
+    @Test func encodesAStructAsTheDictPythonExpects() async throws {
         let value = try PickleEncoder().pickleValue(of: Self.message)
         #expect(
             value == [
@@ -57,12 +57,12 @@ struct PickleCodableTests {
             #expect(try PickleDecoder().decode(Message.self, from: encoded) == Self.message)
             items.append(.init(expression: Self.python, protocol: version, hex: Array(encoded.readableBytesView).hex))
         }
-        let failures = try PythonPeer.run("check", PythonInteropTests.CheckRequest(items: items), as: [String].self)
+        let failures = try await PythonPeer.run("check", PythonInteropTests.CheckRequest(items: items), as: [String].self)
         #expect(failures == [])
     }
 
-    @Test func decodesAStructFromWhatPythonPickles() throws {
-        let dumped = try PythonInteropTests.dumped([InteropCase(.none, Self.python)])
+    @Test func decodesAStructFromWhatPythonPickles() async throws {
+        let dumped = try await PythonInteropTests.dumped([InteropCase(.none, Self.python)])
         for hex in try #require(dumped.first).pickles {
             let bytes = try #require([UInt8](hex: hex))
             #expect(try PickleDecoder().decode(Message.self, from: bytes) == Self.message)

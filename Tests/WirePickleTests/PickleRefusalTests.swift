@@ -22,8 +22,8 @@ struct PickleRefusalTests {
         Array(text.utf8)
     }
 
-    @Test func refusesCPythonsPickleOfAClassThatRunsOsSystem() throws {
-        let pickles = try PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
+    @Test func refusesCPythonsPickleOfAClassThatRunsOsSystem() async throws {
+        let pickles = try await PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
         let evil = try #require(pickles["os_system"])
         #expect(evil.count == 6)
         for hex in evil {
@@ -32,8 +32,8 @@ struct PickleRefusalTests {
         }
     }
 
-    @Test func refusesCPythonsPicklesOfOtherClasses() throws {
-        let pickles = try PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
+    @Test func refusesCPythonsPicklesOfOtherClasses() async throws {
+        let pickles = try await PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
         let expected: [String: PickleError] = [
             "ordered_dict": .refusedGlobal(module: "collections", name: "OrderedDict"),
             "date": .refusedGlobal(module: "datetime", name: "date"),
@@ -47,8 +47,8 @@ struct PickleRefusalTests {
         }
     }
 
-    @Test func refusesARecursiveListThatAValueCannotHold() throws {
-        let pickles = try PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
+    @Test func refusesARecursiveListThatAValueCannotHold() async throws {
+        let pickles = try await PythonPeer.run("malicious", PythonPeer.Empty(), as: [String: [String]].self)
         for hex in try #require(pickles["recursive_list"]) {
             let bytes = try #require([UInt8](hex: hex))
             #expect(Self.refusal(bytes)?.contains("after it was put into a container") == true)

@@ -17,13 +17,13 @@ struct PythonInteropTests {
         var hex: String
     }
 
-    static func dumped(_ cases: [InteropCase]) throws -> [Dumped] {
-        try PythonPeer.run("dump", DumpRequest(expressions: cases.map(\.python)), as: [Dumped].self)
+    static func dumped(_ cases: [InteropCase]) async throws -> [Dumped] {
+        try await PythonPeer.run("dump", DumpRequest(expressions: cases.map(\.python)), as: [Dumped].self)
     }
 
-    @Test func decodesWhatCPythonWritesAtEveryProtocolToTheSameValueAndRepr() throws {
+    @Test func decodesWhatCPythonWritesAtEveryProtocolToTheSameValueAndRepr() async throws {
         let cases = InteropCases.all
-        let dumped = try Self.dumped(cases)
+        let dumped = try await Self.dumped(cases)
         try #require(dumped.count == cases.count)
         for (testCase, python) in zip(cases, dumped) {
             #expect(testCase.value.pythonRepr == python.repr, "repr of \(testCase.python)")
@@ -36,9 +36,9 @@ struct PythonInteropTests {
         }
     }
 
-    @Test func encodesTheSameBytesAsCPythonAtProtocolsTwoToFive() throws {
+    @Test func encodesTheSameBytesAsCPythonAtProtocolsTwoToFive() async throws {
         let cases = InteropCases.all
-        let dumped = try Self.dumped(cases)
+        let dumped = try await Self.dumped(cases)
         try #require(dumped.count == cases.count)
         var exactCount = 0
         for (testCase, python) in zip(cases, dumped) {
@@ -57,7 +57,7 @@ struct PythonInteropTests {
         #expect(exactCount >= 4 * (cases.count - 1))
     }
 
-    @Test func pythonLoadsWhatWeEncodeAsTheExpectedObject() throws {
+    @Test func pythonLoadsWhatWeEncodeAsTheExpectedObject() async throws {
         var items: [CheckItem] = []
         for testCase in InteropCases.all {
             for version in 2...5 {
@@ -67,19 +67,19 @@ struct PythonInteropTests {
                 )
             }
         }
-        let failures = try PythonPeer.run("check", CheckRequest(items: items), as: [String].self)
+        let failures = try await PythonPeer.run("check", CheckRequest(items: items), as: [String].self)
         #expect(failures == [])
     }
 
-    @Test func theCheckerNoticesAWrongValue() throws {
+    @Test func theCheckerNoticesAWrongValue() async throws {
         // The checker compares types too: an int where Python expects True is a failure.
         let encoded = try PickleEncoder().encode(PickleValue.int(1))
         let item = CheckItem(expression: "True", protocol: 4, hex: Array(encoded.readableBytesView).hex)
-        let failures = try PythonPeer.run("check", CheckRequest(items: [item]), as: [String].self)
+        let failures = try await PythonPeer.run("check", CheckRequest(items: [item]), as: [String].self)
         #expect(failures.count == 1)
     }
 
-    @Test func floatReprMatchesPythonForRandomDoubles() throws {
+    @Test func floatReprMatchesPythonForRandomDoubles() async throws {
         struct Request: Encodable { var bits: [String] }
         var generator = SystemRandomNumberGenerator()
         var doubles: [Double] = [
@@ -96,15 +96,15 @@ struct PythonInteropTests {
             doubles.append(Double("1e\(exponent)") ?? 0)
         }
         let bits = doubles.map { withUnsafeBytes(of: $0.bitPattern.bigEndian) { Array($0).hex } }
-        let reprs = try PythonPeer.run("floats", Request(bits: bits), as: [String].self)
+        let reprs = try await PythonPeer.run("floats", Request(bits: bits), as: [String].self)
         try #require(reprs.count == doubles.count)
         for (double, repr) in zip(doubles, reprs) {
             #expect(PickleValue.float(double).pythonRepr == repr, "bits \(String(double.bitPattern, radix: 16))")
         }
     }
 
-    @Test func theTutorialsMessageDecodesAsADictionaryWithIntKeys() throws {
-        let dumped = try Self.dumped([InteropCase([1: "hi", 2: "there"], "{1: 'hi', 2: 'there'}")])
+    @Test func theTutorialsMessageDecodesAsADictionaryWithIntKeys() async throws {
+        let dumped = try await Self.dumped([InteropCase([1: "hi", 2: "there"], "{1: 'hi', 2: 'there'}")])
         for hex in try #require(dumped.first).pickles {
             let buffer = ByteBuffer(bytes: try #require([UInt8](hex: hex)))
             #expect(try PickleDecoder().decode([Int: String].self, from: buffer) == [1: "hi", 2: "there"])

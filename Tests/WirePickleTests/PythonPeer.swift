@@ -1,4 +1,5 @@
 import Foundation
+import WireTestSupport
 
 /// Runs `Python/pickle_peer.py` with CPython: one JSON request on stdin, one JSON answer on stdout.
 enum PythonPeer {
@@ -14,36 +15,17 @@ enum PythonPeer {
         _ mode: String,
         _ request: Request,
         as: Answer.Type
-    ) throws
-        -> Answer
-    {
-        // Files rather than pipes: requests and answers may be larger than a pipe holds.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pickle-peer-\(UUID().uuidString)"
+    ) async throws -> Answer {
+        let ending = try await ChildProcess.run(
+            "python3",
+            [Self.script.path, mode],
+            environment: ["PYTHONHASHSEED": "0"],
+            input: .bytes(Array(try JSONEncoder().encode(request)))
         )
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("request.json")
-        let output = directory.appendingPathComponent("answer.json")
-        let errors = directory.appendingPathComponent("stderr.txt")
-        try JSONEncoder().encode(request).write(to: input)
-        try Data().write(to: output)
-        try Data().write(to: errors)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, mode]
-        process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONHASHSEED": "0"]) { $1 }
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            throw Failed(description: "pickle_peer.py \(mode) exited \(process.terminationStatus): \(message)")
+        guard ending.status == 0, !ending.wasSignalled else {
+            throw Failed(description: "pickle_peer.py \(mode) exited \(ending.status): \(ending.errorText)")
         }
-        return try JSONDecoder().decode(Answer.self, from: Data(contentsOf: output))
+        return try JSONDecoder().decode(Answer.self, from: Data(ending.output))
     }
 
     struct Empty: Codable {}
@@ -51,19 +33,26 @@ enum PythonPeer {
 
 extension Array where Element == UInt8 {
     init?(hex: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.utf8.count / 2)
-        var high: UInt8?
-        for character in hex.utf8 {
-            guard let nibble = UInt8(String(UnicodeScalar(character)), radix: 16) else { return nil }
-            if let first = high {
-                bytes.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
+        // Byte arithmetic, not a String and a radix parse per digit: the interop tests read
+        // thousands of pickles in hex, on the cooperative pool.
+        func nibble(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
             }
         }
-        guard high == nil else { return nil }
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
         self = bytes
     }
 

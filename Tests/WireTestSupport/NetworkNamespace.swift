@@ -11,21 +11,24 @@ public final class NetworkNamespace: Sendable {
     private let hostLink: String
     private let link: String
 
+    /// Where `ip` is.
+    public static let ipPath = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+
     /// Whether this machine lets the tests make namespaces (root and iproute2).
-    public static let isAvailable: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip") else {
+    public static func isAvailable() async -> Bool {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: Self.ipPath) else {
             return false
         }
         do {
-            let probe = try NetworkNamespace()
-            probe.remove()
+            let probe = try await NetworkNamespace()
+            await probe.removed()
             return true
         } catch {
             return false
         }
-    }()
+    }
 
-    public init() throws {
+    public init() async throws {
         let id = UInt32.random(in: 0..<0xFFFF)
         self.name = "wire-\(id)"
         self.hostLink = "wh\(id)"
@@ -33,29 +36,29 @@ public final class NetworkNamespace: Sendable {
         let (a, b) = (Int(id % 250) + 1, Int(id / 250) % 64 * 4)
         self.hostAddress = "10.\(a).\(b).1"
         self.address = "10.\(a).\(b).2"
-        try Self.ip(["netns", "add", self.name])
+        try await Self.ip(["netns", "add", self.name])
         do {
-            try Self.ip(["-n", self.name, "link", "set", "lo", "up"])
-            try Self.ip(["link", "add", self.hostLink, "type", "veth", "peer", "name", self.link])
-            try Self.ip(["link", "set", self.link, "netns", self.name])
-            try Self.ip(["addr", "add", "\(self.hostAddress)/30", "dev", self.hostLink])
-            try Self.ip(["link", "set", self.hostLink, "up"])
-            try Self.ip(["-n", self.name, "addr", "add", "\(self.address)/30", "dev", self.link])
-            try Self.ip(["-n", self.name, "link", "set", self.link, "up"])
+            try await Self.ip(["-n", self.name, "link", "set", "lo", "up"])
+            try await Self.ip(["link", "add", self.hostLink, "type", "veth", "peer", "name", self.link])
+            try await Self.ip(["link", "set", self.link, "netns", self.name])
+            try await Self.ip(["addr", "add", "\(self.hostAddress)/30", "dev", self.hostLink])
+            try await Self.ip(["link", "set", self.hostLink, "up"])
+            try await Self.ip(["-n", self.name, "addr", "add", "\(self.address)/30", "dev", self.link])
+            try await Self.ip(["-n", self.name, "link", "set", self.link, "up"])
         } catch {
-            self.remove()
+            await self.removed()
             throw error
         }
     }
 
     /// Cuts the link: from now on, packets between the two sides are lost without a word.
-    public func partition() throws {
-        try Self.ip(["-n", self.name, "link", "set", self.link, "down"])
+    public func partition() async throws {
+        try await Self.ip(["-n", self.name, "link", "set", self.link, "down"])
     }
 
     /// Joins the two sides again.
-    public func heal() throws {
-        try Self.ip(["-n", self.name, "link", "set", self.link, "up"])
+    public func heal() async throws {
+        try await Self.ip(["-n", self.name, "link", "set", self.link, "up"])
     }
 
     /// The command that runs `arguments` inside the namespace.
@@ -63,9 +66,19 @@ public final class NetworkNamespace: Sendable {
         ["netns", "exec", self.name] + arguments
     }
 
+    /// Deletes the namespace, and waits until it is gone; deleting it deletes its end of the pair,
+    /// and with it this end.
+    public func removed() async {
+        // A namespace already gone is what was asked for.
+        _ = try? await Self.ip(["netns", "del", self.name])
+    }
+
+    /// Deletes the namespace without waiting (for a `defer`).
     public func remove() {
-        // Deleting the namespace deletes its end of the pair, and with it this end.
-        _ = try? Self.ip(["netns", "del", self.name])
+        // Not awaited: `ip netns del` finishes on its own (the task keeps it alive until then); one
+        // that fails found nothing to delete.
+        let child = try? ChildProcess(Self.ipPath, ["netns", "del", self.name])
+        Task { _ = await child?.exited() }
     }
 
     deinit {
@@ -73,20 +86,12 @@ public final class NetworkNamespace: Sendable {
     }
 
     @discardableResult
-    static func ip(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip")
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw NetworkNamespaceFailed(command: "ip " + arguments.joined(separator: " "), message: text)
+    static func ip(_ arguments: [String]) async throws -> String {
+        let ending = try await ChildProcess.run(Self.ipPath, arguments)
+        guard ending.status == 0, !ending.wasSignalled else {
+            throw NetworkNamespaceFailed(command: "ip " + arguments.joined(separator: " "), message: ending.errorText)
         }
-        return text
+        return ending.errorText
     }
 }
 

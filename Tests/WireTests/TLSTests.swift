@@ -7,10 +7,9 @@ import WireTestSupport
 
 @Suite(.timeLimit(.minutes(1)))
 struct TLSTests {
-    static let certificates = Result { try TestCertificates.make() }
 
-    func tlsServer() throws -> ServerConfiguration {
-        let certificates = try Self.certificates.get()
+    func tlsServer() async throws -> ServerConfiguration {
+        let certificates = try await TestCertificates.shared
         return ServerConfiguration(
             port: 0,
             tls: try WireTLS.server(certificateChainPath: certificates.certificate, privateKeyPath: certificates.key)
@@ -35,10 +34,10 @@ struct TLSTests {
     }
 
     @Test func echoesEveryMessageOverTLS() async throws {
-        let certificates = try Self.certificates.get()
+        let certificates = try await TestCertificates.shared
         let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority)
         let messages = ["Hey there!!!", "", String(repeating: "big ", count: 50_000)]
-        let received = try await withServer(try self.tlsServer(), handler: echoHandler) { port in
+        let received = try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
             try await WireClient.withConnection(
                 host: "localhost",
                 port: port,
@@ -55,8 +54,8 @@ struct TLSTests {
     }
 
     @Test func refusesACertificateFromAnUntrustedAuthority() async throws {
-        let certificates = try Self.certificates.get()
-        try await withServer(try self.tlsServer(), handler: echoHandler) { port in
+        let certificates = try await TestCertificates.shared
+        try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
             let untrusted = try WireTLS.client(trustedCertificatesPath: certificates.otherAuthority)
             let result = await self.outcome(port: port, tls: untrusted)
             #expect(result == "TLS handshake with localhost:\(port) failed: its certificate is not trusted")
@@ -64,8 +63,8 @@ struct TLSTests {
     }
 
     @Test func refusesACertificateForAnotherName() async throws {
-        let certificates = try Self.certificates.get()
-        try await withServer(try self.tlsServer(), handler: echoHandler) { port in
+        let certificates = try await TestCertificates.shared
+        try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
             let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority, serverHostname: "wire.example")
             let result = await self.outcome(port: port, tls: tls)
             #expect(result == "TLS handshake with localhost:\(port) failed: its certificate is not valid for the name asked for")
@@ -73,15 +72,15 @@ struct TLSTests {
     }
 
     @Test func acceptsAnyCertificateOnlyWhenAskedTo() async throws {
-        try await withServer(try self.tlsServer(), handler: echoHandler) { port in
+        try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
             let insecure = try WireTLS.client(verifiesCertificates: false)
             #expect(await self.outcome(port: port, tls: insecure) == "hello")
         }
     }
 
     @Test func aPlainTextPeerOnATLSPortIsClosedAndOthersGoOn() async throws {
-        let certificates = try Self.certificates.get()
-        try await withServer(try self.tlsServer(), handler: echoHandler) { port in
+        let certificates = try await TestCertificates.shared
+        try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
             let plain = await self.outcome(port: port, tls: nil)
             #expect(plain != "hello", "a plain-text client got an answer: \(plain)")
             let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority)
@@ -90,7 +89,7 @@ struct TLSTests {
     }
 
     @Test func saysWhenTheServerDoesNotSpeakTLS() async throws {
-        let certificates = try Self.certificates.get()
+        let certificates = try await TestCertificates.shared
         try await withServer(handler: echoHandler) { port in
             let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority)
             let result = await self.outcome(port: port, tls: tls)
@@ -100,7 +99,7 @@ struct TLSTests {
     }
 
     @Test func saysWhenTheServerAnswersInPlainText() async throws {
-        let certificates = try Self.certificates.get()
+        let certificates = try await TestCertificates.shared
         // The tutorial's server greets at once, in raw bytes, and stays open: its plain bytes are
         // no TLS record.
         let server = ServerConfiguration(port: 0, framing: .raw())
