@@ -10,7 +10,8 @@ public struct NATSClientConfiguration: Sendable {
     public var echo: Bool
     /// How often the client pings the server to learn that it is still there. Default 2 minutes.
     public var pingInterval: Duration
-    /// Pings without an answer after which the connection is taken as dead. Default 2.
+    /// Pings in a row without an answer, and without anything else from the server meanwhile,
+    /// after which the connection is taken as dead. Default 2.
     public var maximumOutstandingPings: Int
     /// The first wait before reconnecting to a server; it doubles up to ``maximumReconnectWait``,
     /// with jitter. Default 100 ms.

@@ -124,13 +124,15 @@ extension NATSConnectionCore {
     }
 
     func operate(_ operation: NATSServerOperation, channel: any Channel, index: Int) {
+        // Whatever the server sends proves it is there: a PONG may wait behind megabytes of
+        // messages on a busy connection, and that connection is not stale.
+        self.outstandingPings = 0
         switch operation {
         case .message(let message):
             self.deliver(message)
         case .ping:
             self.write(.pong, on: channel)
         case .pong:
-            self.outstandingPings = 0
             if let waiter = self.pongWaiters.popFirst() {
                 waiter?.succeed()
             }

@@ -119,6 +119,37 @@ struct NATSClientTests {
         await client.close()
     }
 
+    @Test func aServerThatKeepsSendingIsAliveThoughItsPongsAreLate() async throws {
+        // A busy connection: the server's PONGs wait behind its messages (here, for ever). Its
+        // messages prove that it is there; once they stop, the unanswered pings tell.
+        let server = try await ScriptedNATSServer.start()
+        let (client, connection) = try await server.connectClient {
+            $0.pingInterval = .milliseconds(500)
+            $0.maximumOutstandingPings = 2
+        }
+        let events = client.events
+        let next = Task {
+            var iterator = events.makeAsyncIterator()
+            let connected = await iterator.next()
+            let ending = await iterator.next()
+            return (connected, ending, ContinuousClock.now)
+        }
+        // Messages every 25 ms for 3 s, on the server connection's event loop: six ping intervals,
+        // where two unanswered pings would do without them.
+        let loop = connection.channel.eventLoop
+        let sending = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(25)) { [channel = connection.channel] _ in
+            channel.writeAndFlush(ByteBuffer(string: "MSG busy 1 1\r\nx\r\n"), promise: nil)
+        }
+        try await Task.sleep(for: .seconds(3))
+        sending.cancel()
+        let stopped = ContinuousClock.now
+        let (connected, ending, endedAt) = await next.value
+        #expect(connected == .connected(server.address))
+        #expect(ending == .disconnected(reason: "the NATS server did not answer 2 pings: the connection is stale"))
+        #expect(endedAt > stopped, "taken for stale \(stopped - endedAt) before the messages stopped")
+        await client.close()
+    }
+
     @Test func tellsANonFatalErrorFromAFatalOne() async throws {
         let server = try await ScriptedNATSServer.start()
         let scripted = server.address

@@ -61,10 +61,13 @@ final class ScriptedNATSServer {
     /// A client of this server, connected, and its connection as the server sees it.
     func connectClient(
         info: String = #"{"server_id":"scripted","max_payload":1048576,"headers":true}"#,
-        pingDuringHandshake: Bool = false
+        pingDuringHandshake: Bool = false,
+        configure: (inout NATSClientConfiguration) -> Void = { _ in }
     ) async throws -> (NATSClient, Connection) {
         // Generous: the scripted server is a test task that may wait for a busy machine.
-        let client = NATSClient(configuration: NATSClientConfiguration(servers: [self.address], connectTimeout: .seconds(30)))
+        var configuration = NATSClientConfiguration(servers: [self.address], connectTimeout: .seconds(30))
+        configure(&configuration)
+        let client = NATSClient(configuration: configuration)
         async let connected: Void = client.connect()
         let connection = try await self.accept(info: info, pingDuringHandshake: pingDuringHandshake)
         try await connected
