@@ -135,8 +135,14 @@ let package = Package(
         ),
         .target(
             name: "WireTestSupport",
+            dependencies: ["WireTestParallelism"],
             path: "Tests/WireTestSupport",
             swiftSettings: swiftSettings
+        ),
+        // Sets how many tests run at once when the test binary loads (see its source).
+        .target(
+            name: "WireTestParallelism",
+            path: "Tests/WireTestParallelism"
         ),
         .testTarget(
             name: "WireFramingTests",
