@@ -6,9 +6,14 @@ extension NATSClient {
     /// Publishes `payload` to `subject` with a reply subject of this client's, and returns the first
     /// reply. All requests share one subscription (`_INBOX.<random>.*`), made on the first.
     ///
-    /// - Throws: ``NATSClientError`` when no reply comes within `timeout` (nobody answers on that
-    ///   subject, or too slowly), or the publish is refused.
-    public func request(_ payload: ByteBuffer, to subject: String, timeout: Duration = .seconds(5)) async throws -> NATSMessage {
+    /// - Throws: ``NATSClientError`` when nobody is subscribed to `subject` (the server says so at
+    ///   once, with a `503` status), no reply comes within `timeout`, or the publish is refused.
+    public func request(
+        _ payload: ByteBuffer,
+        to subject: String,
+        headers: NATSHeaders? = nil,
+        timeout: Duration = .seconds(5)
+    ) async throws -> NATSMessage {
         let inbox = try await self.requestInbox()
         let token = inbox.nextToken()
         let reply = self.eventLoop.makePromise(of: NATSMessage.self)
@@ -19,7 +24,7 @@ extension NATSClient {
             }
         }
         do {
-            try await self.publish(payload, to: subject, replyTo: "\(inbox.prefix).\(token)")
+            try await self.publish(payload, to: subject, replyTo: "\(inbox.prefix).\(token)", headers: headers?.encoded())
         } catch {
             timer.cancel()
             if let waiting = inbox.pending.withLock({ $0.removeValue(forKey: token) }) {
@@ -29,6 +34,9 @@ extension NATSClient {
         }
         let message = try await reply.futureResult.get()
         timer.cancel()
+        if message.payload.readableBytes == 0, message.parsedHeaders?.status == 503 {
+            throw NATSClientError.noResponders(subject: subject)
+        }
         return message
     }
 

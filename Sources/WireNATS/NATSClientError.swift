@@ -12,6 +12,7 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
         case notStarted
         case headersNotSupported
         case requestTimedOut(subject: String, after: Duration)
+        case noResponders(subject: String)
         case closed
     }
 
@@ -23,6 +24,7 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
     static func reconnectBufferFull(limit: Int) -> Self { Self(code: .reconnectBufferFull(limit: limit)) }
     static func connectFailed(servers: String, reason: String) -> Self { Self(code: .connectFailed(servers: servers, reason: reason)) }
     static func requestTimedOut(subject: String, after: Duration) -> Self { Self(code: .requestTimedOut(subject: subject, after: after)) }
+    static func noResponders(subject: String) -> Self { Self(code: .noResponders(subject: subject)) }
     static func serverError(_ text: String) -> Self { Self(code: .serverError(text)) }
     static func staleConnection(pings: Int) -> Self { Self(code: .staleConnection(pings: pings)) }
     /// The connection to the server was lost before the operation completed.
@@ -42,6 +44,18 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
         if case .connectFailed(_, let reason) = self.code {
             return reason.lowercased().contains("authorization")
         }
+        return false
+    }
+
+    /// Whether a request found nobody subscribed to its subject (the server said so at once).
+    public var isNoResponders: Bool {
+        if case .noResponders = self.code { return true }
+        return false
+    }
+
+    /// Whether a request got no reply in time.
+    public var isRequestTimeout: Bool {
+        if case .requestTimedOut = self.code { return true }
         return false
     }
 
@@ -77,6 +91,8 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
             return "the connection to the NATS server was lost"
         case .requestTimedOut(let subject, let after):
             return "no reply to a request on \"\(subject)\" within \(after)"
+        case .noResponders(let subject):
+            return "nobody answers requests on \"\(subject)\": the server knows no subscriber to it"
         case .headersNotSupported:
             return "the NATS server does not support headers (its INFO says \"headers\": false)"
         case .notStarted:

@@ -52,6 +52,7 @@ extension NATSConnectionCore {
             let options = NATSConnectOptions(
                 tlsRequired: usesTLS,
                 name: self.configuration.name,
+                noResponders: info.supportsHeaders,
                 echo: self.configuration.echo,
                 user: server.user,
                 pass: server.password,

@@ -61,6 +61,9 @@ struct NATSConnectOptions: Encodable {
     var version = "1.0.0"
     var `protocol` = 1
     var headers = true
+    /// A request to a subject nobody listens on is answered at once with a `503` status (only
+    /// with headers, which carry it).
+    var noResponders: Bool
     var echo: Bool
     var user: String?
     var pass: String?
@@ -70,6 +73,7 @@ struct NATSConnectOptions: Encodable {
         case verbose, pedantic, name, lang, version, `protocol`, headers, echo, user, pass
         case tlsRequired = "tls_required"
         case authToken = "auth_token"
+        case noResponders = "no_responders"
     }
 
     var json: String {

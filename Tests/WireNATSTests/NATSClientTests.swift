@@ -53,7 +53,7 @@ struct NATSClientTests {
         await subscriber.close()
     }
 
-    @Test func requestsGetTheirRepliesAndTimeOutWithoutAResponder() async throws {
+    @Test func requestsGetTheirRepliesNoRespondersAndTimeouts() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
         let responder = try Self.client(server)
@@ -78,10 +78,23 @@ struct NATSClientTests {
             }
             try await group.waitForAll()
         }
-        let error = await #expect(throws: NATSClientError.self) {
-            try await requester.request(ByteBuffer(string: "anyone?"), to: "nobody.listens", timeout: .milliseconds(200))
+        // Nobody subscribed: the server says so at once (a 503 status), long before the timeout.
+        let started = ContinuousClock.now
+        let nobody = await #expect(throws: NATSClientError.self) {
+            try await requester.request(ByteBuffer(string: "anyone?"), to: "nobody.listens", timeout: .seconds(30))
         }
-        #expect(error?.description == "no reply to a request on \"nobody.listens\" within 0.2 seconds")
+        #expect(nobody?.isNoResponders == true)
+        #expect(nobody?.description == "nobody answers requests on \"nobody.listens\": the server knows no subscriber to it")
+        #expect(ContinuousClock.now - started < .seconds(30))
+        // A subscriber that never answers: the request times out.
+        let silent = try await responder.subscribe(to: "silent")
+        try await responder.flush()
+        let error = await #expect(throws: NATSClientError.self) {
+            try await requester.request(ByteBuffer(string: "anyone?"), to: "silent", timeout: .milliseconds(200))
+        }
+        #expect(error?.isRequestTimeout == true)
+        #expect(error?.description == "no reply to a request on \"silent\" within 0.2 seconds")
+        await silent.unsubscribe()
         answering.cancel()
         await responder.close()
         await requester.close()

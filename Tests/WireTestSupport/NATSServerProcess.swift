@@ -30,13 +30,25 @@ public final class NATSServerProcess: Sendable {
     /// `nats://HOST:PORT`.
     public var url: String { "nats://\(self.host):\(self.port)" }
 
+    /// Where a JetStream server keeps its streams (the same directory across restarts).
+    public let storeDirectory: String?
+
     /// Starts nats-server with extra `arguments` (or a `config` file's text) on a free port, on
-    /// 127.0.0.1 or inside `namespace`.
-    public init(arguments: [String] = [], config: String? = nil, namespace: NetworkNamespace? = nil) async throws {
+    /// 127.0.0.1 or inside `namespace`; with `jetStream`, JetStream on, its store in a new
+    /// temporary directory.
+    public init(arguments: [String] = [], config: String? = nil, jetStream: Bool = false, namespace: NetworkNamespace? = nil) async throws {
         guard let path = Self.executable else {
             throw NATSServerMissing()
         }
         var arguments = arguments
+        if jetStream {
+            let store = FileManager.default.temporaryDirectory.appendingPathComponent("wire-js-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            arguments += ["-js", "-sd", store]
+            self.storeDirectory = store
+        } else {
+            self.storeDirectory = nil
+        }
         if let config {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("wire-nats-\(UUID().uuidString).conf")
             try config.write(to: file, atomically: true, encoding: .utf8)
