@@ -135,7 +135,11 @@ let package = Package(
         ),
         .target(
             name: "WireTestSupport",
-            dependencies: ["WireTestParallelism"],
+            dependencies: [
+                "WireTestParallelism",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/WireTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -16,4 +16,8 @@ public enum ChatEvent: Sendable {
     case roomSplit(reason: String)
     /// This node is linked to the other nodes of the room through the NATS server at `server`.
     case roomWhole(server: String)
+    /// The room is kept in a JetStream stream (its name, where and how long it keeps texts).
+    case roomStream(description: String)
+    /// The NATS server offers no JetStream: the room is linked over core NATS, which keeps nothing.
+    case jetStreamUnavailable(server: String)
 }

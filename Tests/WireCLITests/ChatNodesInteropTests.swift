@@ -112,4 +112,72 @@ struct ChatNodesInteropTests {
         #expect(roomAlone.status == 2)
         #expect(roomAlone.error.hasPrefix("Error: --room needs --nats: without NATS the room is this node's alone.\n"), "\(roomAlone.error)")
     }
+
+    @Test func theRoomIsKeptInAStreamWhereNATSHasJetStreamAndSaysSo() async throws {
+        let nats = try await NATSServerProcess(jetStream: true)
+        defer { nats.stop() }
+        let arguments = ["chat-server", "--port", "0", "--nats", nats.url, "--room", "kept", "--history", "3", "--quiet"]
+        let first = try RunningProcess.wire(arguments + ["--stream-max-age", "90m", "--stream-max-bytes", "64MiB"])
+        let firstPort = try await first.port()
+        try await first.waitForOutput(
+            containing: "Room kept in JetStream stream WIRE_CHAT_kept (file, 1 copy, texts kept 90m / 64 MiB; 0 batches stored)\n"
+        )
+        try await first.waitForOutput(containing: "Room whole: linked to the other nodes of room kept through \(nats.url)\n")
+        // The tutorial's client says four things and leaves; alice, on the same node, gets them
+        // once they have come back from the stream: they are kept there.
+        let alice = try RunningProcess.python("tutorial_chat_client.py", ["\(firstPort)", "alice", "4"])
+        try await first.waitForOutput(containing: "username: alice\n")
+        let bob = try await RunningProcess.python("tutorial_chat_client.py", ["\(firstPort)", "bob", "0", "one", "two", "three", "four"]).finish()
+        #expect(bob.status == 0, "\(bob.error)")
+        #expect(try await alice.finish().output == "bob > one\nbob > two\nbob > three\nbob > four\n")
+
+        // NATS is killed and started again on its store; a node that starts now, on the same
+        // stream, gives a newcomer the room's last three texts.
+        nats.signal(SIGKILL)
+        try await first.waitForOutput(containing: "Room split: NATS is out of reach")
+        try await nats.restart()
+        let second = try RunningProcess.wire(arguments)
+        let secondPort = try await second.port()
+        // Started without limits, it keeps the stream's: 90 minutes and 64 MiB.
+        // (One batch or more: that depends on how the server read bob's four texts.)
+        try await second.waitForOutput(containing: "Room kept in JetStream stream WIRE_CHAT_kept (file, 1 copy, texts kept 90m / 64 MiB; ")
+        let carol = try await RunningProcess.python("tutorial_chat_client.py", ["\(secondPort)", "carol", "3"]).finish()
+        #expect(carol.output == "bob > two\nbob > three\nbob > four\n", "\(carol.output)\(carol.error)")
+        for node in [first, second] {
+            node.interrupt()
+            #expect(try await node.finish().status == 0)
+        }
+    }
+
+    @Test func withoutJetStreamOrWithNATSCoreTheRoomIsLinkedOverCoreNATS() async throws {
+        let plain = try await NATSServerProcess()
+        defer { plain.stop() }
+        let node = try RunningProcess.wire(["chat-server", "--port", "0", "--nats", plain.url])
+        _ = try await node.port()
+        try await node.waitForOutput(
+            containing: "Warning: \(plain.url) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)\n"
+        )
+        try await node.waitForOutput(containing: "Room whole")
+        node.interrupt()
+        _ = try await node.finish()
+
+        let withJetStream = try await NATSServerProcess(jetStream: true)
+        defer { withJetStream.stop() }
+        let core = try RunningProcess.wire(["chat-server", "--port", "0", "--nats", withJetStream.url, "--nats-core"])
+        _ = try await core.port()
+        let output = try await core.waitForOutput(containing: "Room whole")
+        #expect(!output.contains("JetStream"), "\(output)")
+        core.interrupt()
+        _ = try await core.finish()
+
+        let mixed = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", withJetStream.url, "--nats-core", "--stream-max-age", "1h"]).finish()
+        #expect(mixed.status == 2)
+        #expect(mixed.error.contains("Error: --nats-core keeps no stream: --stream-max-age, --stream-max-bytes, --stream-max-batches and --stream-replicas need JetStream."), "\(mixed.error)")
+        let badAge = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", withJetStream.url, "--stream-max-age", "soon"]).finish()
+        #expect(badAge.status == 2)
+        #expect(badAge.error.contains("Error: --stream-max-age must be a number followed by s, m, h or d (like 24h); got \"soon\"."), "\(badAge.error)")
+        let badReplicas = try await RunningProcess.wire(["chat-server", "--port", "0", "--nats", withJetStream.url, "--stream-replicas", "7"]).finish()
+        #expect(badReplicas.status == 2)
+        #expect(badReplicas.error.contains("Error: --stream-replicas must be from 1 to 5; got 7."), "\(badReplicas.error)")
+    }
 }

@@ -77,8 +77,13 @@ final class RunningProcess: Sendable {
     }
 
     private static func wait(for text: String, in pipe: PipeCollector, what: String, name: String, timeout: Duration) async throws -> String {
-        let found = try await withTimeout(timeout, "\(name): \(what)") {
-            await pipe.text { $0.contains(text) }
+        let found: String?
+        do {
+            found = try await withTimeout(timeout, "\(name): \(what)") {
+                await pipe.text { $0.contains(text) }
+            }
+        } catch let error as TimedOut {
+            throw ProcessTimedOut(description: "\(error); it printed \(pipe.text.debugDescription)")
         }
         guard let found else {
             throw ProcessTimedOut(description: "\(name) exited without doing \(what); it printed \(pipe.text.debugDescription)")

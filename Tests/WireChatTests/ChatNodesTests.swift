@@ -19,12 +19,21 @@ struct ChatNodesTests {
             case .roomWhole: self.events.withLock { $0[node, default: []].append("whole") }
             case .roomSplit: self.events.withLock { $0[node, default: []].append("split") }
             case .dropped(let username, _): self.events.withLock { $0[node, default: []].append("dropped \(username)") }
+            case .roomStream: self.events.withLock { $0[node, default: []].append("stream") }
+            case .jetStreamUnavailable: self.events.withLock { $0[node, default: []].append("core") }
             default: break
             }
         }
 
         func count(_ word: String, on node: Int) -> Int {
             self.events.withLock { $0[node, default: []].filter { $0 == word }.count }
+        }
+
+        /// Waits until node `node` has said `word` at least `times` times.
+        func wait(for word: String, on node: Int, times: Int = 1) async throws {
+            while self.count(word, on: node) < times {
+                try await Task.sleep(for: .milliseconds(10))
+            }
         }
 
         /// Waits until every node has said `word` at least `times` times.

@@ -23,6 +23,8 @@ struct ChatServerCommand: AsyncParsableCommand {
               wire chat-server 1234 --nats nats://127.0.0.1:4222 --room lobby
 
             Many nodes: every chat-server started with --nats on the same NATS server (or cluster) and the same --room shares one room. Texts, joins and leaves cross to the other nodes, /who lists every node's members, and a username taken on another node is refused. If NATS goes away, each node keeps serving its own members, tells them the room is split, reconnects by itself and tells them when the room is whole again.
+
+            Where the NATS server has JetStream (nats-server -js), the room is kept in a stream, WIRE_CHAT_<room>: every node delivers every text in the stream's order, and a node that was cut off, a NATS server that restarted or a node that restarted loses nothing the stream still keeps (--stream-max-age, --stream-max-bytes); --history replays the room's last texts from the stream on any node. Without JetStream, or with --nats-core, the nodes are linked over core NATS, which keeps nothing.
             """
     )
 
@@ -78,6 +80,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "PEM file of the certificate authorities trusted for tls:// NATS servers (default: the system's).")
     var natsCA: String?
 
+    @OptionGroup(title: "Keeping the room (with --nats)")
+    var streamOptions: StreamOptions
+
     @Flag(help: "Print every text received, as the tutorial's server does (\"Received message from NAME: TEXT\").")
     var showMessages = false
 
@@ -106,12 +111,18 @@ struct ChatServerCommand: AsyncParsableCommand {
         guard let nats = self.nats else {
             guard self.natsCA == nil else { throw ValidationError("--nats-ca needs --nats.") }
             guard self.room == nil else { throw ValidationError("--room needs --nats: without NATS the room is this node's alone.") }
+            guard !self.streamOptions.natsCore, !self.streamOptions.isSet else {
+                throw ValidationError("--nats-core and --stream-... options need --nats.")
+            }
             return nil
         }
         do {
             let servers = try NATSServerAddress.list(nats)
             let tls = try self.natsCA.map { try WireTLS.client(trustedCertificatesPath: $0) }
-            return try ChatNATSConfiguration(servers: servers, room: self.room ?? "lobby", tls: tls)
+            var configuration = try ChatNATSConfiguration(servers: servers, room: self.room ?? "lobby", tls: tls)
+            configuration.usesJetStream = !self.streamOptions.natsCore
+            configuration.stream = try self.streamOptions.limits()
+            return configuration
         } catch let error as NATSClientError {
             throw ValidationError("--nats: \(error)")
         } catch let error as ChatError {
@@ -176,6 +187,10 @@ struct ChatServerCommand: AsyncParsableCommand {
                     output.line("Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting")
                 case .roomWhole(let server):
                     output.line("Room whole: linked to the other nodes of room \(self.room ?? "lobby") through \(server)")
+                case .roomStream(let description):
+                    output.line("Room kept in \(description)")
+                case .jetStreamUnavailable(let server):
+                    output.line("Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)")
                 }
             }
         )

@@ -144,7 +144,7 @@ final class ChatNATSLink: Sendable {
 
     func send(_ output: ChatRoomOutput) {
         switch output {
-        case .texts(let name, let texts):
+        case .texts(let name, let texts, _):
             self.publishTexts(name: name, texts: texts)
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)

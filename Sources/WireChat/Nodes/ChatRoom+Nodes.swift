@@ -5,7 +5,7 @@ import WireFraming
 /// What a room tells the other nodes of the same room.
 enum ChatRoomOutput: Sendable {
     /// A member here sent texts.
-    case texts(name: String, texts: [ByteBuffer])
+    case texts(name: String, texts: [ByteBuffer], sender: ChatRoom.MemberID)
     /// A member joined here.
     case joined(String)
     /// A member left here (or was evicted).

@@ -77,6 +77,10 @@ extension ChatRoom {
             }
             work.evictions.append(eviction)
         }
+        if let waiter = state.catchUpWaiter, state.machine.behind.isEmpty {
+            state.catchUpWaiter = nil
+            work.resumed.append(waiter)
+        }
         if let outlet = state.outlet {
             work.outlet = outlet
             let isBehind = !state.machine.behind.isEmpty

@@ -49,6 +49,10 @@ public final class ChatRoom: Sendable {
         var wasBehind = false
         /// The number of the last window-hold decision applied (``ChatNodeFlow/decide()``).
         var lastHoldDecision = 0
+        /// The room is kept in a stream: members' texts go to the outlet only, and come back.
+        var streamsTexts = false
+        /// The stream link, waiting for this node's members to catch up.
+        var catchUpWaiter: CheckedContinuation<Void, Never>?
     }
 
     /// Writes are handed to a socket in slices of at most this many bytes, each acknowledged on its
@@ -170,30 +174,36 @@ public final class ChatRoom: Sendable {
     /// dropping the texts, if the sender has left the room or its task is cancelled.
     func publish(_ texts: [ByteBuffer], from sender: MemberID, nameFrame: ByteBuffer) async {
         guard !texts.isEmpty else { return }
+        let streams = self.state.withLock { $0.streamsTexts }
         var bytes = ByteBuffer()
-        var size = 0
-        for text in texts {
-            size += nameFrame.readableBytes + text.readableBytes + self.encoder.overhead(forLength: text.readableBytes)
-        }
-        bytes.reserveCapacity(size)
         var history: [ByteBuffer] = []
-        for text in texts {
-            self.appendRecord(text, nameFrame: nameFrame, to: &bytes, history: &history)
+        if !streams {
+            // Framed once for every recipient; in a room kept in a stream, they come back framed.
+            var size = 0
+            for text in texts {
+                size += nameFrame.readableBytes + text.readableBytes + self.encoder.overhead(forLength: text.readableBytes)
+            }
+            bytes.reserveCapacity(size)
+            for text in texts {
+                self.appendRecord(text, nameFrame: nameFrame, to: &bytes, history: &history)
+            }
         }
         while !Task.isCancelled {
             let (done, work, outlet) = self.state.withLock { state -> (Bool, Work, Outlet?) in
                 var work = Work()
                 guard let member = state.machine.members[sender] else { return (true, work, nil) }
                 guard state.machine.mayPublish(sender) else { return (false, work, nil) }
-                self.remember(history, in: &state)
-                let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
-                self.apply(actions, bytes: bytes, to: &state, work: &work)
+                if !streams {
+                    self.remember(history, in: &state)
+                    let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
+                    self.apply(actions, bytes: bytes, to: &state, work: &work)
+                }
                 return (true, work, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
             self.perform(work)
             // Outside the lock, from the sender's own task: its texts reach the other nodes in order.
             if let outlet {
-                outlet.send(.texts(name: outlet.name, texts: texts))
+                outlet.send(.texts(name: outlet.name, texts: texts, sender: sender))
             }
             if done { return }
             await self.waitForTurn(sender)

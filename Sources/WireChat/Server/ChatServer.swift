@@ -27,7 +27,7 @@ public struct ChatServer: Service {
     private let server: WireServer
     private let eventLoopGroup: any EventLoopGroup
     private let web: ChatWebServer?
-    private let link: ChatNATSLink?
+    private let links: ChatNodeLinks?
     /// Says when the TCP port is bound, so that the link to other nodes starts after it (and its
     /// first words come after "Listening on").
     private let listening: AsyncStream<Void>
@@ -67,8 +67,8 @@ public struct ChatServer: Service {
         }
         let (listening, listened) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.listening = listening
-        self.link = configuration.nats.map { nats in
-            ChatNATSLink(configuration: nats, room: room, eventLoopGroup: eventLoopGroup, logger: logger, onEvent: onEvent)
+        self.links = configuration.nats.map { nats in
+            ChatNodeLinks(configuration: nats, room: room, eventLoopGroup: eventLoopGroup, logger: logger, onEvent: onEvent)
         }
         self.server = WireServer(
             configuration: configuration.server,
@@ -96,7 +96,7 @@ public struct ChatServer: Service {
         let stallWatch = self.room.watchForStalls(on: self.eventLoopGroup.next())
         defer { stallWatch.cancel() }
         let room = self.room
-        let link = self.link
+        let link = self.links
         try await withGracefulShutdownHandler {
             // The web door and the link to other nodes live as long as the TCP server: when that
             // ends, so do they.
