@@ -19,7 +19,10 @@ struct ChatNodesTests {
             case .roomWhole: self.events.withLock { $0[node, default: []].append("whole") }
             case .roomSplit: self.events.withLock { $0[node, default: []].append("split") }
             case .dropped(let username, _): self.events.withLock { $0[node, default: []].append("dropped \(username)") }
-            case .roomStream: self.events.withLock { $0[node, default: []].append("stream") }
+            case .roomStream(let description):
+                let copies = description.contains("3 copies") ? " 3 copies" : ""
+                self.events.withLock { $0[node, default: []].append("stream") }
+                if !copies.isEmpty { self.events.withLock { $0[node, default: []].append("stream" + copies) } }
             case .jetStreamUnavailable: self.events.withLock { $0[node, default: []].append("core") }
             default: break
             }

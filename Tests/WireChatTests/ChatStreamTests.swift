@@ -13,8 +13,12 @@ import WireTestSupport
 @Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
 struct ChatStreamTests {
     static func configuration(url: String, history: Int = 0, announces: Bool = false) throws -> ChatServerConfiguration {
+        try Self.configuration(urls: [url], history: history, announces: announces)
+    }
+
+    static func configuration(urls: [String], history: Int = 0, announces: Bool = false) throws -> ChatServerConfiguration {
         var configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), historySize: history, announcesMembership: announces)
-        configuration.nats = try ChatNATSConfiguration(servers: [NATSServerAddress(parsing: url)], room: "stream")
+        configuration.nats = try ChatNATSConfiguration(servers: urls.map(NATSServerAddress.init(parsing:)), room: "stream")
         // Quick to find a silent link, and quick to come back.
         configuration.nats?.client.pingInterval = .milliseconds(500)
         configuration.nats?.client.maximumReconnectWait = .milliseconds(250)
@@ -215,6 +219,27 @@ struct ChatStreamTests {
                 )
             }
         }
+    }
+
+    @Test func aThreeServerClusterKeepsThreeCopiesAndLosesNothingWhenOneServerIsKilled() async throws {
+        let cluster = try await NATSServerProcess.cluster(size: 3)
+        defer { for server in cluster { server.stop() } }
+        let links = ChatNodesTests.Links()
+        // Each node knows the three servers, and starts with a different one.
+        let urls = cluster.map(\.url)
+        let first = try Self.configuration(urls: urls)
+        let second = try Self.configuration(urls: [urls[1], urls[2], urls[0]])
+        let received = try await Self.withNode(first, 0, links) { firstPort, one in
+            try await Self.withNode(second, 1, links) { secondPort, two in
+                try await Self.talk(ports: [firstPort, secondPort], servers: [one, two], texts: 300, pause: .milliseconds(10), after: 200) {
+                    // The server the first node is on dies; the others elect new leaders and go on.
+                    cluster[0].signal(SIGKILL)
+                    try await links.wait(for: "whole", on: 0, times: 2)
+                }
+            }
+        }
+        Self.check(received, texts: 300, sameOrder: false)
+        #expect(links.events.withLock { $0[0]?.contains("stream 3 copies") } == true)
     }
 
     @Test func aServerWithoutJetStreamLinksTheRoomOverCoreNATS() async throws {

@@ -32,6 +32,8 @@ public final class NATSServerProcess: Sendable {
 
     /// Where a JetStream server keeps its streams (the same directory across restarts).
     public let storeDirectory: String?
+    /// The port other servers of a cluster connect to, when it is part of one.
+    public let routePort: Int?
 
     /// Starts nats-server with extra `arguments` (or a `config` file's text) on a free port, on
     /// 127.0.0.1 or inside `namespace`; with `jetStream`, JetStream on, its store in a new
@@ -59,7 +61,44 @@ public final class NATSServerProcess: Sendable {
         self.host = namespace?.address ?? "127.0.0.1"
         let (child, port) = try await Self.launch(path, arguments: ["-a", self.host, "-p", "-1"] + arguments, namespace: namespace)
         self.port = port
+        self.routePort = child.errorOutput.text
+            .firstMatch(of: #/Listening for route connections on [^\s]+:(\d+)/#)
+            .flatMap { Int($0.output.1) }
         self.running = Mutex(Running(child: child))
+    }
+
+    /// Starts `size` servers with JetStream as one cluster (each with its own store and name, all
+    /// routed to all) and waits until they have chosen a JetStream leader.
+    public static func cluster(size: Int = 3) async throws -> [NATSServerProcess] {
+        let name = "wire-\(UInt32.random(in: 0...UInt32.max))"
+        // Route ports chosen first: a JetStream cluster wants every server to know its routes.
+        // Held until just before the servers start, so that no other test takes them meanwhile.
+        var held = try (0..<size).map { _ in try RefusingPort() }
+        let routes = held.map { "nats://127.0.0.1:\($0.port)" }
+        let ports = held.map(\.port)
+        held.removeAll()
+        var servers: [NATSServerProcess] = []
+        for index in 0..<size {
+            servers.append(
+                try await NATSServerProcess(
+                    arguments: [
+                        "--cluster", "nats://127.0.0.1:\(ports[index])", "--cluster_name", name, "--server_name", "\(name)-\(index)",
+                        "--routes", routes.joined(separator: ","),
+                    ],
+                    jetStream: true
+                )
+            )
+        }
+        for server in servers {
+            _ = await server.errorOutputContaining("metadata leader")
+        }
+        return servers
+    }
+
+    /// Waits until the server's log (since it last started) contains `text`; `nil` if it exits first.
+    public func errorOutputContaining(_ text: String) async -> String? {
+        let child = self.running.withLock { $0.child }
+        return await child.errorOutput.text { $0.contains(text) }
     }
 
     /// Stops the server, waits for it to exit and starts it again on the same port.

@@ -92,7 +92,7 @@ final class ChatStreamLink: Sendable {
             await self.client.close()
             return .noJetStream(server: server)
         }
-        try await self.prepareStream()
+        try await self.prepareStreamUntilReady()
         self.room.streamTexts()
         self.room.attach { [self] output in self.send(output) }
         _ = try await self.client.subscribe(to: "\(self.prefix).presence.*") { [self] message in
@@ -110,6 +110,33 @@ final class ChatStreamLink: Sendable {
             group.cancelAll()
         }
         return nil
+    }
+
+    /// Prepares the stream, trying again while JetStream is not ready (a cluster without a leader
+    /// yet, a server restarting); a configuration the server refuses ends it with its sentence.
+    func prepareStreamUntilReady() async throws {
+        var wait = Duration.milliseconds(100)
+        var attempts = 0
+        while true {
+            do {
+                try await self.prepareStream()
+                return
+            } catch let error as JetStreamError where Self.isConfigurationError(error) {
+                throw error
+            } catch {
+                attempts += 1
+                if attempts == 1 || attempts % 10 == 0 {
+                    self.logger.warning("the room's stream is not ready yet; trying again", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// Refusals that trying again will not change: limits or replicas the server cannot have.
+    static func isConfigurationError(_ error: JetStreamError) -> Bool {
+        [10052, 10005, 10074, 10065].contains(error.apiErrorCode ?? 0)
     }
 
     /// Makes or updates the stream, says so, and starts reading it after its last message (the
@@ -131,7 +158,17 @@ final class ChatStreamLink: Sendable {
                 replicas: limits.replicas ?? existing?.replicas ?? (known >= 3 ? 3 : 1),
                 duplicateWindow: .seconds(120)
             )
-            info = try await self.jetStream.createOrUpdateStream(configuration)
+            do {
+                info = try await self.jetStream.createOrUpdateStream(configuration)
+            } catch let error as JetStreamError where limits.replicas == nil && existing == nil && configuration.replicas > 1
+                && [10005, 10074].contains(error.apiErrorCode ?? 0)
+            {
+                // Three servers known, but not three JetStream peers: one copy, said so.
+                self.logger.warning("the NATS servers cannot hold three copies of the room; keeping one", metadata: ["error": "\(error)"])
+                var single = configuration
+                single.replicas = 1
+                info = try await self.jetStream.createOrUpdateStream(single)
+            }
         }
         guard let info else { return }
         self.onEvent(.roomStream(description: Self.describe(info)))
