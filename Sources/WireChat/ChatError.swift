@@ -9,6 +9,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         case usernameReserved(String)
         case usernameNotText
         case incompleteRecord
+        case malformedHello(String)
+        case silent(after: Duration)
         case invalidRoomName(String)
         case stalled(username: String, pendingBytes: Int, timeout: Duration)
         case overflowed(username: String, pendingBytes: Int, limit: Int)
@@ -34,6 +36,10 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let usernameNotText = ChatError(.usernameNotText)
     /// The server closed the connection between a record's username and its text.
     public static let incompleteRecord = ChatError(.incompleteRecord)
+    /// A first frame that starts as a hello (0x01) but is not one this server understands.
+    public static func malformedHello(_ text: String) -> ChatError { ChatError(.malformedHello(String(text.prefix(100)))) }
+    /// Nothing, not even a heartbeat, came from the other side for this long.
+    public static func silent(after: Duration) -> ChatError { ChatError(.silent(after: after)) }
     /// A room name for NATS that is empty, too long, or has characters other than letters, digits, - and _.
     public static func invalidRoomName(_ name: String) -> ChatError { ChatError(.invalidRoomName(name)) }
     /// A member's socket accepted nothing for the stall timeout while records waited for it.
@@ -66,6 +72,10 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             return "username \"\(name)\" is reserved for the server"
         case .usernameNotText:
             return "username must be UTF-8 text without control characters"
+        case .malformedHello(let text):
+            return "the first frame starts as a hello (0x01) but is not a wire-chat/1 hello: \(text.debugDescription)"
+        case .silent(let after):
+            return "nothing came from the other side for \(after), not even a heartbeat: the connection is taken as dead"
         case .incompleteRecord:
             return "the server closed the connection in the middle of a record"
         case .invalidRoomName(let name):

@@ -26,7 +26,7 @@ struct ChatInteropTests {
     @Test func wireChatTalksToTheTutorialServer() async throws {
         let server = try RunningProcess.python("tutorial_chat_server.py", ["2"])
         let port = try await server.port()
-        let carol = try RunningProcess.wire(["chat", "--username", "carol", "--port", "\(port)"], keepInputOpen: true)
+        let carol = try RunningProcess.wire(["chat", "--username", "carol", "--port", "\(port)", "--plain"], keepInputOpen: true)
         try await server.waitForOutput(containing: "username: carol\n")
         let dave = try RunningProcess.python("tutorial_chat_client.py", ["\(port)", "dave", "1", "hi carol"])
         try await carol.waitForOutput(containing: "dave > hi carol\n")

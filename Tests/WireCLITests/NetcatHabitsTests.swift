@@ -167,7 +167,8 @@ struct NetcatHabitsTests {
 
         let chatServer = try RunningProcess.wire(["chat-server", "0", "--max-message-size", "10"])
         let chatPort = try await chatServer.port()
-        let chat = try RunningProcess.wire(["chat", "-p", "\(chatPort)", "--username", "al"], keepInputOpen: true)
+        // The tutorial's protocol: Wire's hello alone is more than 10 bytes.
+        let chat = try RunningProcess.wire(["chat", "-p", "\(chatPort)", "--username", "al", "--plain"], keepInputOpen: true)
         try await chatServer.waitForOutput(containing: "username: al\n")
         await chat.send("this is far too long\n")
         let result = try await chat.finish()
@@ -233,8 +234,8 @@ struct InterruptAndExitTests {
         await alice.send("/quit\n")
         let quit = try await alice.finish()
         #expect(quit.status == 0, "\(quit.error)")
-        // The server going away mid-session: status 1, and it says so.
-        let bob = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "bob"], keepInputOpen: true)
+        // The server going away mid-session, without reconnecting: status 1, and it says so.
+        let bob = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "bob", "--no-reconnect"], keepInputOpen: true)
         try await server.waitForOutput(containing: "username: bob\n")
         server.interrupt()
         let dropped = try await bob.finish()

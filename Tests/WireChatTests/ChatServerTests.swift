@@ -416,3 +416,81 @@ struct ChatServerTests {
         #expect(failure.hasSuffix("sent no complete message within 0.3 seconds of connecting: connection closed"), "\(failure)")
     }
 }
+
+/// Wire's own protocol on top of the tutorial's: a hello, positions, heartbeats, resuming.
+@Suite(.timeLimit(.minutes(1)))
+struct ChatResumeRoomTests {
+    /// Reads records until one with `text`, and returns them.
+    static func records(until text: String, from records: inout ChatRecords.AsyncIterator) async throws -> [ChatRecord] {
+        var seen: [ChatRecord] = []
+        while let record = try await records.next() {
+            seen.append(record)
+            if record.text == text { break }
+        }
+        return seen
+    }
+
+    @Test func aMemberThatComesBackGetsWhatItMissedAndHowMuchTheRoomNoLongerKeeps() async throws {
+        let configuration = quietRoom { $0.resumeLogSize = 3 }
+        try await withChatServer(configuration) { port, server in
+            try await ChatClient.join(port: port, username: "witness") { witness in
+                var seen = witness.records.makeAsyncIterator()
+                try await ChatClient.join(port: port, username: "bob") { bob in
+                    // alice, with a hello: her records carry positions; the tutorial's do not.
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1")) { alice in
+                        var records = alice.records.makeAsyncIterator()
+                        try await waitForMembers(server, 3)
+                        try await bob.send("0")
+                        let record = try #require(try await records.next())
+                        #expect(record.username == "bob" && record.text == "0")
+                        return try #require(record.position)
+                    }
+                    #expect(try await Self.records(until: "0", from: &seen).last?.position == nil)
+                    for number in 1...5 { try await bob.send("\(number)") }
+                    _ = try await Self.records(until: "5", from: &seen)
+                    // Back after "0": 1 to 5 were said; the room keeps the last three.
+                    try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1", resume: last)) { alice in
+                        var records = alice.records.makeAsyncIterator()
+                        let back = try await Self.records(until: "5", from: &records)
+                        #expect(back.map { "\($0.username) > \($0.text)" } == [
+                            "[server] > missed while away: 3 texts, and 2 older ones are no longer kept", "bob > 3", "bob > 4", "bob > 5",
+                        ])
+                        #expect(back.dropFirst().compactMap(\.position).map(\.major) == [4, 5, 6].map { last.major + $0 - 1 })
+                        #expect(back.first?.position == nil)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aSessionThatComesBackReplacesItsSilentConnection() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "same")) { _ in
+                while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
+                // The same session on a new connection, while the old one looks alive: it takes
+                // the old one's place instead of being refused for a taken name.
+                try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "same")) { again in
+                    var records = again.records.makeAsyncIterator()
+                    try await ChatClient.join(port: port, username: "bob") { bob in
+                        try await bob.send("hi")
+                        #expect(try await records.next()?.text == "hi")
+                    }
+                    // bob has gone; one alice is here, the new one.
+                    while server.room.usernames.contains("bob") { try await Task.sleep(for: .milliseconds(5)) }
+                    #expect(server.room.usernames == ["alice"])
+                }
+                // Another session with that name is refused, as the tutorial's clients are.
+                try await ChatClient.join(port: port, username: "carol", hello: ChatHello(session: "c")) { carol in
+                    while !server.room.usernames.contains("carol") { try await Task.sleep(for: .milliseconds(5)) }
+                    try await ChatClient.join(port: port, username: "carol", hello: ChatHello(session: "other")) { impostor in
+                        var records = impostor.records.makeAsyncIterator()
+                        let answer = try await records.next()?.text
+                        #expect(answer == "refused: username \"carol\" is already taken")
+                    }
+                    _ = carol
+                }
+            }
+        }
+    }
+}
+

@@ -242,6 +242,45 @@ struct ChatStreamTests {
         #expect(links.events.withLock { $0[0]?.contains("stream 3 copies") } == true)
     }
 
+    @Test func aMemberResumesOnAnotherNodeFromTheStreamsPositions() async throws {
+        let nats = try await NATSServerProcess(jetStream: true)
+        defer { nats.stop() }
+        let links = ChatNodesTests.Links()
+        let configuration = try Self.configuration(url: nats.url)
+        try await Self.withNode(configuration, 0, links) { first, one in
+            try await Self.withNode(configuration, 1, links) { second, two in
+                try await ChatClient.join(port: first, username: "bob") { bob in
+                    let last = try await ChatClient.join(port: second, username: "witness") { witness in
+                        let last = try await ChatClient.join(port: first, username: "alice", hello: ChatHello(session: "a")) { alice in
+                            try await ChatNodesTests.waitForEveryone([one, two], 3)
+                            try await bob.send("0 from bob")
+                            var records = alice.records.makeAsyncIterator()
+                            let record = try #require(try await records.next())
+                            #expect(record.text == "0 from bob")
+                            return try #require(record.position)
+                        }
+                        for number in 1...3 { try await bob.send("\(number) from bob") }
+                        // Stored and delivered: the witness on the other node has them all.
+                        var records = witness.records.makeAsyncIterator()
+                        while let record = try await records.next(), record.text != "3 from bob" {}
+                        return last
+                    }
+                    // alice comes back on the other node: the positions are the stream's, the
+                    // same on both, so it knows what she missed.
+                    try await ChatClient.join(port: second, username: "alice", hello: ChatHello(session: "a", resume: last)) { alice in
+                        var records = alice.records.makeAsyncIterator()
+                        var back: [String] = []
+                        while let record = try await records.next() {
+                            back.append("\(record.username) > \(record.text)")
+                            if record.text == "3 from bob" { break }
+                        }
+                        #expect(back == ["[server] > missed while away: 3 texts", "bob > 1 from bob", "bob > 2 from bob", "bob > 3 from bob"])
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aServerWithoutJetStreamLinksTheRoomOverCoreNATS() async throws {
         let nats = try await NATSServerProcess()
         defer { nats.stop() }

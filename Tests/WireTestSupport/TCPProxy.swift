@@ -21,6 +21,9 @@ public final class TCPProxy: Sendable {
             var isSilent = false
             var refuses = false
             var pairs: [ObjectIdentifier: (inbound: any Channel, outbound: any Channel)] = [:]
+            /// Ends that closed while the proxy was silent: their peers hear of it only when it
+            /// resumes, as over a link that is down.
+            var closedWhileSilent: [any Channel] = []
         }
 
         let state = Mutex(State())
@@ -81,9 +84,13 @@ public final class TCPProxy: Sendable {
 
     /// Bytes flow again on the connections still open.
     public func resume() {
-        let pairs = self.shared.state.withLock { state in
+        let (pairs, closed) = self.shared.state.withLock { state in
             state.isSilent = false
-            return Array(state.pairs.values)
+            defer { state.closedWhileSilent.removeAll() }
+            return (Array(state.pairs.values), state.closedWhileSilent)
+        }
+        for peer in closed {
+            peer.close(promise: nil)
         }
         for (inbound, outbound) in pairs {
             inbound.read()
@@ -170,7 +177,11 @@ public final class TCPProxy: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            self.peer.close(promise: nil)
+            let isSilent = self.shared.state.withLock { state -> Bool in
+                if state.isSilent { state.closedWhileSilent.append(self.peer) }
+                return state.isSilent
+            }
+            if !isSilent { self.peer.close(promise: nil) }
             context.fireChannelInactive()
         }
 

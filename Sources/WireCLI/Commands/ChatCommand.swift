@@ -18,7 +18,9 @@ struct ChatCommand: AsyncParsableCommand {
         discussion: """
             Sends the username, then every line of standard input as one text, and prints every record received as "NAME > TEXT". In a terminal it keeps your half-typed line under the incoming messages (Backspace, Ctrl-U and Ctrl-W edit it, Ctrl-D on an empty line leaves, Ctrl-C stops); with piped input it prints the records only. Empty lines are not sent. Commands: /who lists who is online, /quit leaves, /help shows them; any other /command is refused here rather than sent, and a line starting with // sends the rest starting with one /. Works with wire chat-server and with the tutorial's Python chat server.
 
-            Exit status: 0 after /quit or the end of standard input; 1 when the server closes the connection or evicts this client, or on an error; 2 for a usage error; 3 when the server refuses the username or the secret.
+            With wire chat-server it speaks Wire's own protocol: when the connection drops (a reset, the server restarting, or a silence of three heartbeats, 10 seconds each by default), it says so, connects again with backoff and resumes: what was said meanwhile is printed once, in order, after the room's note of how much was missed (and how much it no longer keeps). --plain speaks the tutorial's protocol only, for the tutorial's Python server.
+
+            Exit status: 0 after /quit or the end of standard input; 1 when the server evicts this client, cannot be reached again within --give-up-after seconds (with --no-reconnect or --plain: when the connection drops), or on an error; 2 for a usage error; 3 when the server refuses the username or the secret.
 
             Examples:
               wire chat --username alice
@@ -48,6 +50,15 @@ struct ChatCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per record: {\"text\":...,\"user\":...}.")
     var json = false
 
+    @Flag(help: "Speak the tutorial's protocol only (no hello, no resuming): for the tutorial's Python chat server.")
+    var plain = false
+
+    @Flag(help: "Exit when the connection drops instead of connecting again.")
+    var noReconnect = false
+
+    @Option(help: "Give up after this many seconds without a connection (0: never).")
+    var giveUpAfter: Double = 300
+
     func validate() throws {
         guard !self.username.isEmpty else { throw ValidationError("--username must not be empty.") }
         guard !self.username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -59,12 +70,10 @@ struct ChatCommand: AsyncParsableCommand {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
         try self.framingOptions.validateForChat()
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
-    }
-
-    private enum Finished {
-        case serverClosed
-        case inputEnded
-        case quit
+        guard self.giveUpAfter >= 0, self.giveUpAfter.isFinite else { throw ValidationError("--give-up-after must be a number of seconds, 0 or more.") }
+        if self.plain && (self.noReconnect || self.giveUpAfter != 300) {
+            throw ValidationError("--plain does not reconnect: --no-reconnect and --give-up-after need Wire's protocol.")
+        }
     }
 
     func run() async throws {
@@ -77,6 +86,101 @@ struct ChatCommand: AsyncParsableCommand {
             colors: terminal != nil && !self.noColor,
             json: self.json
         )
+        if self.plain {
+            try await self.runPlain(host: host, port: port, terminal: terminal, screen: screen)
+        } else {
+            try await self.runResuming(host: host, port: port, terminal: terminal, screen: screen)
+        }
+    }
+
+    /// Wire's protocol: a hello, heartbeats, and a session that connects again and resumes.
+    private func runResuming(host: String, port: Int, terminal: Terminal?, screen: ChatScreen) async throws {
+        let configuration = ClientConfiguration(
+            framing: self.framingOptions.framing(rawMode: .chunks),
+            maximumMessageSize: self.framingOptions.maxMessageSize,
+            tls: try self.tlsOptions.makeTLS(),
+            secret: try self.secretOptions.makeSecret()
+        )
+        let heartbeat = self.heartbeatOptions.heartbeat > 0 ? seconds(self.heartbeatOptions.heartbeat) ?? .seconds(10) : .seconds(10)
+        let chat = ChatResumingClient(
+            host: host,
+            port: port,
+            username: self.username,
+            configuration: configuration,
+            heartbeat: heartbeat,
+            giveUpAfter: self.noReconnect ? .zero : (self.giveUpAfter == 0 ? nil : .milliseconds(Int64(self.giveUpAfter * 1000)))
+        )
+        let maximumMessageSize = configuration.maximumMessageSize
+        screen.showPrompt()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in chat.events {
+                        switch event {
+                        case .record(let record):
+                            screen.show(record)
+                        case .connected:
+                            continue
+                        case .lost(let reason, let retryIn):
+                            screen.notice("connection lost: \(reason); connecting again in \(retryIn)")
+                        case .resumed:
+                            screen.notice("connected again")
+                        }
+                    }
+                }
+                group.addTask {
+                    let lines = terminal == nil
+                        ? ChatInput.piped(maximumMessageSize: maximumMessageSize)
+                        : ChatInput.typed(into: screen)
+                    for try await line in lines {
+                        switch ChatInput.interpret(line) {
+                        case .ignore:
+                            continue
+                        case .local(let text):
+                            screen.notice(text)
+                        case .send(let text):
+                            try await chat.send(text)
+                            if text == "/quit" {
+                                await chat.leave()
+                                return
+                            }
+                        }
+                    }
+                    if ChatInput.interrupted.load(ordering: .relaxed) {
+                        screen.closed()
+                        terminal?.restore()
+                        Glibc.exit(130)
+                    }
+                    await chat.leave()
+                }
+                // The session ends: this side left, or the server ended it for good.
+                try await chat.run()
+                group.cancelAll()
+                // What the session printed is printed before the process goes on.
+                try? await group.next()
+            }
+        } catch let ending as ChatResumingClient.Ending {
+            screen.closed()
+            switch ending {
+            case .refused(let reason):
+                throw RefusedByServer(reason: reason)
+            case .closed(let reason):
+                throw ChatClosed(reason: reason)
+            case .unreachable:
+                throw ChatClosed(reason: ending.description)
+            }
+        }
+        screen.closed()
+    }
+
+    private enum Finished {
+        case serverClosed
+        case inputEnded
+        case quit
+    }
+
+    /// The tutorial's protocol: the username first, records of two frames, no resuming.
+    private func runPlain(host: String, port: Int, terminal: Terminal?, screen: ChatScreen) async throws {
         let configuration = ClientConfiguration(
             framing: self.framingOptions.framing(rawMode: .chunks),
             maximumMessageSize: self.framingOptions.maxMessageSize,

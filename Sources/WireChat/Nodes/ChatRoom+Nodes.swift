@@ -55,7 +55,7 @@ extension ChatRoom {
     func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) -> Int {
         var refused = 0
         var bytes = ByteBuffer()
-        var history: [ByteBuffer] = []
+        var ranges: [Range<Int>] = []
         // Each sender's name is checked and framed once per batch; `nil` when it cannot be framed.
         var nameFrames: [String: ByteBuffer?] = [:]
         for record in records {
@@ -72,16 +72,21 @@ extension ChatRoom {
                 refused += 1
                 continue
             }
-            self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes, history: &history)
+            ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes))
         }
         guard bytes.readableBytes > 0 else { return refused }
         let work = self.state.withLock { state -> Work in
             var work = Work()
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.remoteNodes[node]?.lastSeen = now
-            self.remember(history, in: &state)
+            // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
+            let first = state.nextPosition
+            state.nextPosition += UInt64(ranges.count)
+            let positions = (0..<ranges.count).map { ChatPosition(major: first + UInt64($0)) }
+            self.remember(ranges, of: bytes, at: positions, in: &state)
+            let payload = self.payload(bytes, records: ranges, positions: positions, in: state)
             let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
-            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            self.apply(actions, payload: payload, to: &state, work: &work)
             return work
         }
         self.perform(work)
@@ -96,7 +101,7 @@ extension ChatRoom {
             state.remoteNodes[node] = RemoteNode(names: names, lastSeen: now)
             var work = Work()
             let actions = state.machine.setHold("node:" + node, isBehind)
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return (names.filter { !old.contains($0) }, old.filter { !names.contains($0) }, work)
         }
         self.perform(work)
@@ -109,7 +114,7 @@ extension ChatRoom {
             let names = state.remoteNodes.removeValue(forKey: node)?.names ?? []
             var work = Work()
             let actions = state.machine.setHold("node:" + node, false)
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return (names, work)
         }
         self.perform(work)
@@ -134,7 +139,7 @@ extension ChatRoom {
             state.isSplit = isSplit
             if isSplit {
                 let actions = state.machine.clearHolds { $0.hasPrefix("node:") }
-                self.apply(actions, bytes: nil, to: &state, work: &work)
+                self.apply(actions, payload: nil, to: &state, work: &work)
             } else {
                 // Their clocks start again: a node that is gone for good expires from now.
                 for node in state.remoteNodes.keys {
@@ -172,7 +177,7 @@ extension ChatRoom {
                 state.lastHoldDecision = decision
             }
             let actions = state.machine.setHold(key, isHeld)
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return work
         }
         self.perform(work)

@@ -16,8 +16,13 @@ extension ChatRoom {
     func deliverStreamed(_ delivery: ChatStreamNodeState.Delivery) {
         guard !delivery.records.isEmpty else { return }
         // Consecutive records with the same sender go out as one buffer to the same recipients.
-        var groups: [(excluding: MemberID?, bytes: ByteBuffer)] = []
-        var history: [ByteBuffer] = []
+        struct Group {
+            var excluding: MemberID?
+            var bytes = ByteBuffer()
+            var ranges: [Range<Int>] = []
+            var positions: [ChatPosition?] = []
+        }
+        var groups: [Group] = []
         var nameFrames: [String: ByteBuffer?] = [:]
         for record in delivery.records {
             let nameFrame: ByteBuffer?
@@ -29,19 +34,21 @@ extension ChatRoom {
                 nameFrames[record.name] = nameFrame
             }
             guard let nameFrame, (try? self.encoder.validate(record.text)) != nil else { continue }
-            if groups.last?.excluding != record.excluding || groups.isEmpty {
-                groups.append((record.excluding, ByteBuffer()))
+            if groups.isEmpty || groups[groups.count - 1].excluding != record.excluding {
+                groups.append(Group(excluding: record.excluding))
             }
-            self.appendRecord(record.text, nameFrame: nameFrame, to: &groups[groups.count - 1].bytes, history: &history)
+            groups[groups.count - 1].ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &groups[groups.count - 1].bytes))
+            groups[groups.count - 1].positions.append(record.position)
         }
         guard !groups.isEmpty else { return }
         let now = NIODeadline.now()
         let work = self.state.withLock { state -> Work in
             var work = Work()
-            self.remember(history, in: &state)
             for group in groups {
+                self.remember(group.ranges, of: group.bytes, at: group.positions, in: &state)
+                let payload = self.payload(group.bytes, records: group.ranges, positions: group.positions, in: state)
                 let actions = state.machine.broadcast(bytes: group.bytes.readableBytes, from: group.excluding, now: now)
-                self.apply(actions, bytes: group.bytes, to: &state, work: &work)
+                self.apply(actions, payload: payload, to: &state, work: &work)
             }
             return work
         }
@@ -69,14 +76,16 @@ extension ChatRoom {
     }
 
     /// The records of the history a restarted node takes from the stream, oldest first.
-    func rememberStreamed(_ records: [(name: String, text: ByteBuffer)]) {
-        var history: [ByteBuffer] = []
-        var scratch = ByteBuffer()
+    func rememberStreamed(_ records: [(name: String, text: ByteBuffer, position: ChatPosition?)]) {
+        var bytes = ByteBuffer()
+        var ranges: [Range<Int>] = []
+        var positions: [ChatPosition?] = []
         for record in records {
             guard (try? self.encoder.validate(record.text)) != nil, (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil else { continue }
-            self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &scratch, history: &history)
+            ranges.append(self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes))
+            positions.append(record.position)
         }
-        self.state.withLock { self.remember(history, in: &$0) }
+        self.state.withLock { self.remember(ranges, of: bytes, at: positions, in: &$0) }
     }
 
     /// Holds every sender here while too much waits to be published (or lets them go).

@@ -207,17 +207,21 @@ final class ChatStreamLink: Sendable {
         return "\(bytes) bytes"
     }
 
-    /// The room's last texts, for newcomers: read from the end of the stream back.
+    /// The room's last texts, for newcomers and for members that come back: read from the end of
+    /// the stream back, with their positions.
     func rememberHistory(upTo state: JetStreamStreamInfo.State) async throws {
-        let wanted = self.room.historySize
+        let wanted = self.room.logSize
         guard wanted > 0, state.lastSequence > 0 else { return }
-        var records: [(name: String, text: ByteBuffer)] = []
+        var records: [(name: String, text: ByteBuffer, position: ChatPosition?)] = []
         var sequence = state.lastSequence
         while records.count < wanted, sequence >= max(1, state.firstSequence) {
             if let message = try await self.jetStream.storedMessage(stream: self.configuration.streamName, sequence: sequence),
                 let batch = ChatStreamBatch.decode(message.payload)
             {
-                records.insert(contentsOf: batch.map { ($0.name, $0.text) }, at: 0)
+                let positioned = batch.enumerated().map { index, record in
+                    (record.name, record.text, ChatPosition(major: sequence, minor: UInt32(truncatingIfNeeded: index)) as ChatPosition?)
+                }
+                records.insert(contentsOf: positioned, at: 0)
             }
             sequence -= 1
         }
@@ -238,7 +242,9 @@ final class ChatStreamLink: Sendable {
                     "a text is too large for the room's stream and reaches this node only",
                     metadata: ["chat.user": "\(name)", "chat.bytes": "\(tooLarge.map(\.readableBytes))"]
                 )
-                self.room.deliverStreamed(ChatStreamNodeState.Delivery(records: tooLarge.map { (name, $0, sender) }))
+                self.room.deliverStreamed(
+                    ChatStreamNodeState.Delivery(records: tooLarge.map { .init(name: name, text: $0, excluding: sender, position: nil) })
+                )
             }
             let backlogged = self.decide { machine in
                 (machine.sent(texts, from: sender, name: name), machine.isBacklogged(limit: Self.backlogLimit))
@@ -314,7 +320,7 @@ final class ChatStreamLink: Sendable {
                 continue
             }
             let node = String(id[..<dash])
-            self.decide { ($0.streamed(from: node, counter: counter, records: records), ()) }
+            self.decide { ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ()) }
         }
     }
 

@@ -32,21 +32,17 @@ struct ChatStreamNodeState {
     }
 
     /// Records to deliver to this node's members: each but to `excluding`, its sender if local.
+    /// Records to deliver to this node's members, each to all but `excluding` (its sender, if
+    /// local), with its position in the room (`nil` while it is not in the stream yet).
     struct Delivery: Hashable {
-        var records: [(name: String, text: ByteBuffer, excluding: ChatRoom.MemberID?)]
-
-        static func == (lhs: Delivery, rhs: Delivery) -> Bool {
-            lhs.records.count == rhs.records.count
-                && zip(lhs.records, rhs.records).allSatisfy { $0.name == $1.name && $0.text == $1.text && $0.excluding == $1.excluding }
+        struct Item: Hashable {
+            var name: String
+            var text: ByteBuffer
+            var excluding: ChatRoom.MemberID?
+            var position: ChatPosition?
         }
 
-        func hash(into hasher: inout Hasher) {
-            for record in self.records {
-                hasher.combine(record.name)
-                hasher.combine(record.text)
-                hasher.combine(record.excluding)
-            }
-        }
+        var records: [Item]
     }
 
     enum Action: Hashable {
@@ -106,17 +102,20 @@ struct ChatStreamNodeState {
 
     /// A message came from the stream: from `node`, with that node's `counter`, carrying
     /// `records` (the sender's member identity is meaningful only for this node's own).
-    mutating func streamed(from node: String, counter: UInt64, records: [(member: UInt64, name: String, text: ByteBuffer)]) -> [Action] {
+    mutating func streamed(
+        from node: String,
+        counter: UInt64,
+        sequence: UInt64 = 0,
+        records: [(member: UInt64, name: String, text: ByteBuffer)]
+    ) -> [Action] {
         if node == self.node, let message = self.awaitingEcho.removeValue(forKey: counter) {
-            let undelivered = message.records.filter { !$0.isDelivered }
-            return undelivered.isEmpty ? [] : [.deliver(Self.delivery(undelivered))]
+            return Self.echo(message, sequence: sequence)
         }
         if node == self.node, let message = self.inFlight, message.counter == counter {
             // Back before its acknowledgement (the answer was lost, or is still on its way): it
             // is stored, so the next may go (the acknowledgement, when it comes, is ignored).
             self.inFlight = nil
-            let undelivered = message.records.filter { !$0.isDelivered }
-            return (undelivered.isEmpty ? [] : [.deliver(Self.delivery(undelivered))]) + self.publishNext()
+            return Self.echo(message, sequence: sequence) + self.publishNext()
         }
         // Another node's, or this node's from before a restart (its members are not these).
         if let last = self.lastCounters[node], counter <= last {
@@ -124,7 +123,29 @@ struct ChatStreamNodeState {
         }
         self.lastCounters[node] = counter
         guard !records.isEmpty else { return [] }
-        return [.deliver(Delivery(records: records.map { ($0.name, $0.text, nil) }))]
+        return [
+            .deliver(
+                Delivery(
+                    records: records.enumerated().map { index, record in
+                        Delivery.Item(name: record.name, text: record.text, excluding: nil, position: Self.position(sequence, index))
+                    }
+                )
+            )
+        ]
+    }
+
+    /// This node's message back from the stream: what its members have not had yet, with the
+    /// positions the stream gave.
+    private static func echo(_ message: Message, sequence: UInt64) -> [Action] {
+        let items = message.records.enumerated().compactMap { index, record -> Delivery.Item? in
+            guard !record.isDelivered else { return nil }
+            return Delivery.Item(name: record.name, text: record.text, excluding: record.sender, position: Self.position(sequence, index))
+        }
+        return items.isEmpty ? [] : [.deliver(Delivery(records: items))]
+    }
+
+    private static func position(_ sequence: UInt64, _ index: Int) -> ChatPosition? {
+        sequence > 0 ? ChatPosition(major: sequence, minor: UInt32(truncatingIfNeeded: index)) : nil
     }
 
     /// The link to NATS is lost: what this node's members have not been given of their own
@@ -181,6 +202,6 @@ struct ChatStreamNodeState {
     }
 
     private static func delivery(_ records: [Record]) -> Delivery {
-        Delivery(records: records.map { ($0.name, $0.text, $0.sender) })
+        Delivery(records: records.map { Delivery.Item(name: $0.name, text: $0.text, excluding: $0.sender, position: nil) })
     }
 }

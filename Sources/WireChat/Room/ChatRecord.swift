@@ -7,11 +7,15 @@ public struct ChatRecord: Sendable, Hashable, CustomStringConvertible {
     public var username: String
     /// What was said.
     public var text: String
+    /// Where the text sits in the room, for a session that said hello (``ChatHello``); `nil` for
+    /// the room's notices and for the tutorial's protocol.
+    public var position: ChatPosition?
 
     /// Creates a record.
-    public init(username: String, text: String) {
+    public init(username: String, text: String, position: ChatPosition? = nil) {
         self.username = username
         self.text = text
+        self.position = position
     }
 
     /// `NAME > TEXT`, as the tutorial's client prints a record.

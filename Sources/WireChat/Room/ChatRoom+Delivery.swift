@@ -51,12 +51,14 @@ extension ChatRoom {
     /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
     func apply(
         _ actions: ChatRoomState<Link>.Actions,
-        bytes: ByteBuffer?,
+        payload: Payload?,
         to state: inout State,
         work: inout Work
     ) {
-        if let bytes {
+        if let payload {
             for (id, link) in actions.recipients {
+                // A member of the tutorial's protocol gets no heartbeat (it has no plain form).
+                guard let bytes = payload.bytes(for: link) else { continue }
                 self.enqueue(bytes, for: id, link: link, in: &state)
             }
         }
@@ -67,8 +69,10 @@ extension ChatRoom {
         }
         for eviction in actions.evictions {
             // Best effort: the notice goes after what is queued, and the connection closes soon after.
-            let notice = self.notice("evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))")
-            self.enqueue(notice, for: eviction.id, link: eviction.link, in: &state)
+            let notice = self.noticePayload("evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))")
+            if let bytes = notice.bytes(for: eviction.link) {
+                self.enqueue(bytes, for: eviction.id, link: eviction.link, in: &state)
+            }
             // After the drain that writes the notice, close once it has left; a member that wakes
             // up gets what waited for it and the notice, as long as it keeps taking bytes.
             Self.closeAfterWrites(eviction.link.connection, within: self.stallTimeout)
@@ -160,7 +164,7 @@ extension ChatRoom {
         let work = self.state.withLock { state -> Work in
             var work = Work()
             let actions = state.machine.written(id, bytes: bytes, now: now)
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return work
         }
         self.perform(work)
@@ -180,7 +184,7 @@ extension ChatRoom {
         let work = self.state.withLock { state -> Work in
             var work = Work()
             let actions = state.machine.tick(now: now)
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return work
         }
         self.perform(work)

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Synchronization
 @_spi(Broadcast) import Wire
@@ -25,6 +26,10 @@ public final class ChatRoom: Sendable {
     struct Link: Sendable {
         let connection: any ChatMemberSink
         let onEvict: @Sendable (ChatError) -> Void
+        /// It sent a hello: its records carry a third frame, their position.
+        var wantsPositions = false
+        /// The session its hello named, if any.
+        var session: String?
     }
 
     /// What waits to be written on one event loop, per member, in order.
@@ -35,7 +40,13 @@ public final class ChatRoom: Sendable {
 
     struct State {
         var machine: ChatRoomState<Link>
-        var history: CircularBuffer<ByteBuffer> = []
+        /// The last texts, for newcomers (``historySize``) and for members that come back
+        /// (``ChatServerConfiguration/resumeLogSize``).
+        var log = ChatLog()
+        /// The position of the next text, in a room on one node (or over core NATS).
+        var nextPosition: UInt64
+        /// Members whose records carry positions.
+        var positionedMembers = 0
         var waiters: [MemberID: CheckedContinuation<Void, Never>] = [:]
         var cancelledWaiters: Set<MemberID> = []
         var outboxes: [ObjectIdentifier: Outbox] = [:]
@@ -61,15 +72,22 @@ public final class ChatRoom: Sendable {
 
     /// How many past texts a newcomer receives first.
     public let historySize: Int
+    /// How many past texts the room keeps for members that come back.
+    public let logSize: Int
+    /// The position of this node's first text (see ``ChatPosition``).
+    let positionBase: UInt64
     /// Whether joins and leaves are announced to the others.
     public let announcesMembership: Bool
     let encoder: MessageEncoder
     let stallTimeout: TimeAmount
     let state: Mutex<State>
     private let serverNameFrame: ByteBuffer
+    /// An empty frame: the position of a notice, and all three frames of a heartbeat.
+    let emptyFrame: ByteBuffer
 
     init(configuration: ChatServerConfiguration) {
         self.historySize = configuration.historySize
+        self.logSize = max(configuration.historySize, configuration.resumeLogSize)
         self.announcesMembership = configuration.announcesMembership
         self.encoder = MessageEncoder(framing: configuration.server.framing, maximumMessageSize: Int.max)
         self.stallTimeout = TimeAmount(configuration.stallTimeout)
@@ -80,10 +98,16 @@ public final class ChatRoom: Sendable {
             maximumPendingBytes: configuration.maximumQueuedBytes,
             stallTimeout: self.stallTimeout
         )
-        self.state = Mutex(State(machine: ChatRoomState(limits: limits)))
+        // Positions of one node count from its start time (in microseconds since 1970), so that
+        // a client that resumes after a restart is not taken for one that is up to date.
+        self.positionBase = UInt64(max(1, (Date().timeIntervalSince1970 * 1_000_000).rounded()))
+        self.state = Mutex(State(machine: ChatRoomState(limits: limits), nextPosition: self.positionBase))
         var nameFrame = ByteBuffer()
         Self.writeFrame(ByteBuffer(string: Self.serverName), encoder: self.encoder, into: &nameFrame)
         self.serverNameFrame = nameFrame
+        var empty = ByteBuffer()
+        Self.writeFrame(ByteBuffer(), encoder: self.encoder, into: &empty)
+        self.emptyFrame = empty
     }
 
     /// The usernames online on this node, in the order they joined (``allUsernames`` adds the
@@ -101,50 +125,97 @@ public final class ChatRoom: Sendable {
 
     // MARK: Membership
 
-    /// Adds a member; the history is queued for it before anything else can be.
+    /// Adds a member; the history (or, for a member that comes back, what it missed) is queued
+    /// for it before anything else can be. A member whose hello names the session of a member
+    /// still here replaces it (its old connection went silent).
     func join(
         name: String,
         connection: any ChatMemberSink,
+        hello: ChatHello? = nil,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
-        let link = Link(connection: connection, onEvict: onEvict)
+        var link = Link(connection: connection, onEvict: onEvict)
+        link.wantsPositions = hello != nil
+        link.session = hello?.session
         let now = NIODeadline.now()
+        let replaced = self.replaceSilentMember(named: name, session: hello?.session)
         let (id, work, outlet) = try self.state.withLock { state throws(ChatError) -> (MemberID, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
             // Best effort across nodes: two nodes may let the same name in at the same moment.
             if state.remoteNodes.values.contains(where: { $0.names.contains(name) }) {
                 throw ChatError.usernameTaken(name)
             }
             let id = try state.machine.join(name: name, link: link, now: now)
+            if link.wantsPositions { state.positionedMembers += 1 }
             var work = Work()
-            var records = Array(state.history)
-            if self.announcesMembership && !records.isEmpty {
-                // Marked, so that nobody takes an old text for a new one.
-                records.insert(self.notice("history: the last \(records.count) text\(records.count == 1 ? "" : "s")"), at: 0)
-                records.append(self.notice("end of history"))
+            let records: [Payload]
+            if let resume = hello?.resume {
+                records = self.missed(since: resume, log: state.log, nextPosition: state.nextPosition, streamed: state.streamsTexts)
+            } else {
+                var history = state.log.last(self.historySize).map { Payload(record: $0.record, position: $0.position, room: self) }
+                if self.announcesMembership && !history.isEmpty {
+                    // Marked, so that nobody takes an old text for a new one.
+                    history.insert(self.noticePayload("history: the last \(history.count) text\(history.count == 1 ? "" : "s")"), at: 0)
+                    history.append(self.noticePayload("end of history"))
+                }
+                records = history
             }
             for record in records {
-                let actions = state.machine.send(bytes: record.readableBytes, to: id, now: now)
-                self.apply(actions, bytes: record, to: &state, work: &work)
+                let actions = state.machine.send(bytes: record.plain.readableBytes, to: id, now: now)
+                self.apply(actions, payload: record, to: &state, work: &work)
             }
             return (id, work, state.outlet)
         }
         self.perform(work)
-        outlet?(.joined(name))
-        if self.announcesMembership {
-            self.broadcastNotice("\(name) joined", except: id)
+        if !replaced {
+            outlet?(.joined(name))
+            if self.announcesMembership {
+                self.broadcastNotice("\(name) joined", except: id)
+            }
         }
         return id
     }
 
+    /// Closes the member named `name` if its hello named `session` too: the same client, back on
+    /// a new connection while the old one went silent. Returns whether it did.
+    private func replaceSilentMember(named name: String, session: String?) -> Bool {
+        guard let session, !session.isEmpty else { return false }
+        let old = self.state.withLock { state -> (ChatRoomState<Link>.Member, MemberID)? in
+            guard let (id, member) = state.machine.members.first(where: { $0.value.name == name && $0.value.link.session == session }) else {
+                return nil
+            }
+            return (member, id)
+        }
+        guard let (member, id) = old else { return false }
+        self.leave(id, quietly: true)
+        member.link.connection.close()
+        return true
+    }
+
+    /// What a member that comes back after `position` missed, as the log still has it, after a
+    /// notice that says how much (and how much the log no longer has).
+    func missed(since position: ChatPosition, log: ChatLog, nextPosition: UInt64, streamed: Bool) -> [Payload] {
+        let (entries, lost) = log.after(position, streamed: streamed, base: self.positionBase)
+        var text = "missed while away: \(entries.count) text\(entries.count == 1 ? "" : "s")"
+        switch lost {
+        case .none: break
+        case .some(.count(let count)): text += ", and \(count) older one\(count == 1 ? " is" : "s are") no longer kept"
+        case .some(.unknown): text += ", and older ones are no longer kept"
+        }
+        return [self.noticePayload(text)] + entries.map { Payload(record: $0.record, position: $0.position, room: self) }
+    }
+
     /// Removes a member, if it is still in the room; what was queued for it is still written.
-    func leave(_ id: MemberID) {
+    /// `quietly`: nobody is told (the same member is coming back on a new connection).
+    func leave(_ id: MemberID, quietly: Bool = false) {
         let (member, work, outlet) = self.state.withLock { state -> (ChatRoomState<Link>.Member?, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
             let (member, actions) = state.machine.leave(id)
+            if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
             var work = Work()
-            self.apply(actions, bytes: nil, to: &state, work: &work)
+            self.apply(actions, payload: nil, to: &state, work: &work)
             return (member, work, state.outlet)
         }
         self.perform(work)
+        guard !quietly else { return }
         if let member { outlet?(.left(member.name)) }
         if let member, self.announcesMembership {
             self.broadcastNotice("\(member.name) left", except: nil)
@@ -154,11 +225,11 @@ public final class ChatRoom: Sendable {
     /// Tells every member that the server is shutting down, and closes each one once what was
     /// queued for it is written (or after a second for one that does not read).
     func shutDown() {
-        let bytes = self.notice("the server is shutting down")
+        let notice = self.noticePayload("the server is shutting down")
         let work = self.state.withLock { state -> Work in
             var work = Work()
-            let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
-            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, from: nil, now: .now())
+            self.apply(actions, payload: notice, to: &state, work: &work)
             for (_, member) in state.machine.members {
                 Self.closeAfterWrites(member.link.connection, within: .seconds(1))
             }
@@ -176,7 +247,7 @@ public final class ChatRoom: Sendable {
         guard !texts.isEmpty else { return }
         let streams = self.state.withLock { $0.streamsTexts }
         var bytes = ByteBuffer()
-        var history: [ByteBuffer] = []
+        var records: [Range<Int>] = []
         if !streams {
             // Framed once for every recipient; in a room kept in a stream, they come back framed.
             var size = 0
@@ -185,7 +256,7 @@ public final class ChatRoom: Sendable {
             }
             bytes.reserveCapacity(size)
             for text in texts {
-                self.appendRecord(text, nameFrame: nameFrame, to: &bytes, history: &history)
+                records.append(self.appendRecord(text, nameFrame: nameFrame, to: &bytes))
             }
         }
         while !Task.isCancelled {
@@ -194,9 +265,14 @@ public final class ChatRoom: Sendable {
                 guard let member = state.machine.members[sender] else { return (true, work, nil) }
                 guard state.machine.mayPublish(sender) else { return (false, work, nil) }
                 if !streams {
-                    self.remember(history, in: &state)
+                    // Numbered here, under the lock, in the order the room delivers them.
+                    let first = state.nextPosition
+                    state.nextPosition += UInt64(texts.count)
+                    let positions = (0..<records.count).map { ChatPosition(major: first + UInt64($0)) }
+                    self.remember(records, of: bytes, at: positions, in: &state)
+                    let payload = self.payload(bytes, records: records, positions: positions, in: state)
                     let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
-                    self.apply(actions, bytes: bytes, to: &state, work: &work)
+                    self.apply(actions, payload: payload, to: &state, work: &work)
                 }
                 return (true, work, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
@@ -219,11 +295,23 @@ public final class ChatRoom: Sendable {
 
     /// Sends a notice from the room to one member only.
     func notify(_ id: MemberID, _ text: String) {
-        let bytes = self.notice(text)
+        self.send(self.noticePayload(text), to: id)
+    }
+
+    /// Sends a heartbeat to a member whose hello asked for them: a record of three empty frames.
+    func heartbeat(_ id: MemberID) {
+        var heartbeat = Payload()
+        heartbeat.positioned = self.emptyFrame
+        heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
+        heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
+        self.send(heartbeat, to: id)
+    }
+
+    private func send(_ payload: Payload, to id: MemberID) {
         let work = self.state.withLock { state -> Work in
             var work = Work()
-            let actions = state.machine.send(bytes: bytes.readableBytes, to: id, now: .now())
-            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            let actions = state.machine.send(bytes: payload.plain.readableBytes, to: id, now: .now())
+            self.apply(actions, payload: payload, to: &state, work: &work)
             return work
         }
         self.perform(work)
@@ -231,42 +319,49 @@ public final class ChatRoom: Sendable {
 
     /// Sends a notice from the room to every member but `except`.
     func broadcastNotice(_ text: String, except: MemberID?) {
-        let bytes = self.notice(text)
+        let notice = self.noticePayload(text)
         let work = self.state.withLock { state -> Work in
             var work = Work()
-            let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: except, now: .now())
-            self.apply(actions, bytes: bytes, to: &state, work: &work)
+            let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, from: except, now: .now())
+            self.apply(actions, payload: notice, to: &state, work: &work)
             return work
         }
         self.perform(work)
     }
 
+    /// A notice in the tutorial's two frames.
     func notice(_ text: String) -> ByteBuffer {
         var bytes = self.serverNameFrame
         Self.writeFrame(ByteBuffer(string: text), encoder: self.encoder, into: &bytes)
         return bytes
     }
 
-    func remember(_ records: [ByteBuffer], in state: inout State) {
-        guard self.historySize > 0 else { return }
-        for record in records {
-            state.history.append(record)
-        }
-        while state.history.count > self.historySize {
-            state.history.removeFirst()
+    /// A notice in both forms: a notice has no position (its third frame is empty).
+    func noticePayload(_ text: String) -> Payload {
+        let plain = self.notice(text)
+        var positioned = plain
+        positioned.writeImmutableBuffer(self.emptyFrame)
+        return Payload(plain: plain, positioned: positioned)
+    }
+
+    /// Keeps the records at `ranges` of `bytes` (each its two frames) with their positions in the
+    /// log, each a copy, so that the log does not keep whole bursts alive.
+    func remember(_ ranges: [Range<Int>], of bytes: ByteBuffer, at positions: [ChatPosition?], in state: inout State) {
+        guard self.logSize > 0 else { return }
+        for (range, position) in zip(ranges, positions) {
+            let record = ByteBuffer(bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound])
+            state.log.append(ChatLog.Entry(position: position, record: record), keeping: self.logSize)
         }
     }
 
-    /// Appends one record (the sender's name frame, then the text framed) to `bytes`, and a copy
-    /// of it to `history` if the room keeps one.
-    func appendRecord(_ text: ByteBuffer, nameFrame: ByteBuffer, to bytes: inout ByteBuffer, history: inout [ByteBuffer]) {
-        let start = bytes.writerIndex
+    /// Appends one record (the sender's name frame, then the text framed) to `bytes`; returns
+    /// where it is, from `bytes`' reader index.
+    @discardableResult
+    func appendRecord(_ text: ByteBuffer, nameFrame: ByteBuffer, to bytes: inout ByteBuffer) -> Range<Int> {
+        let start = bytes.writerIndex - bytes.readerIndex
         bytes.writeImmutableBuffer(nameFrame)
         Self.writeFrame(text, encoder: self.encoder, into: &bytes)
-        if self.historySize > 0 {
-            // A copy, so that the history does not keep whole bursts alive.
-            history.append(ByteBuffer(bytes.readableBytesView[start..<bytes.writerIndex]))
-        }
+        return start..<(bytes.writerIndex - bytes.readerIndex)
     }
 
     static func writeFrame(_ payload: ByteBuffer, encoder: MessageEncoder, into out: inout ByteBuffer) {

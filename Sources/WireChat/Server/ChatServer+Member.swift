@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import Wire
 import WireFraming
 
@@ -9,11 +10,13 @@ import WireFraming
 /// only what relaying needs; the handshake's and the errors' temporaries are gone by then.
 extension ChatServer {
     /// A member the room has admitted.
-    struct Member {
+    struct Member: Sendable {
         let id: ChatRoom.MemberID
         let username: String
         /// The username's frame, framed once for every text the member sends.
         let nameFrame: ByteBuffer
+        /// What its hello asked for, if it sent one (Wire's own client).
+        let hello: ChatHello?
     }
 
     static func serve(
@@ -31,7 +34,12 @@ extension ChatServer {
             onEvent: onEvent
         )
         guard let member = admitted else { return }
-        let failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent)
+        let failure: (any Error)?
+        if let heartbeat = member.hello?.heartbeat {
+            failure = await Self.relayWithHeartbeats(member, every: heartbeat, messages: &messages, connection: connection, room: room, configuration: configuration, onEvent: onEvent)
+        } else {
+            failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent)
+        }
         if let failure {
             Self.report(failure, member: member, connection: connection, room: room, onEvent: onEvent)
         }
@@ -40,6 +48,48 @@ extension ChatServer {
         // stopped reading.
         await room.flush(connection, within: room.stallTimeout)
         onEvent(.closed(username: member.username))
+    }
+
+    /// Relays, while the room sends the member a heartbeat every `interval` and takes it as gone
+    /// after three intervals without a word from it (its heartbeats count).
+    private static func relayWithHeartbeats(
+        _ member: Member,
+        every interval: Duration,
+        messages: inout IncomingMessages.AsyncIterator,
+        connection: WireConnection,
+        room: ChatRoom,
+        configuration: ChatServerConfiguration,
+        onEvent: @escaping @Sendable (ChatEvent) -> Void
+    ) async -> (any Error)? {
+        let lastHeard = LastHeard()
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: interval)
+                    } catch {
+                        return
+                    }
+                    room.heartbeat(member.id)
+                    let silent = Int64(NIODeadline.now().uptimeNanoseconds) - lastHeard.value.load(ordering: .relaxed)
+                    if silent > 3 * TimeAmount(interval).nanoseconds {
+                        onEvent(.failed(peer: connection.peerDescription, username: member.username, error: ChatError.silent(after: .nanoseconds(silent))))
+                        connection.close()
+                        return
+                    }
+                }
+            }
+            let failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent) {
+                lastHeard.value.store(Int64(NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
+            }
+            group.cancelAll()
+            return failure
+        }
+    }
+
+    /// When the member was last heard from (a message or a heartbeat), in uptime nanoseconds.
+    final class LastHeard: Sendable {
+        let value = Atomic<Int64>(Int64(NIODeadline.now().uptimeNanoseconds))
     }
 
     /// Reads the username and joins the room, or refuses the connection with a notice.
@@ -52,24 +102,35 @@ extension ChatServer {
         onEvent: @escaping @Sendable (ChatEvent) -> Void
     ) async -> Member? {
         let username: String
+        var hello: ChatHello?
         do {
-            guard let first = try await messages.next() else { return nil }
+            guard var first = try await messages.next() else { return nil }
+            // Wire's own client says hello first (a frame no username can be), then its name.
+            hello = try ChatHello.parse(first)
+            if hello != nil {
+                guard let name = try await messages.next() else { return nil }
+                first = name
+            }
             username = try Self.validatedUsername(first, limit: usernameLimit)
         } catch let error as ChatError {
-            await Self.refuse(connection, reason: error, onEvent: onEvent)
+            await Self.refuse(connection, reason: error, positioned: hello != nil, onEvent: onEvent)
             return nil
         } catch {
             onEvent(.failed(peer: connection.peerDescription, username: nil, error: error))
             return nil
         }
         do {
-            let id = try room.join(name: username, connection: connection) { reason in
+            let id = try room.join(name: username, connection: connection, hello: hello) { reason in
                 onEvent(.dropped(username: username, reason: reason))
             }
             onEvent(.accepted(peer: connection.peerDescription, username: username))
-            return Member(id: id, username: username, nameFrame: room.nameFrame(username))
+            if hello != nil {
+                // At once: the client knows it is in (a quiet room may say nothing for a while).
+                room.heartbeat(id)
+            }
+            return Member(id: id, username: username, nameFrame: room.nameFrame(username), hello: hello)
         } catch {
-            await Self.refuse(connection, reason: error, onEvent: onEvent)
+            await Self.refuse(connection, reason: error, positioned: hello != nil, onEvent: onEvent)
             return nil
         }
     }
@@ -82,14 +143,19 @@ extension ChatServer {
         messages: inout IncomingMessages.AsyncIterator,
         room: ChatRoom,
         reportsTexts: Bool,
-        onEvent: @Sendable (ChatEvent) -> Void
+        onEvent: @Sendable (ChatEvent) -> Void,
+        onActivity: () -> Void = {}
     ) async -> (any Error)? {
+        // A member that said hello sends empty frames as heartbeats; the tutorial's are texts.
+        let skipsEmpty = member.hello != nil
         do {
             reading: while let batch = try await messages.nextBatch() {
+                onActivity()
                 // Commands split a burst where they stand.
                 var texts: [ByteBuffer] = []
                 texts.reserveCapacity(batch.count)
                 for message in batch {
+                    if skipsEmpty && message.readableBytes == 0 { continue }
                     if let command = Self.command(in: message) {
                         await room.publish(texts, from: member.id, nameFrame: member.nameFrame)
                         texts.removeAll(keepingCapacity: true)
@@ -155,12 +221,15 @@ extension ChatServer {
     static func refuse(
         _ connection: WireConnection,
         reason: ChatError,
+        positioned: Bool,
         onEvent: @Sendable (ChatEvent) -> Void
     ) async {
         onEvent(.refused(peer: connection.peerDescription, reason: reason))
-        // A notice the client can print as an ordinary record, then the close.
+        // A notice the client can print as an ordinary record (with an empty position after a
+        // hello), then the close.
         do {
-            try await connection.send(contentsOf: ChatRecord(username: ChatRoom.serverName, text: "refused: \(reason)").frames)
+            let frames = ChatRecord(username: ChatRoom.serverName, text: "refused: \(reason)").frames
+            try await connection.send(contentsOf: positioned ? frames + [ByteBuffer()] : frames)
         } catch {
             // The client left before hearing why: the refusal stands and was reported above.
         }

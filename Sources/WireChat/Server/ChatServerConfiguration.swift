@@ -28,6 +28,9 @@ public struct ChatServerConfiguration: Sendable {
     public var reportsTexts: Bool
     /// How many past texts a newcomer receives first. Default 0.
     public var historySize: Int
+    /// How many past texts the room keeps for members that come back after a lost connection
+    /// (Wire's own clients, with a hello); at most 8 MiB of them. Default 1000.
+    public var resumeLogSize: Int
     /// Whether joins and leaves are announced; `false` makes a byte-for-byte tutorial room. Default `true`.
     public var announcesMembership: Bool
     /// Other nodes to share the room with through NATS, or `nil` for a room on this node only (the
@@ -46,6 +49,7 @@ public struct ChatServerConfiguration: Sendable {
         maximumQueuedBytes: Int = 64 * 1024 * 1024,
         pauseQueuedBytes: Int = 1024 * 1024,
         historySize: Int = 0,
+        resumeLogSize: Int = 1000,
         announcesMembership: Bool = true,
         reportsTexts: Bool = false,
         webHost: String = "127.0.0.1",
@@ -66,6 +70,7 @@ public struct ChatServerConfiguration: Sendable {
         self.webHost = webHost
         self.webPort = webPort
         self.historySize = historySize
+        self.resumeLogSize = max(0, resumeLogSize)
         self.announcesMembership = announcesMembership
         self.nats = nats
     }

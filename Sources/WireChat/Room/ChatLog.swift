@@ -1,0 +1,63 @@
+import NIOCore
+
+/// The room's last texts, each framed as the room sends it (its two frames) with its position:
+/// the history newcomers get, and what a member that comes back missed. Bounded by a count and
+/// by bytes (8 MiB), the oldest going first.
+struct ChatLog {
+    struct Entry {
+        /// `nil` for a text whose place in the room is not known yet (said on a node cut off
+        /// from the others).
+        let position: ChatPosition?
+        let record: ByteBuffer
+    }
+
+    /// How many texts a member that comes back missed and the log no longer has.
+    enum Lost: Equatable {
+        case count(UInt64)
+        case unknown
+    }
+
+    static let maximumBytes = 8 * 1024 * 1024
+
+    private(set) var entries = CircularBuffer<Entry>()
+    private(set) var bytes = 0
+
+    mutating func append(_ entry: Entry, keeping count: Int) {
+        self.entries.append(entry)
+        self.bytes += entry.record.readableBytes
+        while self.entries.count > count || (self.bytes > Self.maximumBytes && self.entries.count > 1) {
+            self.bytes -= self.entries.removeFirst().record.readableBytes
+        }
+    }
+
+    /// The last `count` entries, oldest first.
+    func last(_ count: Int) -> [Entry] {
+        Array(self.entries.suffix(count))
+    }
+
+    /// What came after `position`, and how much of that the log no longer has: in a room on one
+    /// node positions count texts, so the gap is known; in a room kept in a stream, only that
+    /// there is one.
+    func after(_ position: ChatPosition, streamed: Bool, base: UInt64) -> (entries: [Entry], lost: Lost?) {
+        if !streamed && position.major < base {
+            // From before this node started: everything it has is new to that client, and what
+            // was said before (in the node's earlier run) is gone with that run.
+            return (Array(self.entries), .unknown)
+        }
+        guard let index = self.entries.firstIndex(where: { ($0.position ?? position) > position }) else {
+            // Nothing after it here. On one node, a position beyond what the node has said is
+            // from another run of it: what was said since its start is all it can give.
+            return ([], nil)
+        }
+        let entries = Array(self.entries[index...])
+        guard let first = entries.first?.position, index == self.entries.startIndex else {
+            return (entries, nil)
+        }
+        // The log starts after `position`: was anything in between dropped from it?
+        if streamed {
+            return (entries, first.major > position.major + 1 ? .unknown : nil)
+        }
+        let gap = first.major > position.major + 1 ? first.major - position.major - 1 : 0
+        return (entries, gap > 0 ? .count(gap) : nil)
+    }
+}
