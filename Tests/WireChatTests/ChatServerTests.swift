@@ -463,14 +463,68 @@ struct ChatResumeRoomTests {
         }
     }
 
+    @Test func aMemberThatComesBackIsNotSentItsOwnTexts() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "witness") { witness in
+                var seen = witness.records.makeAsyncIterator()
+                try await ChatClient.join(port: port, username: "bob") { bob in
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1")) { alice in
+                        var records = alice.records.makeAsyncIterator()
+                        try await waitForMembers(server, 3)
+                        try await bob.send("0")
+                        let record = try #require(try await records.next())
+                        // Said after her last position: in the log, but hers.
+                        try await alice.send("mine")
+                        _ = try await Self.records(until: "mine", from: &seen)
+                        return try #require(record.position)
+                    }
+                    try await bob.send("1")
+                    _ = try await Self.records(until: "1", from: &seen)
+                    try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1", resume: last)) { alice in
+                        var records = alice.records.makeAsyncIterator()
+                        let back = try await Self.records(until: "1", from: &records)
+                        #expect(back.map { "\($0.username) > \($0.text)" } == ["[server] > missed while away: 1 text", "bob > 1"])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aMemberThatHeardNothingBeforeItsConnectionDroppedResumesFromWhereItJoined() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "alice") { alice in
+                try await alice.send("before bob")
+                while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
+                // bob joins, hears nothing (only the room's position), and loses his connection.
+                let (last, reader) = try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b")) { bob in
+                    let reader = Task { for try await _ in bob.records {} }
+                    while bob.lastPosition == nil { try await Task.sleep(for: .milliseconds(5)) }
+                    return (try #require(bob.lastPosition), reader)
+                }
+                _ = await reader.result
+                while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
+                try await alice.send("while bob was away")
+                try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b", resume: last)) { bob in
+                    var records = bob.records.makeAsyncIterator()
+                    let back = try await Self.records(until: "while bob was away", from: &records)
+                    #expect(back.map { "\($0.username) > \($0.text)" } == ["[server] > missed while away: 1 text", "alice > while bob was away"])
+                }
+            }
+        }
+    }
+
     @Test func aSessionThatComesBackReplacesItsSilentConnection() async throws {
         try await withChatServer(quietRoom()) { port, server in
-            try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "same")) { _ in
+            try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "same")) { old in
                 while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
+                var oldRecords = old.records.makeAsyncIterator()
                 // The same session on a new connection, while the old one looks alive: it takes
                 // the old one's place instead of being refused for a taken name.
                 try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "same")) { again in
                     var records = again.records.makeAsyncIterator()
+                    // The server closed the old connection, then let the new one in.
+                    while try await oldRecords.next() != nil {}
+                    while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
                     try await ChatClient.join(port: port, username: "bob") { bob in
                         try await bob.send("hi")
                         #expect(try await records.next()?.text == "hi")

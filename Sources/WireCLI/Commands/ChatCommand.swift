@@ -123,6 +123,8 @@ struct ChatCommand: AsyncParsableCommand {
                             continue
                         case .lost(let reason, let retryIn):
                             screen.notice("connection lost: \(reason); connecting again in \(retryIn)")
+                        case .retrying(let reason, let retryIn):
+                            screen.notice("cannot connect: \(reason); trying again in \(retryIn)")
                         case .resumed:
                             screen.notice("connected again")
                         }

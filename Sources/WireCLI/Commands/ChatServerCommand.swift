@@ -44,6 +44,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Newcomers first receive the last N texts of the room.")
     var history = 0
 
+    @Option(help: "Texts kept for Wire's own clients that come back after a lost connection (0: none).")
+    var resumeLog = 1000
+
     @Option(help: "Evict a client that reads nothing for this many seconds while messages wait for it.")
     var stallTimeout: Double = 5
 
@@ -94,6 +97,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
         try self.framingOptions.validateForChat()
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
+        guard self.resumeLog >= 0 else { throw ValidationError("--resume-log must not be negative.") }
         guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be at least 0.001 seconds.") }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
@@ -151,6 +155,7 @@ struct ChatServerCommand: AsyncParsableCommand {
             stallTimeout: .milliseconds(Int64((self.stallTimeout * 1000).rounded())),
             maximumQueuedBytes: self.maxQueuedBytes,
             historySize: self.history,
+            resumeLogSize: self.resumeLog,
             announcesMembership: !self.quiet,
             reportsTexts: self.showMessages,
             webHost: self.webHost,

@@ -81,6 +81,23 @@ public struct ChatSession: Sendable {
     let wentSilent = SilentFlag()
     /// Whether anything came from the server yet (after a hello, a heartbeat comes at once).
     let heardFromServer = SilentFlag()
+    private let position = Reached()
+
+    final class Reached: Sendable {
+        let value = Mutex<ChatPosition?>(nil)
+    }
+
+    /// After a hello, the position of the last record received, or of the room when this session
+    /// joined if none came since: what to resume from on a new connection.
+    public var lastPosition: ChatPosition? {
+        self.position.value.withLock { $0 }
+    }
+
+    func reached(_ position: ChatPosition) {
+        self.position.value.withLock { last in
+            if last.map({ $0 < position }) ?? true { last = position }
+        }
+    }
 
     init(username: String, connection: WireConnection, hello: ChatHello? = nil) {
         self.username = username
@@ -159,10 +176,11 @@ public struct ChatRecords: AsyncSequence, Sendable {
                 var position: ChatPosition?
                 if self.framesPerRecord == 3 {
                     guard let third = try await self.frame() else { throw ChatError.incompleteRecord }
-                    if username.readableBytes == 0 && text.readableBytes == 0 && third.readableBytes == 0 {
-                        continue  // a heartbeat
-                    }
                     position = ChatPosition(String(decoding: third.readableBytesView, as: UTF8.self))
+                    if let position { self.session?.reached(position) }
+                    if username.readableBytes == 0 && text.readableBytes == 0 {
+                        continue  // a heartbeat, or the room's position when this session joined
+                    }
                 }
                 return ChatRecord(
                     username: String(decoding: username.readableBytesView, as: UTF8.self),

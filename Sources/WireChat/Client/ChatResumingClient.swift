@@ -26,6 +26,8 @@ public final class ChatResumingClient: Sendable {
         case connected
         /// The connection was lost; the next attempt is in `retryIn`.
         case lost(reason: String, retryIn: Duration)
+        /// An attempt to connect again failed; the next one is in `retryIn`.
+        case retrying(reason: String, retryIn: Duration)
         /// Connected again; the room's first notice says what was missed.
         case resumed
     }
@@ -163,7 +165,10 @@ public final class ChatResumingClient: Sendable {
                         try await session.leave()
                     }
                     var first = true
-                    defer { everHeard = everHeard || session.heardFromServer.isSet }
+                    defer {
+                        everHeard = everHeard || session.heardFromServer.isSet
+                        if let at = session.lastPosition, position.map({ $0 < at }) ?? true { position = at }
+                    }
                     for try await record in session.records {
                         if record.username == ChatRoom.serverName {
                             if first, record.text.hasPrefix("refused: ") {
@@ -200,12 +205,13 @@ public final class ChatResumingClient: Sendable {
             if self.giveUpAfter == .zero || !everHeard {
                 throw Ending.closed(reason)
             }
+            let wasConnected = disconnectedSince == nil
             let since = disconnectedSince ?? .now
             disconnectedSince = since
             if let giveUpAfter = self.giveUpAfter, ContinuousClock.now - since >= giveUpAfter {
                 throw Ending.unreachable(reason: reason, after: giveUpAfter)
             }
-            self.continuation.yield(.lost(reason: reason, retryIn: wait))
+            self.continuation.yield(wasConnected ? .lost(reason: reason, retryIn: wait) : .retrying(reason: reason, retryIn: wait))
             try await Task.sleep(for: wait)
             wait = min(wait * 2, self.maximumWait)
         }

@@ -38,15 +38,20 @@ struct ChatLog {
     /// What came after `position`, and how much of that the log no longer has: in a room on one
     /// node positions count texts, so the gap is known; in a room kept in a stream, only that
     /// there is one.
-    func after(_ position: ChatPosition, streamed: Bool, base: UInt64) -> (entries: [Entry], lost: Lost?) {
-        if !streamed && position.major < base {
+    func after(_ position: ChatPosition, streamed: Bool, base: UInt64, next: UInt64? = nil) -> (entries: [Entry], lost: Lost?) {
+        if !streamed && position.major + 1 < base {
             // From before this node started: everything it has is new to that client, and what
             // was said before (in the node's earlier run) is gone with that run.
             return (Array(self.entries), .unknown)
         }
         guard let index = self.entries.firstIndex(where: { ($0.position ?? position) > position }) else {
-            // Nothing after it here. On one node, a position beyond what the node has said is
-            // from another run of it: what was said since its start is all it can give.
+            // Nothing after it here. On one node, texts said after it that the log no longer has
+            // (it keeps none, or fewer than were said) are counted; a position beyond what the
+            // node has said is from another run of it: what was said since its start is all it
+            // can give.
+            if !streamed, let next, next > position.major + 1 {
+                return ([], .count(next - position.major - 1))
+            }
             return ([], nil)
         }
         let entries = Array(self.entries[index...])

@@ -45,6 +45,14 @@ public final class ChatRoom: Sendable {
         var log = ChatLog()
         /// The position of the next text, in a room on one node (or over core NATS).
         var nextPosition: UInt64
+        /// The position of the last text the room has delivered, as far as it knows: a member that
+        /// joins now has everything up to it. On one node, one before the next (the base minus
+        /// one before any text); in a stream, the last position the log has.
+        var lastPosition: ChatPosition? {
+            guard self.streamsTexts else { return ChatPosition(major: self.nextPosition - 1) }
+            return self.log.entries.last(where: { $0.position != nil })?.position
+        }
+
         /// Members whose records carry positions.
         var positionedMembers = 0
         var waiters: [MemberID: CheckedContinuation<Void, Never>] = [:]
@@ -147,9 +155,9 @@ public final class ChatRoom: Sendable {
             let id = try state.machine.join(name: name, link: link, now: now)
             if link.wantsPositions { state.positionedMembers += 1 }
             var work = Work()
-            let records: [Payload]
+            var records: [Payload]
             if let resume = hello?.resume {
-                records = self.missed(since: resume, log: state.log, nextPosition: state.nextPosition, streamed: state.streamsTexts)
+                records = self.missed(by: name, since: resume, log: state.log, next: state.nextPosition, streamed: state.streamsTexts)
             } else {
                 var history = state.log.last(self.historySize).map { Payload(record: $0.record, position: $0.position, room: self) }
                 if self.announcesMembership && !history.isEmpty {
@@ -158,6 +166,11 @@ public final class ChatRoom: Sendable {
                     history.append(self.noticePayload("end of history"))
                 }
                 records = history
+            }
+            if link.wantsPositions, let mark = state.lastPosition {
+                // Where it stands, so that it can resume from here though no text comes to it
+                // before it loses its connection.
+                records.append(self.markPayload(mark))
             }
             for record in records {
                 let actions = state.machine.send(bytes: record.plain.readableBytes, to: id, now: now)
@@ -191,10 +204,13 @@ public final class ChatRoom: Sendable {
         return true
     }
 
-    /// What a member that comes back after `position` missed, as the log still has it, after a
-    /// notice that says how much (and how much the log no longer has).
-    func missed(since position: ChatPosition, log: ChatLog, nextPosition: UInt64, streamed: Bool) -> [Payload] {
-        let (entries, lost) = log.after(position, streamed: streamed, base: self.positionBase)
+    /// What `name`, coming back after `position`, missed, as the log still has it, after a notice
+    /// that says how much (and how much the log no longer has). Its own texts are not sent back:
+    /// the room never sends a member its own text, and it saw them when it said them.
+    func missed(by name: String, since position: ChatPosition, log: ChatLog, next: UInt64, streamed: Bool) -> [Payload] {
+        let (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
+        let own = self.nameFrame(name).readableBytesView
+        let entries = all.filter { !$0.record.readableBytesView.starts(with: own) }
         var text = "missed while away: \(entries.count) text\(entries.count == 1 ? "" : "s")"
         switch lost {
         case .none: break
@@ -305,6 +321,17 @@ public final class ChatRoom: Sendable {
         heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
         heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
         self.send(heartbeat, to: id)
+    }
+
+    /// A heartbeat that carries a position: the member has everything up to it (for positioned
+    /// members only; the tutorial's never see it).
+    func markPayload(_ position: ChatPosition) -> Payload {
+        var mark = Payload()
+        var positioned = self.emptyFrame
+        positioned.writeImmutableBuffer(self.emptyFrame)
+        Self.writeFrame(ByteBuffer(string: position.description), encoder: self.encoder, into: &positioned)
+        mark.positioned = positioned
+        return mark
     }
 
     private func send(_ payload: Payload, to id: MemberID) {
