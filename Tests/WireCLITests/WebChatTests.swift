@@ -116,4 +116,26 @@ struct BrowserTests {
         server.interrupt()
         _ = try await server.finish()
     }
+
+    @Test(.enabled(if: BrowserTests.chromium != nil || BrowserTests.required))
+    func aBrowserThatLosesItsConnectionComesBackAndShowsWhatItMissed() async throws {
+        let chromium = try #require(Self.chromium, "Chromium is not installed")
+        let (server, tcpPort, webPort) = try await WebChatTests.startServer()
+        let driver = try await RunningProcess.python("browser_resume.py", [chromium, "\(tcpPort)", "\(webPort)", "drop"]).finish(timeout: .seconds(150))
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        _ = try await server.finish()
+    }
+
+    @Test(.enabled(if: BrowserTests.chromium != nil || BrowserTests.required))
+    func aBrowserWhoseConnectionGoesSilentNoticesByItsHeartbeatsAndComesBack() async throws {
+        let chromium = try #require(Self.chromium, "Chromium is not installed")
+        let (server, tcpPort, webPort) = try await WebChatTests.startServer()
+        let driver = try await RunningProcess.python("browser_resume.py", [chromium, "\(tcpPort)", "\(webPort)", "silence"]).finish(timeout: .seconds(150))
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        let output = try await server.waitForOutput(containing: "not even a heartbeat")
+        #expect(output.contains("chromium"), "\(output)")
+        server.interrupt()
+        _ = try await server.finish()
+    }
 }

@@ -64,32 +64,51 @@ extension ChatServer {
         let lastHeard = LastHeard()
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                while !Task.isCancelled {
-                    do {
-                        try await Task.sleep(for: interval)
-                    } catch {
-                        return
-                    }
-                    room.heartbeat(member.id)
-                    let silent = Int64(NIODeadline.now().uptimeNanoseconds) - lastHeard.value.load(ordering: .relaxed)
-                    if silent > 3 * TimeAmount(interval).nanoseconds {
-                        onEvent(.failed(peer: connection.peerDescription, username: member.username, error: ChatError.silent(after: .nanoseconds(silent))))
-                        connection.close()
-                        return
-                    }
+                await Self.sendHeartbeats(to: member.id, every: interval, room: room, lastHeard: lastHeard) { silence in
+                    onEvent(.failed(peer: connection.peerDescription, username: member.username, error: ChatError.silent(after: silence)))
+                    connection.close()
                 }
             }
             let failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent) {
-                lastHeard.value.store(Int64(NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
+                lastHeard.heard()
             }
             group.cancelAll()
             return failure
         }
     }
 
+    /// Sends member `id` a heartbeat every `interval` until cancelled, or until it has not been
+    /// heard from for three intervals: then calls `onSilent` with how long, and returns. For TCP
+    /// members and browsers alike.
+    static func sendHeartbeats(
+        to id: ChatRoom.MemberID,
+        every interval: Duration,
+        room: ChatRoom,
+        lastHeard: LastHeard,
+        onSilent: (Duration) -> Void
+    ) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            room.heartbeat(id)
+            let silent = Int64(NIODeadline.now().uptimeNanoseconds) - lastHeard.value.load(ordering: .relaxed)
+            if silent > 3 * TimeAmount(interval).nanoseconds {
+                onSilent(.nanoseconds(silent))
+                return
+            }
+        }
+    }
+
     /// When the member was last heard from (a message or a heartbeat), in uptime nanoseconds.
     final class LastHeard: Sendable {
         let value = Atomic<Int64>(Int64(NIODeadline.now().uptimeNanoseconds))
+
+        func heard() {
+            self.value.store(Int64(NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
+        }
     }
 
     /// Reads the username and joins the room, or refuses the connection with a notice.

@@ -42,6 +42,13 @@ enum ChatWebPage {
         "use strict";
         const $ = (id) => document.getElementById(id);
         let socket = null, username = null, retry = 0, leaving = false;
+        // Wire's hello (docs/PROTOCOLS.md 4.1): records come with their place in the room, and a
+        // page that comes back after a lost connection gets what it missed, from `position` on.
+        const session = Array.from(crypto.getRandomValues(new Uint8Array(9)), (b) => b.toString(16).padStart(2, "0")).join("");
+        // Seconds between heartbeats (?heartbeat=N in the address): three missed, and the page
+        // takes the connection as dead and connects again.
+        const heartbeat = Math.min(Math.max(Math.round(Number(new URLSearchParams(location.search).get("heartbeat"))) || 10, 1), 3600);
+        let position = null, lastHeard = 0, lastSent = 0, watch = null;
 
         function show(user, text) {
           const item = document.createElement("li");
@@ -69,6 +76,8 @@ enum ChatWebPage {
           setStatus("connecting…");
           socket.onopen = () => {
             retry = 0;
+            lastHeard = lastSent = Date.now();
+            socket.send("\u0001wire-chat/1 session=" + session + (position ? " resume=" + position : "") + " heartbeat=" + heartbeat);
             socket.send(username);
             socket.send("/who");
             setStatus("connected as " + username);
@@ -76,9 +85,21 @@ enum ChatWebPage {
             $("say").hidden = false;
             $("text").focus();
           };
+          const current = socket;
+          clearInterval(watch);
+          watch = setInterval(() => {
+            if (socket !== current || current.readyState !== WebSocket.OPEN) return;
+            // Three heartbeats missed: the connection is gone though nobody said so.
+            if (Date.now() - lastHeard > 3 * heartbeat * 1000) { current.close(); current.onclose(); return; }
+            if (Date.now() - lastSent >= heartbeat * 1000) { current.send(""); lastSent = Date.now(); }
+          }, 1000);
           socket.onmessage = (event) => {
+            if (socket !== current) return;
+            lastHeard = Date.now();
             let record;
             try { record = JSON.parse(event.data); } catch { return; }
+            if (record.position) position = record.position;
+            if (record.user === "") return;  // a heartbeat, or where the room stood when this page joined
             if (record.user === "[server]") {
               if (record.text.startsWith("online: ")) { people(record.text.slice(8).split(", ")); return; }
               if (record.text.endsWith(" joined") || record.text.endsWith(" left")) socket.send("/who");
@@ -87,8 +108,11 @@ enum ChatWebPage {
             show(record.user, record.text);
           };
           socket.onclose = () => {
+            if (socket !== current) return;
+            socket = null;
+            clearInterval(watch);
             $("say").hidden = true;
-            if (leaving) { setStatus("not connected"); $("join").hidden = false; leaving = false; return; }
+            if (leaving) { setStatus("not connected"); $("join").hidden = false; leaving = false; position = null; return; }
             retry = Math.min(retry + 1, 5);
             const seconds = retry * 2;
             show("[server]", "connection lost; reconnecting in " + seconds + " s");
@@ -107,6 +131,7 @@ enum ChatWebPage {
           const text = $("text").value;
           if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
           socket.send(text);
+          lastSent = Date.now();
           if (text !== "/who" && text !== "/quit") show(username, text);
           if (text === "/quit") leaving = true;
           $("text").value = "";

@@ -11,6 +11,8 @@ extension ChatWebServer {
         let id: ChatRoom.MemberID
         let username: String
         let nameFrame: ByteBuffer
+        /// What the page said before its username, if anything (docs/PROTOCOLS.md §4.1).
+        let hello: ChatHello?
     }
 
     func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
@@ -24,7 +26,23 @@ extension ChatWebServer {
                     self.room.leave(admitted.id)
                     self.onEvent(.closed(username: admitted.username))
                 }
-                try await self.relay(admitted, &texts)
+                guard let interval = admitted.hello?.heartbeat else {
+                    try await self.relay(admitted, &texts)
+                    return
+                }
+                // The page sends a heartbeat when it has said nothing for `interval`, and takes
+                // the connection as dead after three of the room's that do not come.
+                let lastHeard = ChatServer.LastHeard()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        await ChatServer.sendHeartbeats(to: admitted.id, every: interval, room: self.room, lastHeard: lastHeard) { silence in
+                            self.onEvent(.failed(peer: peer, username: admitted.username, error: ChatError.silent(after: silence)))
+                            channel.close(promise: nil)
+                        }
+                    }
+                    defer { group.cancelAll() }
+                    try await self.relay(admitted, &texts) { lastHeard.heard() }
+                }
             }
         } catch {
             self.report(error, peer: peer)
@@ -34,15 +52,23 @@ extension ChatWebServer {
     /// Reads the username and joins the room, or refuses the member with a notice and a close.
     @inline(never)  // its frame is freed before the member's long wait
     private func admit(_ texts: inout WebSocketTexts, channel: any Channel, peer: String) async throws -> WebMember? {
-        guard let first = try await texts.next() else { return nil }
+        guard var first = try await texts.next() else { return nil }
+        var hello: ChatHello?
         do {
+            // The chat page says hello first (a text no username can be), then its name.
+            hello = try ChatHello.parse(first)
+            if hello != nil {
+                guard let name = try await texts.next() else { return nil }
+                first = name
+            }
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
-            let id = try self.room.join(name: name, connection: WebSocketMember(channel: channel, framing: self.configuration.server.framing)) { reason in
+            let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing, positioned: hello != nil)
+            let id = try self.room.join(name: name, connection: sink, hello: hello) { reason in
                 self.onEvent(.dropped(username: name, reason: reason))
             }
             self.onEvent(.accepted(peer: peer, username: name))
-            return WebMember(id: id, username: name, nameFrame: self.room.nameFrame(name))
-        } catch {
+            return WebMember(id: id, username: name, nameFrame: self.room.nameFrame(name), hello: hello)
+        } catch let error as ChatError {
             self.onEvent(.refused(peer: peer, reason: error))
             let notice = WebSocketMember.textFrame(
                 user: ByteBuffer(string: ChatRoom.serverName),
@@ -57,8 +83,11 @@ extension ChatWebServer {
 
     /// Relays the member's texts, one at a time, and answers its commands, until it leaves.
     @inline(never)  // a frame of its own, apart from serve's
-    private func relay(_ member: WebMember, _ texts: inout WebSocketTexts) async throws {
+    private func relay(_ member: WebMember, _ texts: inout WebSocketTexts, onActivity: () -> Void = {}) async throws {
         while let text = try await texts.next() {
+            onActivity()
+            // After a hello an empty text is a heartbeat.
+            if member.hello != nil && text.readableBytes == 0 { continue }
             switch ChatServer.command(in: text) {
             case .quit:
                 try await texts.close(.normalClosure)

@@ -4,7 +4,10 @@ import NIOWebSocket
 import WireFraming
 
 /// A browser in the room: the room hands it records framed for TCP members, and it writes each
-/// one as a WebSocket text frame holding `{"user": "...", "text": "..."}`.
+/// one as a WebSocket text frame holding `{"user": "...", "text": "..."}`. A page that said hello
+/// (docs/PROTOCOLS.md §4.1) gets records of three frames, written with `"position"` too (none
+/// for the room's notices); a heartbeat is `{"user":"","text":""}`, and the room's position when
+/// it joined `{"user":"","text":"","position":"..."}`.
 ///
 /// Records may arrive split across writes (the room writes in slices), so the framed bytes are
 /// decoded incrementally; every method runs on the channel's event loop.
@@ -12,15 +15,19 @@ final class WebSocketMember: ChatMemberSink {
     private struct State {
         var decoder: MessageDecoder
         var pending = ByteBuffer()
-        var username: ByteBuffer?
+        /// The frames of the record being read (username, text).
+        var fields: [ByteBuffer] = []
         var lastWrite: EventLoopFuture<Void>?
     }
 
     let channel: any Channel
+    /// 3 after a hello (username, text, position), else 2.
+    private let framesPerRecord: Int
     private let state: NIOLoopBoundBox<State>
 
-    init(channel: any Channel, framing: Framing) {
+    init(channel: any Channel, framing: Framing, positioned: Bool = false) {
         self.channel = channel
+        self.framesPerRecord = positioned ? 3 : 2
         // Made off the loop (by the member's task); used only on it.
         self.state = NIOLoopBoundBox.makeBoxSendingValue(
             State(decoder: MessageDecoder(framing: framing, maximumMessageSize: Int.max)),
@@ -41,12 +48,14 @@ final class WebSocketMember: ChatMemberSink {
         // decoding error would mean a bug, so it ends this member rather than the server.
         do {
             while let frame = try state.decoder.decode(buffer: &state.pending) {
-                if let username = state.username {
-                    state.username = nil
-                    frames.append(Self.textFrame(user: username, text: frame, allocator: self.channel.allocator))
-                } else {
-                    state.username = frame
+                guard state.fields.count + 1 == self.framesPerRecord else {
+                    state.fields.append(frame)
+                    continue
                 }
+                let (user, text) = (state.fields[0], self.framesPerRecord == 3 ? state.fields[1] : frame)
+                let position = self.framesPerRecord == 3 && frame.readableBytes > 0 ? frame : nil
+                state.fields.removeAll(keepingCapacity: true)
+                frames.append(Self.textFrame(user: user, text: text, position: position, allocator: self.channel.allocator))
             }
         } catch {
             self.channel.close(promise: nil)
@@ -80,12 +89,16 @@ final class WebSocketMember: ChatMemberSink {
     }
 
     /// One record as a JSON text frame.
-    static func textFrame(user: ByteBuffer, text: ByteBuffer, allocator: ByteBufferAllocator) -> WebSocketFrame {
-        var json = allocator.buffer(capacity: user.readableBytes + text.readableBytes + 24)
+    static func textFrame(user: ByteBuffer, text: ByteBuffer, position: ByteBuffer? = nil, allocator: ByteBufferAllocator) -> WebSocketFrame {
+        var json = allocator.buffer(capacity: user.readableBytes + text.readableBytes + 48)
         json.writeString(#"{"user":"#)
         JSONText.write(user, into: &json)
         json.writeString(#","text":"#)
         JSONText.write(text, into: &json)
+        if let position {
+            json.writeString(#","position":"#)
+            JSONText.write(position, into: &json)
+        }
         json.writeString("}")
         return WebSocketFrame(fin: true, opcode: .text, data: json)
     }

@@ -7,69 +7,18 @@ Chromium is driven over the DevTools protocol (its WebSocket endpoint, with the 
 WebSocket client). Prints "ok" or what failed.
 """
 import base64
-import json
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from chatproto import frame, read_record, read_text  # noqa: E402
-from wsclient import connect  # noqa: E402
+from chromium import Chromium, fail  # noqa: E402
 
 chromium, tcp_port, web_port, screenshot = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
-
-def fail(reason):
-    print(f"FAILED: {reason}")
-    sys.exit(1)
-
-
-profile = tempfile.mkdtemp(prefix="wire-chromium-")
-browser = subprocess.Popen(
-    [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-     "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=900,560", "about:blank"],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-)
-try:
-    # Chromium writes the port it chose into its profile.
-    deadline = time.monotonic() + 60
-    active = os.path.join(profile, "DevToolsActivePort")
-    while not (os.path.exists(active) and open(active).read().strip()):
-        if time.monotonic() > deadline or browser.poll() is not None:
-            fail("Chromium did not open its DevTools port")
-        time.sleep(0.1)
-    devtools_port = int(open(active).read().split()[0])
-    targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{devtools_port}/json/list", timeout=20))
-    page = next(t for t in targets if t["type"] == "page")
-    cdp = connect(page["webSocketDebuggerUrl"])
-    next_id = [0]
-
-    def call(method, **params):
-        next_id[0] += 1
-        cdp.send(json.dumps({"id": next_id[0], "method": method, "params": params}))
-        while True:
-            reply = json.loads(cdp.recv(timeout=60))
-            if reply.get("id") == next_id[0]:
-                if "error" in reply:
-                    fail(f"{method}: {reply['error']}")
-                return reply["result"]
-
-    def evaluate(expression):
-        result = call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def wait_for(expression, what, timeout=30):
-        deadline = time.monotonic() + timeout
-        while not evaluate(expression):
-            if time.monotonic() > deadline:
-                fail(f"the page never showed {what}; it shows {evaluate('document.body.innerText')!r}")
-            time.sleep(0.1)
-
+with Chromium(chromium) as browser:
+    call, evaluate, wait_for = browser.call, browser.evaluate, browser.wait_for
     tcp = socket.create_connection(("127.0.0.1", tcp_port))
     tcp.settimeout(30)
     tcp.sendall(frame("tutorial"))
@@ -92,7 +41,3 @@ try:
     with open(screenshot, "wb") as out:
         out.write(base64.b64decode(shot["data"]))
     print("ok")
-finally:
-    browser.kill()
-    browser.wait()
-    shutil.rmtree(profile, ignore_errors=True)
