@@ -19,6 +19,57 @@ struct ExampleTests {
         #expect(readme.contains("```swift\n" + example + "```\n"))
     }
 
+    /// The README's two commands, as printed: the first (after `swift run`) is what this test runs,
+    /// the second is what CI runs.
+    static func readmeCommands() throws -> [String] {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.firstRange(of: "## Two commands\n").map { readme[$0.upperBound...] })
+        let block = try #require(section.firstMatch(of: try Regex("```\n(.*?)```").dotMatchesNewlines()))
+        let lines = try #require(block.output[1].substring).split(separator: "\n")
+        // Each line is a command, then its comment.
+        return lines.map { line in String(line.split(separator: "#", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Splits a shell command line into its words: spaces, and double quotes around a word.
+    static func words(_ line: String) -> [String] {
+        var words: [String] = []
+        var word = ""
+        var quoted = false
+        for character in line {
+            switch character {
+            case "\"":
+                quoted.toggle()
+            case " " where !quoted:
+                if !word.isEmpty { words.append(word) }
+                word = ""
+            default:
+                word.append(character)
+            }
+        }
+        if !word.isEmpty { words.append(word) }
+        return words
+    }
+
+    @Test func theReadmesFirstCommandServesTheTutorialsClient() async throws {
+        let commands = try Self.readmeCommands()
+        #expect(commands.count == 2)
+        let words = Self.words(try #require(commands.first))
+        #expect(Array(words.prefix(3)) == ["swift", "run", "wire"], "\(words)")
+        // As printed, on a port of its own (the README's listens on the tutorial's 1234).
+        let server = try RunningProcess.wire(Array(words.dropFirst(3)) + ["--port", "0"])
+        let port = try await server.port()
+        let chunks = try await RunningProcess.python("tutorial_client.py", ["\(port)", "chunks"]).finish()
+        #expect(chunks.output == "Hey ther\ne!!!\n")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
+    @Test func theReadmesSecondCommandIsWhatCIRuns() throws {
+        let second = try #require(try Self.readmeCommands().last)
+        let ci = try String(contentsOf: Self.root.appendingPathComponent(".ci/run"), encoding: .utf8)
+        #expect(ci.split(separator: "\n").contains { $0 == second[...] }, "\(second) in .ci/run")
+    }
+
     @Test func everyFileTheReadmeNamesIsInTheRepository() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         // Anything that looks like a path of this repository, or a Markdown file's name.
