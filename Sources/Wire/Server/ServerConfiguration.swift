@@ -10,7 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var framing: Framing
     /// The largest message accepted or sent, in bytes. Default 16 MiB.
     public var maximumMessageSize: Int
-    /// The listen backlog. Default 128.
+    /// The listen backlog: connections the kernel holds before they are accepted. Default: the
+    /// system's maximum (``ListenBacklog/systemMaximum``), so that a storm of joins never waits
+    /// for a SYN to be retried.
     public var backlog: Int
     /// Whether to set `SO_REUSEADDR`, so a restarted server can bind at once. Default `true`.
     public var reuseAddress: Bool
@@ -54,7 +56,7 @@ public struct ServerConfiguration: Sendable {
         port: Int = 1234,
         framing: Framing = .header(),
         maximumMessageSize: Int = MessageDecoder.defaultMaximumMessageSize,
-        backlog: Int = 128,
+        backlog: Int = ListenBacklog.systemMaximum,
         reuseAddress: Bool = true,
         readBufferSize: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(5),

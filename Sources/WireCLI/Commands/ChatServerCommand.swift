@@ -44,6 +44,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Newcomers first receive the last N texts of the room.")
     var history = 0
 
+    @Option(help: "Connections the kernel holds before they are accepted, on each port (default: the system's maximum, \(ListenBacklog.systemMaximum) here).")
+    var backlog = ListenBacklog.systemMaximum
+
     @Option(help: "Texts kept for Wire's own clients that come back after a lost connection (0: none).")
     var resumeLog = 1000
 
@@ -97,6 +100,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
         try self.framingOptions.validateForChat()
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
+        guard self.backlog > 0 else { throw ValidationError("--backlog must be positive, got \(self.backlog).") }
         guard self.resumeLog >= 0 else { throw ValidationError("--resume-log must not be negative.") }
         guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be at least 0.001 seconds.") }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
@@ -143,6 +147,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 port: port,
                 framing: self.framingOptions.framing(rawMode: .chunks),
                 maximumMessageSize: self.framingOptions.maxMessageSize,
+                backlog: self.backlog,
                 shutdownGracePeriod: .milliseconds(Int64(self.shutdownGrace * 1000)),
                 idleTimeout: seconds(self.idleTimeout),
                 firstMessageTimeout: seconds(self.usernameTimeout),

@@ -39,8 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var pickleOptions: PickleOptions
 
-    @Option(help: "Listen backlog.")
-    var backlog = 128
+    @Option(help: "Connections the kernel holds before they are accepted (default: the system's maximum, \(ListenBacklog.systemMaximum) here).")
+    var backlog = ListenBacklog.systemMaximum
 
     @Option(help: "Size of each socket read in bytes (default: adapts to the traffic).")
     var bufferSize: Int?

@@ -37,6 +37,7 @@ struct ChatWebServer: Sendable {
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {
             channel = try await ServerBootstrap(group: self.eventLoopGroup)
+                .serverChannelOption(.backlog, value: Int32(clamping: self.configuration.server.backlog))
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: self.host, port: self.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
