@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-@_spi(Broadcast) import Wire
+import Wire
 
 /// Connecting and losing the connection: the attempts, the choice of server, the backoff, and
 /// what the core does when a connection goes.

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-@_spi(Broadcast) import Wire
+import Wire
 import WireSecurity
 
 /// What the server sends: the handshake (INFO, TLS, CONNECT, PONG), then on a live connection its

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-@_spi(Broadcast) import Wire
+import Wire
 
 /// The state of a ``NATSClient``, confined to its event loop: the connection and its handshake,
 /// the known servers, the subscriptions, pings, publishes buffered while disconnected, and the

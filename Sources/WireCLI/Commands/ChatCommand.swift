@@ -244,7 +244,10 @@ struct ChatCommand: AsyncParsableCommand {
                         }
                         try await session.leave()
                     } catch is ConnectionError {
+                        // The connection ended under this task: the reading task says how, and
+                        // that is what the user sees.
                     } catch is CancellationError {
+                        // The reading task ended first (the server closed) and cancelled this one.
                     }
                     return .inputEnded
                 }

@@ -98,7 +98,7 @@ final class ChatStreamLink: Sendable {
         _ = try await self.client.subscribe(to: "\(self.prefix).presence.*") { [self] message in
             self.receivedPresence(message)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.deliverFromStream() }
             group.addTask { try await self.presenceTicker() }
             self.linked(server: server)

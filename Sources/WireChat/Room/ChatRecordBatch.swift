@@ -11,6 +11,9 @@ enum ChatRecordBatch {
     /// a batch alone is returned in `tooLarge` instead.
     static func encode(name: String, texts: [ByteBuffer], limit: Int) -> (batches: [ByteBuffer], tooLarge: [Int]) {
         let nameBytes = name.utf8.count
+        // Lengths are written in 4 bytes: whatever limit the NATS server announces, no record
+        // over 4 GiB goes into a batch (it would not fit its length).
+        let limit = min(limit, Int(UInt32.max))
         var batches: [ByteBuffer] = []
         var tooLarge: [Int] = []
         var current = ByteBuffer()

@@ -62,7 +62,7 @@ extension ChatWebServer {
                 first = name
             }
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
-            let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing, positioned: hello != nil)
+            let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing, positioned: hello != nil, logger: self.logger)
             let id = try self.room.join(name: name, connection: sink, hello: hello) { reason in
                 self.onEvent(.dropped(username: name, reason: reason))
             }

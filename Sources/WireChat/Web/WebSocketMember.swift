@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOWebSocket
 @_spi(Broadcast) import Wire
@@ -25,8 +26,11 @@ final class WebSocketMember: ChatMemberSink {
     private let framesPerRecord: Int
     private let state: NIOLoopBoundBox<State>
 
-    init(channel: any Channel, framing: Framing, positioned: Bool = false) {
+    private let logger: Logger
+
+    init(channel: any Channel, framing: Framing, positioned: Bool = false, logger: Logger = Logger(label: "wire.chat.web")) {
         self.channel = channel
+        self.logger = logger
         self.framesPerRecord = positioned ? 3 : 2
         // Made off the loop (by the member's task); used only on it.
         self.state = NIOLoopBoundBox.makeBoxSendingValue(
@@ -58,6 +62,10 @@ final class WebSocketMember: ChatMemberSink {
                 frames.append(Self.textFrame(user: user, text: text, position: position, allocator: self.channel.allocator))
             }
         } catch {
+            self.logger.error(
+                "a record for a browser did not decode in the room's framing; closing that browser",
+                metadata: ["peer.address": "\(self.channel.remoteAddress?.endpointDescription ?? "unknown")", "error": "\(error)"]
+            )
             self.channel.close(promise: nil)
         }
         state.pending.discardReadBytes()
