@@ -193,9 +193,7 @@ public final class ChatRoom: Sendable {
     private func replaceSilentMember(named name: String, session: String?) -> Bool {
         guard let session, !session.isEmpty else { return false }
         let old = self.state.withLock { state -> (ChatRoomState<Link>.Member, MemberID)? in
-            guard let (id, member) = state.machine.members.first(where: { $0.value.name == name && $0.value.link.session == session }) else {
-                return nil
-            }
+            guard let (id, member) = state.machine.member(named: name), member.link.session == session else { return nil }
             return (member, id)
         }
         guard let (member, id) = old else { return false }
