@@ -257,6 +257,58 @@ class Compare:
         return workload, figures
 
 
+    def room(self, members_tool):
+        """A room at a steady load and a big quiet room, beside nats-server with the same Go
+        clients: delivery latency at 10 x 400 and 50 x 100 texts/s (fanout -rate), and 15,000
+        members joining, their memory and one text's broadcast (members). One run each: the
+        figures are latencies and times, not rates to take a median of."""
+        figures = {}
+        setups = (
+            ("wire", "Wire chat-server", "chat", lambda p: [self.args.wire, "chat-server", "--port", str(p), "--quiet", "--max-connections", "19000"]),
+            ("nats", "nats-server", "nats", lambda p: ["nats-server", "-a", "127.0.0.1", "-p", str(p)]),
+        )
+        for clients, rate in ((10, 400), (50, 100)):
+            workload = f"paced {clients} x {rate}/s x 64 B, 10 s"
+            for key, implementation, proto, command in setups:
+                port = free_port()
+                server = Server(command(port), port)
+                client = [self.args.fanout, "-proto", proto, "-addr", f"127.0.0.1:{port}", "-n", str(clients),
+                          "-k", str(rate * 10), "-s", "64", "-rate", str(rate), "-timeout", "60s"]
+                try:
+                    progress(f"{workload}: {implementation}")
+                    run = last_json(subprocess.run(client, capture_output=True, text=True, timeout=120).stdout)
+                    lost = {k: run[k] for k in ("missing", "disorder", "closed") if run[k]}
+                    if lost:
+                        raise RuntimeError(f"lost messages: {lost}")
+                    for percentile in ("p50", "p99"):
+                        value = float(run[f"latency_ms_{percentile}"])
+                        self.rows.append((f"{workload}, latency {percentile}", implementation, "ms", [value], " ".join(client)))
+                        figures[(workload, percentile, key)] = value
+                except Exception as error:
+                    print(f"\n{workload} / {implementation}: {error}", file=sys.stderr)
+                finally:
+                    server.stop()
+        workload = "15,000 quiet members"
+        for key, implementation, proto, command in setups:
+            port = free_port()
+            server = Server(command(port), port)
+            client = [members_tool, "-proto", proto, "-addr", f"127.0.0.1:{port}", "-pid", str(server.process.pid), "-n", "15000", "-b", "20"]
+            try:
+                progress(f"{workload}: {implementation}")
+                run = last_json(subprocess.run(client, capture_output=True, text=True, timeout=600).stdout)
+                if run["missing"] or run["closed"]:
+                    raise RuntimeError(f"missing {run['missing']}, closed {run['closed']}")
+                for name, unit, value in (("join", "s", run["join_s"]), ("memory per member", "KB", run["kb_per_member"]),
+                                          ("broadcast p99", "ms", run["latency_ms_p99"])):
+                    self.rows.append((f"{workload}, {name}", implementation, unit, [float(value)], " ".join(client)))
+                    figures[(workload, name, key)] = float(value)
+            except Exception as error:
+                print(f"\n{workload} / {implementation}: {error}", file=sys.stderr)
+            finally:
+                server.stop()
+        return figures
+
+
 def peak_rss_bytes(pid):
     """The peak resident size of a running process (VmHWM), in bytes."""
     try:
@@ -285,6 +337,8 @@ def fmt(value, unit):
         return "n/a"
     if unit in ("msg/s", "MB/s", "B/conn", "deliveries/s"):
         return f"{value:,.0f}"
+    if unit == "ms":
+        return f"{value:,.2f}"
     return f"{value:,.1f}"
 
 
@@ -297,11 +351,12 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="duration of iperf3 and sockperf runs")
     parser.add_argument("--fanout", help="the fan-out load generator (shared/bench/fanout); without it, no fan-out rows")
+    parser.add_argument("--members", help="the big-room tool (shared/bench/members); without it, no big-room rows")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
-    parser.add_argument("--only", help="comma-separated sections to run: sink, echo, idle, fanout (default: all)")
+    parser.add_argument("--only", help="comma-separated sections to run: sink, echo, idle, fanout, room (default: all)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
-    sections = set(args.only.split(",")) if args.only else {"sink", "echo", "idle", "fanout"}
+    sections = set(args.only.split(",")) if args.only else {"sink", "echo", "idle", "fanout", "room"}
     empty = {"wire-length": None, "wire-header": None, "nio": None}
 
     compare = Compare(args)
@@ -315,6 +370,7 @@ def main():
     if "fanout" in sections and args.fanout:
         for clients, per_client, size in ((10, 20_000, 64), (100, 2_000, 64), (10, 300, 16_000)):
             fanouts.append(compare.fanout(clients, per_client // scale, size))
+    room = compare.room(args.members) if "room" in sections and args.fanout and args.members else {}
     progress("")
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -347,6 +403,18 @@ def main():
         # Across two nodes every text also crosses NATS and is delivered by two servers: a figure
         # to watch beside the single node, without a goal yet.
         goals.append((workload, "Wire 2 nodes / Wire 1 node, deliveries/s", ratio(figures["wire-2-nodes"], figures["wire"]), "(watch)", lambda r: True))
+
+    # Issue 22's goals: latency at a steady load at most nats-server's; joins at most its time;
+    # a broadcast to 15,000 at most 0.7x its p99; memory per member at most 6 KB.
+    for clients, rate in ((10, 400), (50, 100)):
+        workload = f"paced {clients} x {rate}/s x 64 B, 10 s"
+        for percentile in ("p50", "p99"):
+            goals.append((workload, f"Wire chat-server / nats-server, latency {percentile}",
+                          ratio(room.get((workload, percentile, "wire")), room.get((workload, percentile, "nats"))), "<= 1.0", lambda r: r <= 1.0))
+    goals.append(("15,000 quiet members", "Wire chat-server / nats-server, join time",
+                  ratio(room.get(("15,000 quiet members", "join", "wire")), room.get(("15,000 quiet members", "join", "nats"))), "<= 1.0", lambda r: r <= 1.0))
+    goals.append(("15,000 quiet members", "Wire chat-server / nats-server, broadcast p99",
+                  ratio(room.get(("15,000 quiet members", "broadcast p99", "wire")), room.get(("15,000 quiet members", "broadcast p99", "nats"))), "<= 0.7", lambda r: r <= 0.7))
 
     if fanouts:
         print("\n| fan-out workload | server | deliveries/s (median) | peak RSS |")

@@ -3,7 +3,7 @@
 #
 #   Benchmarks/compare.sh            # RUNS=3 runs per figure (median, min, max); QUICK=1 for smaller counts
 #
-#   Benchmarks/compare.sh --only fanout   # one section: sink, echo, idle or fanout
+#   Benchmarks/compare.sh --only fanout   # one section: sink, echo, idle, fanout or room
 #
 # Installs what it needs from the package registries (iperf3, sockperf, libzmq, pyzmq; Go, nats.go
 # and nats-server through Benchmarks/fanout/build.sh), builds the release binaries (wire, the raw
@@ -32,7 +32,7 @@ swift build -c release --product wire >&2
 (cd Benchmarks/Baseline && swift build -c release >&2)
 cc -O2 -o "$work/zmq_bench" Benchmarks/peers/zmq_bench.c -lzmq
 # The chat room's fan-out beside nats-server, with the Go load generator in Benchmarks/fanout.
-fanout=(--fanout "$(bash Benchmarks/fanout/build.sh)")
+fanout=(--fanout "$(bash Benchmarks/fanout/build.sh)" --members "$(bash Benchmarks/members/build.sh)")
 
 # 10,000 idle connections need that many descriptors on each side.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
