@@ -93,6 +93,35 @@ struct ChatCommand: AsyncParsableCommand {
         }
     }
 
+    /// Sends each line the user types (or pipes) as a text, answering local commands here, until
+    /// `/quit` (returns `true`, the `/quit` sent) or the end of the input (`false`); Ctrl-C at the
+    /// end of the input exits at once with status 130.
+    private static func forwardInput(
+        terminal: Terminal?,
+        screen: ChatScreen,
+        maximumMessageSize: Int,
+        send: (String) async throws -> Void
+    ) async throws -> Bool {
+        let lines = terminal == nil ? ChatInput.piped(maximumMessageSize: maximumMessageSize) : ChatInput.typed(into: screen)
+        for try await line in lines {
+            switch ChatInput.interpret(line) {
+            case .ignore:
+                continue
+            case .local(let text):
+                screen.notice(text)
+            case .send(let text):
+                try await send(text)
+                if text == "/quit" { return true }
+            }
+        }
+        if ChatInput.interrupted.load(ordering: .relaxed) {
+            screen.closed()
+            terminal?.restore()
+            Glibc.exit(130)
+        }
+        return false
+    }
+
     /// Wire's protocol: a hello, heartbeats, and a session that connects again and resumes.
     private func runResuming(host: String, port: Int, terminal: Terminal?, screen: ChatScreen) async throws {
         let configuration = ClientConfiguration(
@@ -131,27 +160,8 @@ struct ChatCommand: AsyncParsableCommand {
                     }
                 }
                 group.addTask {
-                    let lines = terminal == nil
-                        ? ChatInput.piped(maximumMessageSize: maximumMessageSize)
-                        : ChatInput.typed(into: screen)
-                    for try await line in lines {
-                        switch ChatInput.interpret(line) {
-                        case .ignore:
-                            continue
-                        case .local(let text):
-                            screen.notice(text)
-                        case .send(let text):
-                            try await chat.send(text)
-                            if text == "/quit" {
-                                await chat.leave()
-                                return
-                            }
-                        }
-                    }
-                    if ChatInput.interrupted.load(ordering: .relaxed) {
-                        screen.closed()
-                        terminal?.restore()
-                        Glibc.exit(130)
+                    _ = try await Self.forwardInput(terminal: terminal, screen: screen, maximumMessageSize: maximumMessageSize) { text in
+                        try await chat.send(text)
                     }
                     await chat.leave()
                 }
@@ -223,25 +233,10 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 group.addTask {
                     do {
-                        let lines = terminal == nil
-                            ? ChatInput.piped(maximumMessageSize: maximumMessageSize)
-                            : ChatInput.typed(into: screen)
-                        for try await line in lines {
-                            switch ChatInput.interpret(line) {
-                            case .ignore:
-                                continue
-                            case .local(let text):
-                                screen.notice(text)
-                            case .send(let text):
-                                try await session.send(contentsOf: CollectionOfOne(ByteBuffer(string: text)))
-                                if text == "/quit" { return .quit }
-                            }
+                        let quit = try await Self.forwardInput(terminal: terminal, screen: screen, maximumMessageSize: maximumMessageSize) { text in
+                            try await session.send(contentsOf: CollectionOfOne(ByteBuffer(string: text)))
                         }
-                        if ChatInput.interrupted.load(ordering: .relaxed) {
-                            screen.closed()
-                            terminal?.restore()
-                            Glibc.exit(130)
-                        }
+                        if quit { return .quit }
                         try await session.leave()
                     } catch is ConnectionError {
                         // The connection ended under this task: the reading task says how, and
