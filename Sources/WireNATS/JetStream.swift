@@ -114,13 +114,7 @@ public struct JetStream: Sendable {
         headers: NATSHeaders = NATSHeaders(),
         timeout: Duration = .seconds(30)
     ) async throws -> JetStreamPublishAck {
-        var headers = headers
-        if let messageID {
-            guard !messageID.isEmpty, !messageID.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-                throw JetStreamError.invalidMessageID(messageID)
-            }
-            headers["Nats-Msg-Id"] = messageID
-        }
+        let headers = try Self.headers(headers, messageID: messageID)
         let deadline = ContinuousClock.now + timeout
         var wait = Duration.milliseconds(50)
         var lastReason = "no answer"
@@ -130,13 +124,7 @@ public struct JetStream: Sendable {
                 throw JetStreamError.publishNotAcknowledged(subject: subject, after: timeout, reason: lastReason)
             }
             do {
-                let reply = try await self.client.request(
-                    payload,
-                    to: subject,
-                    headers: headers.fields.isEmpty ? nil : headers,
-                    timeout: min(left, self.requestTimeout)
-                )
-                return try Self.decode(JetStreamPublishAck.self, from: reply, operation: "store a message on \(subject)")
+                return try await self.publishAttempt(payload, to: subject, headers: headers, timeout: min(left, self.requestTimeout)).get()
             } catch let error as NATSClientError where error.isNoResponders || error.isRequestTimeout || error == .connectionLost {
                 // No stream leader right now (an election), or the answer was lost: the same
                 // message ID again, so that it is stored once.
@@ -147,6 +135,42 @@ public struct JetStream: Sendable {
             try await Task.sleep(for: min(wait, max(.zero, deadline - .now)))
             wait = min(wait * 2, .seconds(1))
         }
+    }
+
+    /// One attempt at ``publish(_:to:messageID:headers:timeout:)``, without waiting: the stream's
+    /// acknowledgement, or the failure, comes through the returned future on the client's event
+    /// loop. Nothing is tried again: after a failure, publish again with the same `messageID`
+    /// (the stream stores it once). For callers that live on the loop.
+    public func publishSoon(
+        _ payload: ByteBuffer,
+        to subject: String,
+        messageID: String? = nil,
+        headers: NATSHeaders = NATSHeaders(),
+        timeout: Duration = .seconds(5)
+    ) -> EventLoopFuture<JetStreamPublishAck> {
+        do {
+            return self.publishAttempt(payload, to: subject, headers: try Self.headers(headers, messageID: messageID), timeout: timeout)
+        } catch {
+            return self.client.eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    private func publishAttempt(_ payload: ByteBuffer, to subject: String, headers: NATSHeaders, timeout: Duration) -> EventLoopFuture<JetStreamPublishAck> {
+        self.client.requestSoon(payload, to: subject, headers: headers.fields.isEmpty ? nil : headers, timeout: timeout)
+            .flatMapThrowing { reply in
+                try Self.decode(JetStreamPublishAck.self, from: reply, operation: "store a message on \(subject)")
+            }
+    }
+
+    private static func headers(_ headers: NATSHeaders, messageID: String?) throws(JetStreamError) -> NATSHeaders {
+        var headers = headers
+        if let messageID {
+            guard !messageID.isEmpty, !messageID.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+                throw JetStreamError.invalidMessageID(messageID)
+            }
+            headers["Nats-Msg-Id"] = messageID
+        }
+        return headers
     }
 
     /// Errors a cluster gives while it elects a leader or is short of servers for a moment.

@@ -25,7 +25,9 @@ public struct JetStreamMessage: Sendable, Hashable {
 /// so a slow reader slows the server, and memory here stays within its window (2 to 32 MiB).
 ///
 /// Make one with ``JetStream/orderedConsumer(stream:filterSubject:from:heartbeat:)``; iterate
-/// it once; ``stop()`` deletes the server's consumer.
+/// it once, or hand its messages to a handler on the client's event loop with
+/// ``run(_:)`` (no task switch per message: for readers that live on the loop);
+/// ``stop()`` deletes the server's consumer.
 public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
     public typealias Element = JetStreamMessage
 
@@ -33,6 +35,11 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
         var machine: JetStreamOrderedConsumerState
         var buffer = CircularBuffer<JetStreamMessage>()
         var waiter: CheckedContinuation<JetStreamMessage?, Never>?
+        /// ``run(_:)``'s handler, and whether it asked to pause.
+        var handler: (@Sendable (JetStreamMessage) -> Bool)?
+        var isPaused = false
+        /// ``run(_:)``'s caller, until the consumer stops.
+        var runner: CheckedContinuation<Void, Never>?
         var subscription: UInt64?
         var consumerName: String?
         var isStopped = false
@@ -109,6 +116,60 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
         return message
     }
 
+    /// Hands every message, in stream order, to `handler` on the client's event loop as it
+    /// comes, until the consumer is stopped or the calling task cancelled (which stops it). The
+    /// handler must not block; it returns `false` to pause after the message it was given: the
+    /// next ones wait here (within the flow-control window, so the server waits too) until
+    /// ``resume()``. Use either this or iteration, once.
+    public func run(_ handler: @escaping @Sendable (JetStreamMessage) -> Bool) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let isOver = self.storage.withLock { storage -> Bool in
+                    if storage.isStopped || Task.isCancelled { return true }
+                    storage.handler = handler
+                    storage.runner = continuation
+                    return false
+                }
+                if isOver {
+                    continuation.resume()
+                } else {
+                    // What came before the handler did.
+                    self.client.eventLoop.execute { self.push() }
+                }
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    /// Goes on handing messages to ``run(_:)``'s handler after it returned `false`.
+    public func resume() {
+        self.client.eventLoop.execute {
+            self.storage.withLock { $0.isPaused = false }
+            self.push()
+        }
+    }
+
+    /// Hands what is buffered to the handler, on the event loop (so one at a time, in order).
+    func push() {
+        self.client.eventLoop.assertInEventLoop()
+        while true {
+            let next = self.storage.withLock { storage -> (JetStreamMessage, @Sendable (JetStreamMessage) -> Bool)? in
+                guard let handler = storage.handler, !storage.isPaused, !storage.isStopped, let first = storage.buffer.popFirst() else {
+                    return nil
+                }
+                return (first, handler)
+            }
+            guard let (message, handler) = next else { return }
+            let goesOn = handler(message)
+            let answers = self.storage.withLock { storage in
+                if !goesOn { storage.isPaused = true }
+                return storage.machine.consumedOne()
+            }
+            self.answer(answers)
+        }
+    }
+
     /// Messages received and not read yet: at most what the server sends within one
     /// flow-control window ahead of the reader.
     public var bufferedMessages: Int {
@@ -117,13 +178,18 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
 
     /// Stops reading: deletes the server's consumer and ends the iteration.
     public func stop() {
-        let (waiter, subscription, name, ticker) = self.storage.withLock { storage in
+        let (waiter, runner, subscription, name, ticker) = self.storage.withLock { storage in
             storage.isStopped = true
-            defer { storage.waiter = nil }
-            return (storage.waiter, storage.subscription, storage.consumerName, storage.ticker)
+            defer {
+                storage.waiter = nil
+                storage.runner = nil
+                storage.handler = nil
+            }
+            return (storage.waiter, storage.runner, storage.subscription, storage.consumerName, storage.ticker)
         }
         ticker?.cancel()
         waiter?.resume(returning: nil)
+        runner?.resume()
         if let subscription {
             Task { await self.client.unsubscribe(subscription) }
         }
@@ -154,23 +220,26 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
                 headers: message.parsedHeaders,
                 payload: message.payload
             )
-            let (action, waiter) = self.storage.withLock { storage -> (JetStreamOrderedConsumerState.Action, CheckedContinuation<JetStreamMessage?, Never>?) in
+            let (action, waiter, pushes) = self.storage.withLock {
+                storage -> (JetStreamOrderedConsumerState.Action, CheckedContinuation<JetStreamMessage?, Never>?, Bool) in
                 let action = storage.machine.received(
                     generation: generation,
                     consumerSequence: metadata.consumerSequence,
                     streamSequence: metadata.streamSequence,
                     now: now
                 )
-                guard action == .deliver else { return (action, nil) }
+                guard action == .deliver else { return (action, nil, false) }
                 if let waiter = storage.waiter {
                     storage.waiter = nil
-                    return (action, waiter)
+                    return (action, waiter, false)
                 }
                 storage.buffer.append(delivered)
-                return (action, nil)
+                return (action, nil, storage.handler != nil)
             }
             if let waiter {
                 waiter.resume(returning: delivered)
+            } else if pushes {
+                self.push()
             } else if action != .deliver {
                 self.perform(action)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import Testing
 import WireNATS
@@ -212,6 +213,61 @@ struct JetStreamTests {
         }
         #expect(sequences == Array(1...640))
         consumer.stop()
+        await js.client.close()
+    }
+
+    @Test func aHandlerOnTheLoopGetsEveryMessageInOrderPausesAndResumes() async throws {
+        let server = try await NATSServerProcess(jetStream: true)
+        defer { server.stop() }
+        let js = try await Self.connected(server)
+        _ = try await js.createOrUpdateStream(JetStreamStreamConfiguration(name: "BIG", subjects: ["big"]))
+        // Published from the loop, one after the other as each is acknowledged: 12.5 MiB, more than
+        // the first flow-control window (2 MiB).
+        let payload = ByteBuffer(repeating: 0x61, count: 64 * 1024)
+        var acknowledged: [UInt64] = []
+        for index in 1...200 {
+            let ack = try await js.publishSoon(payload, to: "big", messageID: "m-\(index)").get()
+            acknowledged.append(ack.sequence)
+        }
+        #expect(acknowledged == Array(1...200))
+        #expect(try await js.publishSoon(payload, to: "big", messageID: "m-7").get().isDuplicate)
+
+        let consumer = try await js.orderedConsumer(stream: "BIG")
+        let (events, arrived) = AsyncStream.makeStream(of: UInt64.self)
+        let onLoop = Mutex(true)
+        let handled = Mutex(0)
+        let loop = js.client.eventLoop
+        let reader = Task {
+            await consumer.run { message in
+                if !loop.inEventLoop { onLoop.withLock { $0 = false } }
+                handled.withLock { $0 += 1 }
+                arrived.yield(message.streamSequence)
+                // Pauses after the first: the next ones wait here, within the server's window.
+                return message.streamSequence != 1
+            }
+            arrived.finish()
+        }
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next() == 1)
+        // The server sends ahead while the handler is paused: wait until some are here.
+        while consumer.bufferedMessages == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let buffered = consumer.bufferedMessages
+        #expect(buffered < 64, "\(buffered) messages of 64 KiB waiting in memory")
+        #expect(buffered > 0, "the server sends ahead, within its window")
+        #expect(handled.withLock { $0 } == 1)
+        consumer.resume()
+        var sequences: [UInt64] = [1]
+        while sequences.count < 200, let sequence = await iterator.next() {
+            sequences.append(sequence)
+        }
+        #expect(sequences == Array(1...200))
+        #expect(onLoop.withLock { $0 })
+        // Cancelling the reader stops the consumer and ends `run`.
+        reader.cancel()
+        await reader.value
+        #expect(await iterator.next() == nil)
         await js.client.close()
     }
 }
