@@ -71,4 +71,19 @@ struct ChatLogTests {
         }
         #expect(log.entries.count == 1 && log.bytes == big.readableBytes)
     }
+
+    @Test func saysWhenTheStreamMustFillWhatTheLogNoLongerHas() {
+        var log = ChatLog()
+        for (major, count) in [(7 as UInt64, 3 as UInt32), (8, 2)] {
+            for minor in 0..<count {
+                log.append(ChatLog.Entry(position: ChatPosition(major: major, minor: minor), record: ByteBuffer(string: "\(major).\(minor)")), keeping: 4)
+            }
+        }
+        // The log keeps 7.1 to 8.1 (7.0 went).
+        #expect(log.startsAfter(ChatPosition(major: 7, minor: 0)) == nil)
+        #expect(log.startsAfter(ChatPosition(major: 7, minor: 2)) == nil)
+        #expect(log.startsAfter(ChatPosition(major: 6, minor: 4)) == ChatPosition(major: 7, minor: 1))
+        #expect(log.startsAfter(ChatPosition(major: 2, minor: 0)) == ChatPosition(major: 7, minor: 1))
+        #expect(ChatLog().startsAfter(ChatPosition(major: 2, minor: 0)) == nil)
+    }
 }

@@ -281,6 +281,45 @@ struct ChatStreamTests {
         }
     }
 
+    @Test func aMemberGetsFromTheStreamWhatTheNodesLogNoLongerKeeps() async throws {
+        let nats = try await NATSServerProcess(jetStream: true)
+        defer { nats.stop() }
+        let links = ChatNodesTests.Links()
+        var configuration = try Self.configuration(url: nats.url)
+        configuration.resumeLogSize = 2
+        try await Self.withNode(configuration, 0, links) { port, server in
+            try await ChatClient.join(port: port, username: "bob") { bob in
+                let last = try await ChatClient.join(port: port, username: "witness") { witness in
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a")) { alice in
+                        try await ChatNodesTests.waitForEveryone([server], 3)
+                        try await bob.send("0 from bob")
+                        var records = alice.records.makeAsyncIterator()
+                        let record = try #require(try await records.next())
+                        #expect(record.text == "0 from bob")
+                        return try #require(record.position)
+                    }
+                    // Six texts in several batches of the stream, on a node whose log keeps two.
+                    var records = witness.records.makeAsyncIterator()
+                    for pair in stride(from: 1, through: 5, by: 2) {
+                        try await bob.send("\(pair) from bob")
+                        try await bob.send("\(pair + 1) from bob")
+                        while let record = try await records.next(), record.text != "\(pair + 1) from bob" {}
+                    }
+                    return last
+                }
+                try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a", resume: last)) { alice in
+                    var records = alice.records.makeAsyncIterator()
+                    var back: [String] = []
+                    while let record = try await records.next() {
+                        back.append("\(record.username) > \(record.text)")
+                        if record.text == "6 from bob" { break }
+                    }
+                    #expect(back == ["[server] > missed while away: 6 texts"] + (1...6).map { "bob > \($0) from bob" })
+                }
+            }
+        }
+    }
+
     @Test func aServerWithoutJetStreamLinksTheRoomOverCoreNATS() async throws {
         let nats = try await NATSServerProcess()
         defer { nats.stop() }

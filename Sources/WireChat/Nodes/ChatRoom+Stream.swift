@@ -55,24 +55,50 @@ extension ChatRoom {
         self.perform(work)
     }
 
-    /// Waits until no member here is behind: the link reads the stream at the pace of this node's
-    /// members, and the stream holds the rest.
-    func waitUntilMembersCatchUp() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let goNow = self.state.withLock { state -> Bool in
-                    guard !state.machine.behind.isEmpty, !Task.isCancelled else { return true }
-                    state.catchUpWaiter = continuation
-                    return false
-                }
-                if goNow { continuation.resume() }
-            }
-        } onCancel: {
-            self.state.withLock { state in
-                defer { state.catchUpWaiter = nil }
-                return state.catchUpWaiter
-            }?.resume()
+    /// Whether the link may read on now: `true` when no member here is behind; otherwise `false`,
+    /// and `onCaughtUp` is called once none is (the link reads the stream at the pace of this
+    /// node's members, and the stream holds the rest).
+    func readsOn(orWhenCaughtUp onCaughtUp: @escaping @Sendable () -> Void) -> Bool {
+        self.state.withLock { state in
+            guard !state.machine.behind.isEmpty else { return true }
+            state.onCaughtUp = onCaughtUp
+            return false
         }
+    }
+
+    /// Reads the records after one position and before another from the room's stream, in
+    /// order; `lost` says what it could not give (nothing, when `nil`).
+    typealias OlderReader = @Sendable (_ after: ChatPosition, _ before: ChatPosition) async -> (
+        records: [(name: String, text: ByteBuffer, position: ChatPosition)], lost: ChatLog.Lost?
+    )
+
+    /// Members that come back after a position the log no longer has get what they missed from
+    /// the stream, through `reader`.
+    func readOlder(with reader: @escaping OlderReader) {
+        self.state.withLock { $0.olderReader = reader }
+    }
+
+    /// What a member coming back after `position` missed that the log no longer has, from the
+    /// stream; `nil` when the log has it all (or the room is not kept in a stream). Called before
+    /// ``join(name:connection:hello:older:onEvict:)``, which puts it before the log's entries.
+    func older(since position: ChatPosition?) async -> ChatLog.Older? {
+        guard let position else { return nil }
+        let found = self.state.withLock { state -> (OlderReader, ChatPosition)? in
+            guard state.streamsTexts, let reader = state.olderReader, let first = state.log.startsAfter(position) else { return nil }
+            return (reader, first)
+        }
+        guard let (reader, before) = found else { return nil }
+        let (records, lost) = await reader(position, before)
+        var entries: [ChatLog.Entry] = []
+        entries.reserveCapacity(records.count)
+        for record in records {
+            // Another node's clients may use another framing; what this one cannot frame stays there.
+            guard (try? self.encoder.validate(record.text)) != nil, (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil else { continue }
+            var bytes = ByteBuffer()
+            _ = self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes)
+            entries.append(ChatLog.Entry(position: record.position, record: bytes))
+        }
+        return ChatLog.Older(entries: entries, before: before, lost: lost)
     }
 
     /// The records of the history a restarted node takes from the stream, oldest first.

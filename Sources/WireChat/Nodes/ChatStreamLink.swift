@@ -94,6 +94,7 @@ final class ChatStreamLink: Sendable {
         }
         try await self.prepareStreamUntilReady()
         self.room.streamTexts()
+        self.room.readOlder { [self] position, before in await self.readOlder(after: position, before: before) }
         self.room.attach { [self] output in self.send(output) }
         _ = try await self.client.subscribe(to: "\(self.prefix).presence.*") { [self] message in
             self.receivedPresence(message)
@@ -207,27 +208,6 @@ final class ChatStreamLink: Sendable {
         return "\(bytes) bytes"
     }
 
-    /// The room's last texts, for newcomers and for members that come back: read from the end of
-    /// the stream back, with their positions.
-    func rememberHistory(upTo state: JetStreamStreamInfo.State) async throws {
-        let wanted = self.room.logSize
-        guard wanted > 0, state.lastSequence > 0 else { return }
-        var records: [(name: String, text: ByteBuffer, position: ChatPosition?)] = []
-        var sequence = state.lastSequence
-        while records.count < wanted, sequence >= max(1, state.firstSequence) {
-            if let message = try await self.jetStream.storedMessage(stream: self.configuration.streamName, sequence: sequence),
-                let batch = ChatStreamBatch.decode(message.payload)
-            {
-                let positioned = batch.enumerated().map { index, record in
-                    (record.name, record.text, ChatPosition(major: sequence, minor: UInt32(truncatingIfNeeded: index)) as ChatPosition?)
-                }
-                records.insert(contentsOf: positioned, at: 0)
-            }
-            sequence -= 1
-        }
-        self.room.rememberStreamed(Array(records.suffix(wanted)))
-    }
-
     // MARK: Out
 
     func send(_ output: ChatRoomOutput) {
@@ -275,16 +255,39 @@ final class ChatStreamLink: Sendable {
             return (publishes, result)
         }
         for message in publishes {
-            Task { await self.publish(message) }
+            self.publish(message)
         }
         return result
     }
 
-    /// Publishes a batch until the stream has it; the same message ID every time, so it is stored once.
-    func publish(_ message: ChatStreamNodeState.Message) async {
+    /// Publishes a batch: first from the NATS event loop, with no task in between (the usual
+    /// case: the stream acknowledges within a millisecond, and the next batch goes from there);
+    /// after a failure, from a task that tries again until the stream has it.
+    func publish(_ message: ChatStreamNodeState.Message) {
         let payload = ChatStreamBatch.encode(message.records)
         let id = "\(self.node)-\(message.counter)"
-        var failures = 0
+        self.jetStream.publishSoon(payload, to: self.streamSubject, messageID: id, timeout: .seconds(2)).whenComplete { [self] result in
+            switch result {
+            case .success:
+                self.stored(message)
+            case .failure(let error):
+                guard !self.isClosing.load(ordering: .relaxed) else { return }
+                self.logger.warning("the room's stream has not stored texts yet; trying again", metadata: ["error": "\(error)", "chat.batch": "\(id)"])
+                Task { await self.publishUntilStored(message, payload: payload, id: id) }
+            }
+        }
+    }
+
+    func stored(_ message: ChatStreamNodeState.Message) {
+        let backlogged = self.decide { machine in
+            (machine.stored(counter: message.counter), machine.isBacklogged(limit: Self.backlogLimit))
+        }
+        if !backlogged { self.room.setStreamBacklogHold(false) }
+    }
+
+    /// Publishes a batch until the stream has it; the same message ID every time, so it is stored once.
+    func publishUntilStored(_ message: ChatStreamNodeState.Message, payload: ByteBuffer, id: String) async {
+        var failures = 1
         while !self.isClosing.load(ordering: .relaxed) {
             do {
                 _ = try await self.jetStream.publish(payload, to: self.streamSubject, messageID: id, timeout: .seconds(10))
@@ -292,36 +295,36 @@ final class ChatStreamLink: Sendable {
             } catch {
                 failures += 1
                 // The first, then one in ten: a long split must not flood the log.
-                if failures == 1 || failures % 10 == 0 {
+                if failures % 10 == 0 {
                     self.logger.warning("the room's stream has not stored texts yet; trying again", metadata: ["error": "\(error)", "chat.batch": "\(id)"])
                 }
             }
         }
-        let backlogged = self.decide { machine in
-            (machine.stored(counter: message.counter), machine.isBacklogged(limit: Self.backlogLimit))
-        }
-        if !backlogged { self.room.setStreamBacklogHold(false) }
+        self.stored(message)
     }
 
     // MARK: In
 
-    /// Reads the stream in order and delivers each batch, waiting while a member here is behind.
+    /// Reads the stream in order and delivers each batch on the NATS event loop as it comes (no
+    /// task in between), pausing while a member here is behind; until cancelled.
     func deliverFromStream() async throws {
         guard let consumer = self.consumer.withLock({ $0 }) else { return }
-        defer { consumer.stop() }
-        for await message in consumer {
-            await self.room.waitUntilMembersCatchUp()
-            try Task.checkCancellation()
-            guard let id = message.headers?["Nats-Msg-Id"], let dash = id.lastIndex(of: "-"),
-                let counter = UInt64(id[id.index(after: dash)...]),
-                let records = ChatStreamBatch.decode(message.payload)
-            else {
-                self.logger.warning("skipped a malformed batch in the room's stream", metadata: ["chat.sequence": "\(message.streamSequence)"])
-                continue
-            }
-            let node = String(id[..<dash])
-            self.decide { ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ()) }
+        await consumer.run { [self] message in
+            self.deliver(message)
+            return self.room.readsOn(orWhenCaughtUp: { consumer.resume() })
         }
+    }
+
+    func deliver(_ message: JetStreamMessage) {
+        guard let id = message.headers?["Nats-Msg-Id"], let dash = id.lastIndex(of: "-"),
+            let counter = UInt64(id[id.index(after: dash)...]),
+            let records = ChatStreamBatch.decode(message.payload)
+        else {
+            self.logger.warning("skipped a malformed batch in the room's stream", metadata: ["chat.sequence": "\(message.streamSequence)"])
+            return
+        }
+        let node = String(id[..<dash])
+        self.decide { ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ()) }
     }
 
     // MARK: The connection

@@ -15,6 +15,27 @@ struct ChatLog {
     enum Lost: Equatable {
         case count(UInt64)
         case unknown
+        /// Still kept (in the stream), but more than one resume replays.
+        case tooMany
+    }
+
+    /// What a member coming back missed before the log's first entry, read from the room's
+    /// stream: the entries after its position and before `before` (the log's first then), in
+    /// order; `lost` is `nil` when they are all there.
+    struct Older {
+        var entries: [Entry]
+        var before: ChatPosition
+        var lost: Lost?
+    }
+
+    /// Whether a member that comes back after `position` may have missed texts the log no
+    /// longer has. In a stream, a batch's size is not known here: a log that starts at the
+    /// next batch may still lack the rest of `position`'s own batch, so that counts as a gap.
+    func startsAfter(_ position: ChatPosition) -> ChatPosition? {
+        guard let first = self.entries.first?.position, first > position,
+            first != ChatPosition(major: position.major, minor: position.minor &+ 1)
+        else { return nil }
+        return first
     }
 
     static let maximumBytes = 8 * 1024 * 1024

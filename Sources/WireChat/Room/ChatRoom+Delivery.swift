@@ -46,6 +46,7 @@ extension ChatRoom {
         /// Tell the other nodes about the evictions, and that whether someone here is behind changed.
         var outlet: (@Sendable (ChatRoomOutput) -> Void)?
         var behindChanged = false
+        var caughtUp: (@Sendable () -> Void)?
     }
 
     /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
@@ -81,9 +82,9 @@ extension ChatRoom {
             }
             work.evictions.append(eviction)
         }
-        if let waiter = state.catchUpWaiter, state.machine.behind.isEmpty {
-            state.catchUpWaiter = nil
-            work.resumed.append(waiter)
+        if let onCaughtUp = state.onCaughtUp, state.machine.behind.isEmpty {
+            state.onCaughtUp = nil
+            work.caughtUp = onCaughtUp
         }
         if let outlet = state.outlet {
             work.outlet = outlet
@@ -111,6 +112,7 @@ extension ChatRoom {
         for waiter in work.resumed {
             waiter.resume()
         }
+        work.caughtUp?()
         if work.behindChanged {
             work.outlet?(.behindChanged)
         }

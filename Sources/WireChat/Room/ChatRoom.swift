@@ -70,8 +70,10 @@ public final class ChatRoom: Sendable {
         var lastHoldDecision = 0
         /// The room is kept in a stream: members' texts go to the outlet only, and come back.
         var streamsTexts = false
-        /// The stream link, waiting for this node's members to catch up.
-        var catchUpWaiter: CheckedContinuation<Void, Never>?
+        /// Called once no member here is behind (the stream link reads on then).
+        var onCaughtUp: (@Sendable () -> Void)?
+        /// Reads what the log no longer has from the stream, for members that come back.
+        var olderReader: OlderReader?
     }
 
     /// Writes are handed to a socket in slices of at most this many bytes, each acknowledged on its
@@ -140,6 +142,7 @@ public final class ChatRoom: Sendable {
         name: String,
         connection: any ChatMemberSink,
         hello: ChatHello? = nil,
+        older: ChatLog.Older? = nil,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
         var link = Link(connection: connection, onEvict: onEvict)
@@ -157,7 +160,7 @@ public final class ChatRoom: Sendable {
             var work = Work()
             var records: [Payload]
             if let resume = hello?.resume {
-                records = self.missed(by: name, since: resume, log: state.log, next: state.nextPosition, streamed: state.streamsTexts)
+                records = self.missed(by: name, since: resume, log: state.log, older: older, next: state.nextPosition, streamed: state.streamsTexts)
             } else {
                 var history = state.log.last(self.historySize).map { Payload(record: $0.record, position: $0.position, room: self) }
                 if self.announcesMembership && !history.isEmpty {
@@ -203,10 +206,25 @@ public final class ChatRoom: Sendable {
     }
 
     /// What `name`, coming back after `position`, missed, as the log still has it, after a notice
-    /// that says how much (and how much the log no longer has). Its own texts are not sent back:
-    /// the room never sends a member its own text, and it saw them when it said them.
-    func missed(by name: String, since position: ChatPosition, log: ChatLog, next: UInt64, streamed: Bool) -> [Payload] {
-        let (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
+    /// that says how much (and how much the log no longer has). `older`: what came before the
+    /// log's first entry, read from the stream (``older(since:)``). Its own texts are not sent
+    /// back: the room never sends a member its own text, and it saw them when it said them.
+    func missed(by name: String, since position: ChatPosition, log: ChatLog, older: ChatLog.Older?, next: UInt64, streamed: Bool) -> [Payload] {
+        var (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
+        if let older, streamed {
+            let head = all.first?.position
+            let filling = older.entries.filter { entry in
+                guard let at = entry.position, at > position else { return false }
+                return head.map { at < $0 } ?? true
+            }
+            all = filling + all
+            // The log dropped more while the stream was read: what it dropped is not known here.
+            if let head, head > older.before {
+                lost = .unknown
+            } else {
+                lost = older.lost
+            }
+        }
         let own = self.nameFrame(name).readableBytesView
         let entries = all.filter { !$0.record.readableBytesView.starts(with: own) }
         var text = "missed while away: \(entries.count) text\(entries.count == 1 ? "" : "s")"
@@ -214,6 +232,7 @@ public final class ChatRoom: Sendable {
         case .none: break
         case .some(.count(let count)): text += ", and \(count) older one\(count == 1 ? " is" : "s are") no longer kept"
         case .some(.unknown): text += ", and older ones are no longer kept"
+        case .some(.tooMany): text += ", and older ones are too many to replay"
         }
         return [self.noticePayload(text)] + entries.map { Payload(record: $0.record, position: $0.position, room: self) }
     }

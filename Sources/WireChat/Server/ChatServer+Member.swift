@@ -139,7 +139,9 @@ extension ChatServer {
             return nil
         }
         do {
-            let id = try room.join(name: username, connection: connection, hello: hello) { reason in
+            // What the node's log no longer has, from the stream, before the member is in.
+            let older = await room.older(since: hello?.resume)
+            let id = try room.join(name: username, connection: connection, hello: hello, older: older) { reason in
                 onEvent(.dropped(username: username, reason: reason))
             }
             onEvent(.accepted(peer: connection.peerDescription, username: username))

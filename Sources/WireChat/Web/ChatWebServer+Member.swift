@@ -63,7 +63,9 @@ extension ChatWebServer {
             }
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
             let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing, positioned: hello != nil, logger: self.logger)
-            let id = try self.room.join(name: name, connection: sink, hello: hello) { reason in
+            // What the node's log no longer has, from the stream, before the member is in.
+            let older = await self.room.older(since: hello?.resume)
+            let id = try self.room.join(name: name, connection: sink, hello: hello, older: older) { reason in
                 self.onEvent(.dropped(username: name, reason: reason))
             }
             self.onEvent(.accepted(peer: peer, username: name))
