@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// The operating system's errors as Wire reads them: the few errno values it tells apart, and the
 /// system's own words for the rest. The one place in the module that speaks libc.

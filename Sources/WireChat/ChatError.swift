@@ -37,7 +37,9 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The server closed the connection between a record's username and its text.
     public static let incompleteRecord = ChatError(.incompleteRecord)
     /// A first frame that starts as a hello (0x01) but is not one this server understands.
-    public static func malformedHello(_ text: String) -> ChatError { ChatError(.malformedHello(String(text.prefix(100)))) }
+    public static func malformedHello(_ text: String) -> ChatError {
+        ChatError(.malformedHello(String(text.prefix(100))))
+    }
     /// Nothing, not even a heartbeat, came from the other side for this long.
     public static func silent(after: Duration) -> ChatError { ChatError(.silent(after: after)) }
     /// A room name for NATS that is empty, too long, or has characters other than letters, digits, - and _.
@@ -51,10 +53,20 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         ChatError(.overflowed(username: username, pendingBytes: pendingBytes, limit: limit))
     }
 
-    static func evicted(username: String, reason: ChatRoomState<ChatRoom.Link>.EvictionReason, stallTimeout: TimeAmount) -> ChatError {
+    static func evicted(
+        username: String,
+        reason: ChatRoomState<ChatRoom.Link>.EvictionReason,
+        stallTimeout: TimeAmount
+    ) -> ChatError {
         switch reason {
         case .stalled(let pendingBytes, _):
-            return ChatError(.stalled(username: username, pendingBytes: pendingBytes, timeout: .nanoseconds(stallTimeout.nanoseconds)))
+            return ChatError(
+                .stalled(
+                    username: username,
+                    pendingBytes: pendingBytes,
+                    timeout: .nanoseconds(stallTimeout.nanoseconds)
+                )
+            )
         case .overflowed(let pendingBytes, let limit):
             return ChatError(.overflowed(username: username, pendingBytes: pendingBytes, limit: limit))
         }
@@ -75,7 +87,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         case .malformedHello(let text):
             return "the first frame starts as a hello (0x01) but is not a wire-chat/1 hello: \(text.debugDescription)"
         case .silent(let after):
-            return "nothing came from the other side for \(after), not even a heartbeat: the connection is taken as dead"
+            return
+                "nothing came from the other side for \(after), not even a heartbeat: the connection is taken as dead"
         case .incompleteRecord:
             return "the server closed the connection in the middle of a record"
         case .invalidRoomName(let name):

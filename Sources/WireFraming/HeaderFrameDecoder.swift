@@ -38,9 +38,13 @@ public struct HeaderFrameDecoder: NIOSingleStepByteToMessageDecoder {
                 return nil
             }
             // Parsed where it lies: no slice, so no reference count and no copy per header.
-            let parsed = buffer.withUnsafeReadableBytes { Self.parse(UnsafeRawBufferPointer(rebasing: $0.prefix(self.width))) }
+            let parsed = buffer.withUnsafeReadableBytes {
+                Self.parse(UnsafeRawBufferPointer(rebasing: $0.prefix(self.width)))
+            }
             guard let declared = parsed else {
-                throw FramingError.invalidHeader(buffer.getSlice(at: buffer.readerIndex, length: self.width) ?? ByteBuffer())
+                throw FramingError.invalidHeader(
+                    buffer.getSlice(at: buffer.readerIndex, length: self.width) ?? ByteBuffer()
+                )
             }
             guard declared <= UInt64(self.maximumMessageSize) else {
                 throw FramingError.lengthExceedsLimit(declared: declared, limit: self.maximumMessageSize)

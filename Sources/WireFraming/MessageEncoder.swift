@@ -38,7 +38,9 @@ public struct MessageEncoder: Sendable {
     /// Appends `payload`, framed, to `out`.
     public func encode(_ payload: ByteBuffer, into out: inout ByteBuffer) throws {
         try self.validate(payload)
-        out.reserveCapacity(minimumWritableBytes: payload.readableBytes + self.overhead(forLength: payload.readableBytes))
+        out.reserveCapacity(
+            minimumWritableBytes: payload.readableBytes + self.overhead(forLength: payload.readableBytes)
+        )
         self.writePrefix(length: payload.readableBytes, into: &out)
         out.writeImmutableBuffer(payload)
         self.writeSuffix(into: &out)

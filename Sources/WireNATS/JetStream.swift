@@ -55,13 +55,22 @@ public struct JetStream: Sendable {
 
     /// Creates the stream, or updates it to `configuration` if it exists with another one
     /// (limits and subjects can change; storage cannot).
-    public func createOrUpdateStream(_ configuration: JetStreamStreamConfiguration) async throws -> JetStreamStreamInfo {
+    public func createOrUpdateStream(_ configuration: JetStreamStreamConfiguration) async throws -> JetStreamStreamInfo
+    {
         try Self.check(name: configuration.name)
         let body = try Self.json(configuration)
         do {
-            return try await self.api("STREAM.CREATE.\(configuration.name)", body: body, operation: "create stream \(configuration.name)")
+            return try await self.api(
+                "STREAM.CREATE.\(configuration.name)",
+                body: body,
+                operation: "create stream \(configuration.name)"
+            )
         } catch let error as JetStreamError where error.apiErrorCode == 10058 {
-            return try await self.api("STREAM.UPDATE.\(configuration.name)", body: body, operation: "update stream \(configuration.name)")
+            return try await self.api(
+                "STREAM.UPDATE.\(configuration.name)",
+                body: body,
+                operation: "update stream \(configuration.name)"
+            )
         }
     }
 
@@ -124,8 +133,15 @@ public struct JetStream: Sendable {
                 throw JetStreamError.publishNotAcknowledged(subject: subject, after: timeout, reason: lastReason)
             }
             do {
-                return try await self.publishAttempt(payload, to: subject, headers: headers, timeout: min(left, self.requestTimeout)).get()
-            } catch let error as NATSClientError where error.isNoResponders || error.isRequestTimeout || error == .connectionLost {
+                return try await self.publishAttempt(
+                    payload,
+                    to: subject,
+                    headers: headers,
+                    timeout: min(left, self.requestTimeout)
+                ).get()
+            } catch let error as NATSClientError
+                where error.isNoResponders || error.isRequestTimeout || error == .connectionLost
+            {
                 // No stream leader right now (an election), or the answer was lost: the same
                 // message ID again, so that it is stored once.
                 lastReason = error.description
@@ -149,13 +165,23 @@ public struct JetStream: Sendable {
         timeout: Duration = .seconds(5)
     ) -> EventLoopFuture<JetStreamPublishAck> {
         do {
-            return self.publishAttempt(payload, to: subject, headers: try Self.headers(headers, messageID: messageID), timeout: timeout)
+            return self.publishAttempt(
+                payload,
+                to: subject,
+                headers: try Self.headers(headers, messageID: messageID),
+                timeout: timeout
+            )
         } catch {
             return self.client.eventLoop.makeFailedFuture(error)
         }
     }
 
-    private func publishAttempt(_ payload: ByteBuffer, to subject: String, headers: NATSHeaders, timeout: Duration) -> EventLoopFuture<JetStreamPublishAck> {
+    private func publishAttempt(
+        _ payload: ByteBuffer,
+        to subject: String,
+        headers: NATSHeaders,
+        timeout: Duration
+    ) -> EventLoopFuture<JetStreamPublishAck> {
         self.client.requestSoon(payload, to: subject, headers: headers.fields.isEmpty ? nil : headers, timeout: timeout)
             .flatMapThrowing { reply in
                 try Self.decode(JetStreamPublishAck.self, from: reply, operation: "store a message on \(subject)")
@@ -183,7 +209,11 @@ public struct JetStream: Sendable {
 
     // MARK: The API
 
-    func api<Reply: Decodable>(_ suffix: String, body: ByteBuffer = ByteBuffer(), operation: String) async throws -> Reply {
+    func api<Reply: Decodable>(
+        _ suffix: String,
+        body: ByteBuffer = ByteBuffer(),
+        operation: String
+    ) async throws -> Reply {
         let reply: NATSMessage
         do {
             reply = try await self.client.request(body, to: "$JS.API." + suffix, timeout: self.requestTimeout)
@@ -197,12 +227,22 @@ public struct JetStream: Sendable {
     static func decode<Reply: Decodable>(_: Reply.Type, from message: NATSMessage, operation: String) throws -> Reply {
         if message.payload.readableBytes == 0, let status = message.parsedHeaders?.status {
             if status == 503 { throw JetStreamError.notEnabled }
-            throw JetStreamError.api(operation: operation, status: status, errorCode: 0, description: message.parsedHeaders?.statusDescription ?? "")
+            throw JetStreamError.api(
+                operation: operation,
+                status: status,
+                errorCode: 0,
+                description: message.parsedHeaders?.statusDescription ?? ""
+            )
         }
         let data = Data(message.payload.readableBytesView)
         let decoder = JSONDecoder()
         if let envelope = try? decoder.decode(ErrorEnvelope.self, from: data), let error = envelope.error {
-            throw JetStreamError.api(operation: operation, status: error.code, errorCode: error.errorCode ?? 0, description: error.description ?? "")
+            throw JetStreamError.api(
+                operation: operation,
+                status: error.code,
+                errorCode: error.errorCode ?? 0,
+                description: error.description ?? ""
+            )
         }
         do {
             return try decoder.decode(Reply.self, from: data)
@@ -235,7 +275,11 @@ public struct JetStream: Sendable {
     /// Stream and consumer names: no whitespace, no `.`, `*`, `>` (they are subject tokens), no path separators.
     static func check(name: String) throws(JetStreamError) {
         guard !name.isEmpty,
-            !name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || [UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "\\")].contains($0) })
+            !name.utf8.contains(where: {
+                $0 <= 0x20 || $0 == 0x7F
+                    || [UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "\\")]
+                        .contains($0)
+            })
         else {
             throw JetStreamError.invalidName(name)
         }
@@ -258,7 +302,8 @@ public struct JetStreamStoredMessage: Sendable, Hashable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.subject = try container.decode(String.self, forKey: .subject)
         self.sequence = try container.decode(UInt64.self, forKey: .sequence)
-        let data = try container.decodeIfPresent(String.self, forKey: .data).flatMap { Data(base64Encoded: $0) } ?? Data()
+        let data =
+            try container.decodeIfPresent(String.self, forKey: .data).flatMap { Data(base64Encoded: $0) } ?? Data()
         self.payload = ByteBuffer(bytes: data)
         self.headers = try container.decodeIfPresent(String.self, forKey: .hdrs)
             .flatMap { Data(base64Encoded: $0) }

@@ -49,7 +49,8 @@ public struct JetStreamError: Error, Hashable, Sendable, CustomStringConvertible
         case .publishNotAcknowledged(let subject, let after, let reason):
             return "no stream acknowledged a message on \"\(subject)\" within \(after): \(reason)"
         case .invalidName(let name):
-            return "\"\(name)\" cannot name a stream or consumer: it must be non-empty, without spaces, '.', '*', '>', '/' or '\\'"
+            return
+                "\"\(name)\" cannot name a stream or consumer: it must be non-empty, without spaces, '.', '*', '>', '/' or '\\'"
         case .invalidMessageID(let id):
             return "\"\(id)\" cannot be a message ID: it must be non-empty, without spaces or control characters"
         }

@@ -51,7 +51,13 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
     let filterSubject: String?
     let storage: Mutex<Storage>
 
-    init(jetStream: JetStream, stream: String, filterSubject: String?, start: JetStreamOrderedConsumerState.Start, heartbeat: Duration) {
+    init(
+        jetStream: JetStream,
+        stream: String,
+        filterSubject: String?,
+        start: JetStreamOrderedConsumerState.Start,
+        heartbeat: Duration
+    ) {
         self.jetStream = jetStream
         self.stream = stream
         self.filterSubject = filterSubject
@@ -64,7 +70,8 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
     /// Makes the first consumer and starts watching it.
     func begin() async throws {
         let heartbeat = self.storage.withLock { $0.machine.heartbeat }
-        let ticker = self.client.eventLoop.scheduleRepeatedTask(initialDelay: heartbeat, delay: heartbeat) { [weak self] _ in
+        let ticker = self.client.eventLoop.scheduleRepeatedTask(initialDelay: heartbeat, delay: heartbeat) {
+            [weak self] _ in
             self?.tick()
         }
         self.storage.withLock { $0.ticker = ticker }
@@ -155,7 +162,9 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
         self.client.eventLoop.assertInEventLoop()
         while true {
             let next = self.storage.withLock { storage -> (JetStreamMessage, @Sendable (JetStreamMessage) -> Bool)? in
-                guard let handler = storage.handler, !storage.isPaused, !storage.isStopped, let first = storage.buffer.popFirst() else {
+                guard let handler = storage.handler, !storage.isPaused, !storage.isStopped,
+                    let first = storage.buffer.popFirst()
+                else {
                     return nil
                 }
                 return (first, handler)
@@ -221,7 +230,8 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
                 payload: message.payload
             )
             let (action, waiter, pushes) = self.storage.withLock {
-                storage -> (JetStreamOrderedConsumerState.Action, CheckedContinuation<JetStreamMessage?, Never>?, Bool) in
+                storage -> (JetStreamOrderedConsumerState.Action, CheckedContinuation<JetStreamMessage?, Never>?, Bool)
+                in
                 let action = storage.machine.received(
                     generation: generation,
                     consumerSequence: metadata.consumerSequence,
@@ -249,13 +259,20 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
         switch status {
         case 100 where message.replyTo != nil:
             // "FlowControl Request": answer once the reader has caught up.
-            let answers = self.storage.withLock { $0.machine.flowControlRequest(generation: generation, subject: message.replyTo ?? "", now: now) }
+            let answers = self.storage.withLock {
+                $0.machine.flowControlRequest(generation: generation, subject: message.replyTo ?? "", now: now)
+            }
             self.answer(answers)
         case 100:
             // "Idle Heartbeat".
             let last = headers["Nats-Last-Consumer"].flatMap { UInt64($0) }
             let (action, answers) = self.storage.withLock {
-                $0.machine.heartbeat(generation: generation, lastConsumerSequence: last, stalledOn: headers["Nats-Consumer-Stalled"], now: now)
+                $0.machine.heartbeat(
+                    generation: generation,
+                    lastConsumerSequence: last,
+                    stalledOn: headers["Nats-Consumer-Stalled"],
+                    now: now
+                )
             }
             self.answer(answers)
             self.perform(action)
@@ -339,7 +356,10 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
         let stream = self.stream
         Task {
             // Best effort: an ephemeral consumer without interest is deleted by the server anyway.
-            let _: JetStream.Success? = try? await jetStream.api("CONSUMER.DELETE.\(stream).\(name)", operation: "delete consumer \(name)")
+            let _: JetStream.Success? = try? await jetStream.api(
+                "CONSUMER.DELETE.\(stream).\(name)",
+                operation: "delete consumer \(name)"
+            )
         }
     }
 
@@ -407,7 +427,9 @@ public final class JetStreamOrderedConsumer: AsyncSequence, Sendable {
     /// What the `$JS.ACK` reply subject of a delivery says: 9 tokens from 2.9
     /// (`$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>`), or 11 or 12 with a
     /// domain and an account hash after `ACK` (newer servers).
-    static func metadata(_ reply: String) -> (streamSequence: UInt64, consumerSequence: UInt64, timestamp: Int64, pending: UInt64)? {
+    static func metadata(
+        _ reply: String
+    ) -> (streamSequence: UInt64, consumerSequence: UInt64, timestamp: Int64, pending: UInt64)? {
         let tokens = reply.split(separator: ".", omittingEmptySubsequences: false)
         let offset: Int
         switch tokens.count {
@@ -449,7 +471,13 @@ extension JetStream {
         heartbeat: Duration = .seconds(5)
     ) async throws -> JetStreamOrderedConsumer {
         try Self.check(name: stream)
-        let consumer = JetStreamOrderedConsumer(jetStream: self, stream: stream, filterSubject: filterSubject, start: position.start, heartbeat: heartbeat)
+        let consumer = JetStreamOrderedConsumer(
+            jetStream: self,
+            stream: stream,
+            filterSubject: filterSubject,
+            start: position.start,
+            heartbeat: heartbeat
+        )
         try await consumer.begin()
         return consumer
     }

@@ -65,7 +65,12 @@ struct JetStreamOrderedConsumerState {
     }
 
     /// A message of generation `generation`.
-    mutating func received(generation: UInt64, consumerSequence: UInt64, streamSequence: UInt64, now: NIODeadline) -> Action {
+    mutating func received(
+        generation: UInt64,
+        consumerSequence: UInt64,
+        streamSequence: UInt64,
+        now: NIODeadline
+    ) -> Action {
         guard generation == self.generation else { return .none }
         self.lastActivity = now
         guard consumerSequence == self.expectedConsumerSequence else {

@@ -42,12 +42,17 @@ extension NATSClient {
                 }
             }
             let core = self.core
-            core.value.publish(subject: subject, replyTo: "\(inbox.prefix).\(token)", headers: encodedHeaders, payload: payload)
-                .whenFailure { error in
-                    if let waiting = inbox.pending.withLock({ $0.removeValue(forKey: token) }) {
-                        waiting.fail(error)
-                    }
+            core.value.publish(
+                subject: subject,
+                replyTo: "\(inbox.prefix).\(token)",
+                headers: encodedHeaders,
+                payload: payload
+            )
+            .whenFailure { error in
+                if let waiting = inbox.pending.withLock({ $0.removeValue(forKey: token) }) {
+                    waiting.fail(error)
                 }
+            }
             return reply.futureResult.always { _ in timer.cancel() }.flatMapThrowing { message in
                 if message.payload.readableBytes == 0, message.parsedHeaders?.status == 503 {
                     throw NATSClientError.noResponders(subject: subject)

@@ -36,18 +36,28 @@ public final class NATSClient: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "wire.nats", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
-        let (events, continuation) = AsyncStream.makeStream(of: NATSClientEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        let (events, continuation) = AsyncStream.makeStream(
+            of: NATSClientEvent.self,
+            bufferingPolicy: .bufferingNewest(1024)
+        )
         self.events = events
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.next()
         // Made here, off the loop, and handed over whole: from now on only the loop touches it.
         self.core = NIOLoopBoundBox.makeBoxSendingValue(
-            NATSConnectionCore(loop: self.eventLoop, configuration: configuration, logger: logger, events: continuation),
+            NATSConnectionCore(
+                loop: self.eventLoop,
+                configuration: configuration,
+                logger: logger,
+                events: continuation
+            ),
             eventLoop: self.eventLoop
         )
     }
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (NATSConnectionCore) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+    private func onLoop<T: Sendable>(
+        _ body: @escaping @Sendable (NATSConnectionCore) -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
         let core = self.core
         if self.eventLoop.inEventLoop {
             return body(core.value)
@@ -74,16 +84,26 @@ public final class NATSClient: Sendable {
     ///
     /// - Throws: ``NATSClientError`` when the message is above the server's `max_payload`, the
     ///   client is disconnected with a full buffer, or it is closed.
-    public func publish(_ payload: ByteBuffer, to subject: String, replyTo: String? = nil, headers: ByteBuffer? = nil) async throws {
+    public func publish(
+        _ payload: ByteBuffer,
+        to subject: String,
+        replyTo: String? = nil,
+        headers: ByteBuffer? = nil
+    ) async throws {
         try Self.check(subject)
         if let replyTo { try Self.check(replyTo) }
-        try await self.onLoop { $0.publish(subject: subject, replyTo: replyTo, headers: headers, payload: payload) }.get()
+        try await self.onLoop { $0.publish(subject: subject, replyTo: replyTo, headers: headers, payload: payload) }
+            .get()
     }
 
     /// Publishes without waiting: the publishes of one caller keep their order, and a failure is
     /// reported through the returned future.
     @discardableResult
-    public func publishSoon(_ payload: ByteBuffer, to subject: String, headers: ByteBuffer? = nil) -> EventLoopFuture<Void> {
+    public func publishSoon(
+        _ payload: ByteBuffer,
+        to subject: String,
+        headers: ByteBuffer? = nil
+    ) -> EventLoopFuture<Void> {
         do {
             try Self.check(subject)
         } catch {

@@ -49,7 +49,10 @@ public struct NATSClientConfiguration: Sendable {
     ) {
         precondition(!servers.isEmpty, "at least one NATS server is needed")
         precondition(maximumOutstandingPings > 0, "maximumOutstandingPings must be positive")
-        precondition(pingInterval > .zero && connectTimeout > .zero && reconnectWait > .zero, "intervals must be positive")
+        precondition(
+            pingInterval > .zero && connectTimeout > .zero && reconnectWait > .zero,
+            "intervals must be positive"
+        )
         precondition(maximumReconnectWait >= reconnectWait, "maximumReconnectWait must not be below reconnectWait")
         precondition(reconnectBufferBytes >= 0 && subscriptionBufferMessages > 0, "buffer sizes must be positive")
         self.servers = servers

@@ -18,12 +18,20 @@ public struct NATSClientError: Error, Hashable, Sendable, CustomStringConvertibl
 
     let code: Code
 
-    static func invalidAddress(_ text: String, reason: String) -> Self { Self(code: .invalidAddress(text, reason: reason)) }
+    static func invalidAddress(_ text: String, reason: String) -> Self {
+        Self(code: .invalidAddress(text, reason: reason))
+    }
     static func invalidSubject(_ subject: String) -> Self { Self(code: .invalidSubject(subject)) }
-    static func payloadTooLarge(size: Int, limit: Int) -> Self { Self(code: .payloadTooLarge(size: size, limit: limit)) }
+    static func payloadTooLarge(size: Int, limit: Int) -> Self {
+        Self(code: .payloadTooLarge(size: size, limit: limit))
+    }
     static func reconnectBufferFull(limit: Int) -> Self { Self(code: .reconnectBufferFull(limit: limit)) }
-    static func connectFailed(servers: String, reason: String) -> Self { Self(code: .connectFailed(servers: servers, reason: reason)) }
-    static func requestTimedOut(subject: String, after: Duration) -> Self { Self(code: .requestTimedOut(subject: subject, after: after)) }
+    static func connectFailed(servers: String, reason: String) -> Self {
+        Self(code: .connectFailed(servers: servers, reason: reason))
+    }
+    static func requestTimedOut(subject: String, after: Duration) -> Self {
+        Self(code: .requestTimedOut(subject: subject, after: after))
+    }
     static func noResponders(subject: String) -> Self { Self(code: .noResponders(subject: subject)) }
     static func serverError(_ text: String) -> Self { Self(code: .serverError(text)) }
     static func staleConnection(pings: Int) -> Self { Self(code: .staleConnection(pings: pings)) }

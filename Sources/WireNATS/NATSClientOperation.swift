@@ -23,7 +23,9 @@ public enum NATSClientOperation: Hashable, Sendable {
         case .publish(let subject, let replyTo, let headers, let payload):
             let reply = replyTo.map { " \($0)" } ?? ""
             if let headers {
-                buffer.writeString("HPUB \(subject)\(reply) \(headers.readableBytes) \(headers.readableBytes + payload.readableBytes)\r\n")
+                buffer.writeString(
+                    "HPUB \(subject)\(reply) \(headers.readableBytes) \(headers.readableBytes + payload.readableBytes)\r\n"
+                )
                 buffer.writeImmutableBuffer(headers)
             } else {
                 buffer.writeString("PUB \(subject)\(reply) \(payload.readableBytes)\r\n")

@@ -23,7 +23,9 @@ extension NATSConnectionCore {
                 channel.eventLoop.makeCompletedFuture {
                     // The server's own control lines may be longer than the 4 KiB it allows its
                     // clients (a MSG for a long subject, an INFO with many connect_urls).
-                    let operations = ByteToMessageHandler(NATSServerOperationDecoder(maximumControlLineLength: 64 * 1024))
+                    let operations = ByteToMessageHandler(
+                        NATSServerOperationDecoder(maximumControlLineLength: 64 * 1024)
+                    )
                     try channel.pipeline.syncOperations.addHandlers([operations, NATSClientHandler(core: bound.value)])
                 }
             }
@@ -48,7 +50,12 @@ extension NATSConnectionCore {
                     }
                 case .failure(let error):
                     guard case .connecting(index) = core.state else { return }
-                    let reason = WireClient.connectionError(error, host: server.host, port: server.port, timeout: core.configuration.connectTimeout)
+                    let reason = WireClient.connectionError(
+                        error,
+                        host: server.host,
+                        port: server.port,
+                        timeout: core.configuration.connectTimeout
+                    )
                     core.attemptFailed(reason: reason.description, server: server)
                 }
             }
@@ -74,7 +81,10 @@ extension NATSConnectionCore {
         self.failedAttempts += 1
         self.events.yield(.connectionAttemptFailed(server, reason: reason))
         let servers = self.servers.map(\.address.description).joined(separator: ",")
-        self.logger.debug("NATS connection attempt failed", metadata: ["nats.reason": "\(reason)", "nats.attempt": "\(self.failedAttempts)"])
+        self.logger.debug(
+            "NATS connection attempt failed",
+            metadata: ["nats.reason": "\(reason)", "nats.attempt": "\(self.failedAttempts)"]
+        )
         if !self.hasConnected && !self.configuration.retriesFirstConnect && self.failedAttempts >= self.servers.count {
             // One round of every server, and none answered.
             let error = NATSClientError.connectFailed(servers: servers, reason: reason)
@@ -94,7 +104,8 @@ extension NATSConnectionCore {
         let base = TimeAmount(self.configuration.reconnectWait).nanoseconds
         let cap = TimeAmount(self.configuration.maximumReconnectWait).nanoseconds
         let (doubled, overflow) = base.multipliedReportingOverflow(by: Int64(1) << min(round, 20))
-        var wait = self.failedAttempts % max(1, self.servers.count) == 0 || self.servers.count == 1
+        var wait =
+            self.failedAttempts % max(1, self.servers.count) == 0 || self.servers.count == 1
             ? (overflow ? cap : min(cap, doubled)) : 0
         if wait > 0 {
             wait = Int64(Double(wait) * Double.random(in: 0.75...1.25))
@@ -115,8 +126,13 @@ extension NATSConnectionCore {
             self.failWaiters(NATSClientError.connectionLost)
             self.outbound.clear()
             self.flushScheduled = false
-            let reason = error.map(Self.describe) ?? (self.lastFailure == "no attempt yet" ? "the server closed the connection" : self.lastFailure)
-            self.logger.info("lost the connection to NATS", metadata: ["nats.server": "\(self.servers[index].address)", "nats.reason": "\(reason)"])
+            let reason =
+                error.map(Self.describe)
+                ?? (self.lastFailure == "no attempt yet" ? "the server closed the connection" : self.lastFailure)
+            self.logger.info(
+                "lost the connection to NATS",
+                metadata: ["nats.server": "\(self.servers[index].address)", "nats.reason": "\(reason)"]
+            )
             self.events.yield(.disconnected(reason: reason))
             self.lastFailure = "the server closed the connection"
             self.failedAttempts = 1

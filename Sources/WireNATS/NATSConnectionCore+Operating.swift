@@ -42,7 +42,10 @@ extension NATSConnectionCore {
             if usesTLS {
                 do {
                     let tls = try self.configuration.tls ?? WireTLS.client()
-                    try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(host: server.host), position: .first)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        tls.makeHandlers(host: server.host),
+                        position: .first
+                    )
                 } catch {
                     self.lastFailure = "TLS: \(error)"
                     channel.close(promise: nil)
@@ -99,8 +102,12 @@ extension NATSConnectionCore {
         self.outbound = channel.allocator.buffer(capacity: 16 * 1024)
         // Subscriptions first, then what was published while disconnected, in order.
         for (id, subscription) in self.subscriptions.sorted(by: { $0.key < $1.key }) {
-            NATSClientOperation.subscribe(subject: subscription.subject, queueGroup: subscription.queueGroup, subscriptionID: String(id))
-                .write(into: &self.outbound)
+            NATSClientOperation.subscribe(
+                subject: subscription.subject,
+                queueGroup: subscription.queueGroup,
+                subscriptionID: String(id)
+            )
+            .write(into: &self.outbound)
         }
         let limit = self.info?.maximumPayload ?? Int.max
         for publish in self.pending {
@@ -160,14 +167,20 @@ extension NATSConnectionCore {
     func updateInfo(_ json: ByteBuffer, index: Int) {
         guard let info = try? NATSServerInfo(json: json) else {
             // An update that does not parse changes nothing; the connection goes on as it was.
-            self.logger.debug("NATS INFO update not understood", metadata: ["nats.info": "\(String(buffer: json).prefix(200))"])
+            self.logger.debug(
+                "NATS INFO update not understood",
+                metadata: ["nats.info": "\(String(buffer: json).prefix(200))"]
+            )
             return
         }
         self.info = info
         self.learnServers(from: info, index: index)
         if info.isLameDuck && !self.servers[index].isLameDuck {
             self.servers[index].isLameDuck = true
-            self.logger.info("NATS server is in lame-duck mode", metadata: ["nats.server": "\(self.servers[index].address)"])
+            self.logger.info(
+                "NATS server is in lame-duck mode",
+                metadata: ["nats.server": "\(self.servers[index].address)"]
+            )
             self.events.yield(.lameDuckMode(self.servers[index].address))
         }
     }

@@ -63,7 +63,12 @@ final class NATSConnectionCore {
     var outstandingPings = 0
     var pingTask: RepeatedTask?
 
-    init(loop: any EventLoop, configuration: NATSClientConfiguration, logger: Logger, events: AsyncStream<NATSClientEvent>.Continuation) {
+    init(
+        loop: any EventLoop,
+        configuration: NATSClientConfiguration,
+        logger: Logger,
+        events: AsyncStream<NATSClientEvent>.Continuation
+    ) {
         self.loop = loop
         self.configuration = configuration
         self.logger = logger
@@ -160,7 +165,8 @@ final class NATSConnectionCore {
 
     /// Publishes, or keeps the message for the next connection. The future succeeds when the
     /// message is handed to the connection (waiting while the socket is full) or buffered.
-    func publish(subject: String, replyTo: String?, headers: ByteBuffer?, payload: ByteBuffer) -> EventLoopFuture<Void> {
+    func publish(subject: String, replyTo: String?, headers: ByteBuffer?, payload: ByteBuffer) -> EventLoopFuture<Void>
+    {
         let size = payload.readableBytes + (headers?.readableBytes ?? 0)
         if let limit = self.info?.maximumPayload, size > limit {
             return self.loop.makeFailedFuture(NATSClientError.payloadTooLarge(size: size, limit: limit))
@@ -169,7 +175,12 @@ final class NATSConnectionCore {
             // The server would end the connection for an HPUB.
             return self.loop.makeFailedFuture(NATSClientError.headersNotSupported)
         }
-        let operation = NATSClientOperation.publish(subject: subject, replyTo: replyTo, headers: headers, payload: payload)
+        let operation = NATSClientOperation.publish(
+            subject: subject,
+            replyTo: replyTo,
+            headers: headers,
+            payload: payload
+        )
         switch self.state {
         case .closed:
             return self.loop.makeFailedFuture(NATSClientError.closed)
@@ -186,7 +197,9 @@ final class NATSConnectionCore {
             var bytes = ByteBufferAllocator().buffer(capacity: size + subject.utf8.count + 32)
             operation.write(into: &bytes)
             guard self.pendingBytes + bytes.readableBytes <= self.configuration.reconnectBufferBytes else {
-                return self.loop.makeFailedFuture(NATSClientError.reconnectBufferFull(limit: self.configuration.reconnectBufferBytes))
+                return self.loop.makeFailedFuture(
+                    NATSClientError.reconnectBufferFull(limit: self.configuration.reconnectBufferBytes)
+                )
             }
             self.pendingBytes += bytes.readableBytes
             self.pending.append(Pending(subject: subject, size: size, bytes: bytes))

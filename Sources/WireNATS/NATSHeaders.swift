@@ -75,7 +75,9 @@ public struct NATSHeaders: Sendable, Hashable, ExpressibleByDictionaryLiteral {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].trimmingSpaces
             guard !name.isEmpty else { continue }
-            self.fields.append(Field(name: String(name), value: String(line[line.index(after: colon)...].trimmingSpaces)))
+            self.fields.append(
+                Field(name: String(name), value: String(line[line.index(after: colon)...].trimmingSpaces))
+            )
         }
     }
 

@@ -15,8 +15,12 @@ public struct NATSProtocolError: Error, Hashable, Sendable, CustomStringConverti
     static func malformedArguments(operation: String, line: String) -> Self {
         Self(code: .malformedArguments(operation: operation, line: line))
     }
-    static func payloadTooLarge(declared: Int, limit: Int) -> Self { Self(code: .payloadTooLarge(declared: declared, limit: limit)) }
-    static func missingPayloadTerminator(operation: String) -> Self { Self(code: .missingPayloadTerminator(operation: operation)) }
+    static func payloadTooLarge(declared: Int, limit: Int) -> Self {
+        Self(code: .payloadTooLarge(declared: declared, limit: limit))
+    }
+    static func missingPayloadTerminator(operation: String) -> Self {
+        Self(code: .missingPayloadTerminator(operation: operation))
+    }
 
     public var description: String {
         switch self.code {

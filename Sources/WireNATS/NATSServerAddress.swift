@@ -11,7 +11,14 @@ public struct NATSServerAddress: Hashable, Sendable, CustomStringConvertible {
     public var password: String?
     public var token: String?
 
-    public init(host: String, port: Int = 4222, requiresTLS: Bool = false, user: String? = nil, password: String? = nil, token: String? = nil) {
+    public init(
+        host: String,
+        port: Int = 4222,
+        requiresTLS: Bool = false,
+        user: String? = nil,
+        password: String? = nil,
+        token: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.requiresTLS = requiresTLS
@@ -29,7 +36,11 @@ public struct NATSServerAddress: Hashable, Sendable, CustomStringConvertible {
             switch scheme {
             case "nats": break
             case "tls": requiresTLS = true
-            default: throw NATSClientError.invalidAddress(text, reason: "the scheme must be nats:// or tls://, not \(scheme)://")
+            default:
+                throw NATSClientError.invalidAddress(
+                    text,
+                    reason: "the scheme must be nats:// or tls://, not \(scheme)://"
+                )
             }
             rest = rest[rest.index(colon, offsetBy: 3)...]
         }
@@ -56,7 +67,9 @@ public struct NATSServerAddress: Hashable, Sendable, CustomStringConvertible {
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
             if !after.isEmpty {
-                guard after.first == ":" else { throw NATSClientError.invalidAddress(text, reason: "unexpected text after the host") }
+                guard after.first == ":" else {
+                    throw NATSClientError.invalidAddress(text, reason: "unexpected text after the host")
+                }
                 portText = after.dropFirst()
             }
         } else if let colon = rest.lastIndex(of: ":") {
@@ -73,7 +86,14 @@ public struct NATSServerAddress: Hashable, Sendable, CustomStringConvertible {
             }
             port = value
         }
-        self.init(host: String(host), port: port, requiresTLS: requiresTLS, user: user, password: password, token: token)
+        self.init(
+            host: String(host),
+            port: port,
+            requiresTLS: requiresTLS,
+            user: user,
+            password: password,
+            token: token
+        )
     }
 
     /// Parses a comma-separated list of server URLs.

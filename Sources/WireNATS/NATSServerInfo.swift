@@ -46,7 +46,10 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
         do {
             self = try JSONDecoder().decode(Self.self, from: Data(json.readableBytesView))
         } catch {
-            throw NATSProtocolError.malformedArguments(operation: "INFO", line: String(String(buffer: json).prefix(200)))
+            throw NATSProtocolError.malformedArguments(
+                operation: "INFO",
+                line: String(String(buffer: json).prefix(200))
+            )
         }
     }
 }

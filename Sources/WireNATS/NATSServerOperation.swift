@@ -32,7 +32,13 @@ public struct NATSMessage: Hashable, Sendable {
     /// The payload.
     public var payload: ByteBuffer
 
-    public init(subject: String, subscriptionID: String, replyTo: String? = nil, headers: ByteBuffer? = nil, payload: ByteBuffer) {
+    public init(
+        subject: String,
+        subscriptionID: String,
+        replyTo: String? = nil,
+        headers: ByteBuffer? = nil,
+        payload: ByteBuffer
+    ) {
         self.subject = subject
         self.subscriptionID = subscriptionID
         self.replyTo = replyTo

@@ -37,7 +37,9 @@ public struct NATSServerOperationDecoder: NIOSingleStepByteToMessageDecoder {
                 return operation
             }
         }
-        guard case .payload(var message, let headerBytes, let totalBytes, let operation) = self.state else { return nil }
+        guard case .payload(var message, let headerBytes, let totalBytes, let operation) = self.state else {
+            return nil
+        }
         guard buffer.readableBytes >= totalBytes + 2 else { return nil }
         if let headerBytes {
             message.headers = buffer.readSlice(length: headerBytes)
@@ -97,12 +99,17 @@ public struct NATSServerOperationDecoder: NIOSingleStepByteToMessageDecoder {
             return .info(ByteBuffer(string: String(rest)))
         case "MSG":
             let arguments = rest.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard arguments.count == 3 || arguments.count == 4, let size = Int(arguments[arguments.count - 1]), size >= 0 else {
+            guard arguments.count == 3 || arguments.count == 4, let size = Int(arguments[arguments.count - 1]),
+                size >= 0
+            else {
                 throw NATSProtocolError.malformedArguments(operation: "MSG", line: line)
             }
             try self.checkSize(size)
             let message = NATSMessage(
-                subject: arguments[0], subscriptionID: arguments[1], replyTo: arguments.count == 4 ? arguments[2] : nil, payload: ByteBuffer()
+                subject: arguments[0],
+                subscriptionID: arguments[1],
+                replyTo: arguments.count == 4 ? arguments[2] : nil,
+                payload: ByteBuffer()
             )
             self.state = .payload(message, headerBytes: nil, totalBytes: size, operation: "MSG")
             return nil
@@ -116,7 +123,10 @@ public struct NATSServerOperationDecoder: NIOSingleStepByteToMessageDecoder {
             }
             try self.checkSize(total)
             let message = NATSMessage(
-                subject: arguments[0], subscriptionID: arguments[1], replyTo: arguments.count == 5 ? arguments[2] : nil, payload: ByteBuffer()
+                subject: arguments[0],
+                subscriptionID: arguments[1],
+                replyTo: arguments.count == 5 ? arguments[2] : nil,
+                payload: ByteBuffer()
             )
             self.state = .payload(message, headerBytes: headerBytes, totalBytes: total, operation: "HMSG")
             return nil

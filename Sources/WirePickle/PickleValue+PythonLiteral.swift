@@ -82,7 +82,9 @@ struct PythonLiteralParser {
         case "{":
             return try self.parseBraces()
         case "'", "\"":
-            return .string(String(String.UnicodeScalarView(try self.parseQuoted().map { Unicode.Scalar($0) ?? "\u{FFFD}" })))
+            return .string(
+                String(String.UnicodeScalarView(try self.parseQuoted().map { Unicode.Scalar($0) ?? "\u{FFFD}" }))
+            )
         case "b", "B":
             if self.position + 1 < self.scalars.count, ["'", "\""].contains(self.scalars[self.position + 1]) {
                 self.position += 1
@@ -93,7 +95,10 @@ struct PythonLiteralParser {
         default:
             break
         }
-        for (word, value) in [("None", PickleValue.none), ("null", .none), ("True", .bool(true)), ("true", .bool(true)), ("False", .bool(false)), ("false", .bool(false))] where self.consume(word) {
+        for (word, value) in [
+            ("None", PickleValue.none), ("null", .none), ("True", .bool(true)), ("true", .bool(true)),
+            ("False", .bool(false)), ("false", .bool(false)),
+        ] where self.consume(word) {
             return value
         }
         if self.consume("set()") {
@@ -102,10 +107,14 @@ struct PythonLiteralParser {
         throw self.error("a value (None, True, False, a number, a string, bytes, a list, a tuple, a dict or a set)")
     }
 
-    private mutating func nested<T>(_ body: (inout Self) throws(PythonLiteralError) -> T) throws(PythonLiteralError) -> T {
+    private mutating func nested<T>(
+        _ body: (inout Self) throws(PythonLiteralError) -> T
+    ) throws(PythonLiteralError) -> T {
         self.depth += 1
         defer { self.depth -= 1 }
-        guard self.depth <= Self.maximumDepth else { throw self.error("at most \(Self.maximumDepth) levels of nesting") }
+        guard self.depth <= Self.maximumDepth else {
+            throw self.error("at most \(Self.maximumDepth) levels of nesting")
+        }
         return try body(&self)
     }
 
@@ -260,7 +269,10 @@ struct PythonLiteralParser {
 
     private mutating func parseHex(digits: Int) throws(PythonLiteralError) -> UInt32 {
         guard self.position + digits <= self.scalars.count,
-            let value = UInt32(String(String.UnicodeScalarView(self.scalars[self.position..<self.position + digits])), radix: 16)
+            let value = UInt32(
+                String(String.UnicodeScalarView(self.scalars[self.position..<self.position + digits])),
+                radix: 16
+            )
         else { throw self.error("\(digits) hexadecimal digits") }
         guard value <= 0x10FFFF else { throw self.error("a code point up to 0x10FFFF") }
         self.position += digits

@@ -131,7 +131,10 @@ enum Authentication {
         try await connection.send(ByteBuffer(bytes: answer))
         let verdict = try await Self.next(connection, expecting: "#WELCOME# or #FAILURE#")
         guard verdict == Self.welcome else {
-            throw ConnectionError.authenticationFailed(peer: connection.peerDescription, reason: "it rejected our secret")
+            throw ConnectionError.authenticationFailed(
+                peer: connection.peerDescription,
+                reason: "it rejected our secret"
+            )
         }
     }
 

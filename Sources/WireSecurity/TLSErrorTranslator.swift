@@ -43,13 +43,17 @@ extension ConnectionError {
         guard let error = error as? NIOSSLError else { return nil }
         switch error {
         case .handshakeFailed(.sslError(let stack)) where stack.contains(.eofDuringHandshake):
-            return .tlsHandshake(peer: peer, reason: "it closed the connection during the handshake (does it speak TLS?)")
+            return .tlsHandshake(
+                peer: peer,
+                reason: "it closed the connection during the handshake (does it speak TLS?)"
+            )
         case .handshakeFailed(.sslError(let stack)), .handshakeFailed(.unknownError(let stack)):
             let reasons = stack.compactMap(Self.boringSSLReason)
             if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
                 return .tlsHandshake(peer: peer, reason: "its certificate is not trusted")
             }
-            if reasons.contains(where: { $0 == "WRONG_VERSION_NUMBER" || $0 == "HTTP_REQUEST" || $0.contains("RECORD") }) {
+            if reasons.contains(where: { $0 == "WRONG_VERSION_NUMBER" || $0 == "HTTP_REQUEST" || $0.contains("RECORD") }
+            ) {
                 return .tlsHandshake(peer: peer, reason: "it does not speak TLS")
             }
             if let reason = reasons.first {

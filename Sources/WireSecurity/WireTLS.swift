@@ -82,7 +82,8 @@ public struct WireTLS: ConnectionSecurity {
         }
         // An IP address is checked against the certificate's IP addresses, and cannot go in SNI.
         // SNI takes names, not addresses: a host that parses as an IP address is not sent.
-        let name = self.serverHostname ?? host.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
+        let name =
+            self.serverHostname ?? host.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
         return [try NIOSSLClientHandler(context: self.context, serverHostname: name), TLSErrorTranslator(host: host)]
     }
 

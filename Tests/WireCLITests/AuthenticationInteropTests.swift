@@ -5,7 +5,8 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct AuthenticationInteropTests {
     static func secretFile(_ secret: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wire-secret-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wire-secret-\(UUID().uuidString)")
+            .path
         try (secret + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -27,11 +28,15 @@ struct AuthenticationInteropTests {
             ["serve", "--port", "0", "--framing", "length", "--echo", "--secret-file", try Self.secretFile("s3cret")]
         )
         let port = try await server.port()
-        let client = try await RunningProcess.python("mp_peer.py", ["client", "\(port)", "--authkey=s3cret", "one", "two"]).finish()
+        let client = try await RunningProcess.python(
+            "mp_peer.py",
+            ["client", "\(port)", "--authkey=s3cret", "one", "two"]
+        ).finish()
         #expect(client.status == 0, "\(client.error)")
         #expect(client.output == "'one'\n'two'\n")
 
-        let wrong = try await RunningProcess.python("mp_peer.py", ["client", "\(port)", "--authkey=guess", "one"]).finish()
+        let wrong = try await RunningProcess.python("mp_peer.py", ["client", "\(port)", "--authkey=guess", "one"])
+            .finish()
         #expect(wrong.status != 0)
         #expect(wrong.error.contains("AuthenticationError"))
         server.interrupt()

@@ -70,7 +70,9 @@ struct CommandLineTests {
         ).finish()
         #expect(client.status == 0)
         let output = try await server.waitForOutput(containing: " closed.")
-        let expected = try Regex(#"Connection from 127\.0\.0\.1:\d+ has been established\.\nhello\nConnection from 127\.0\.0\.1:\d+ closed\.\n"#)
+        let expected = try Regex(
+            #"Connection from 127\.0\.0\.1:\d+ has been established\.\nhello\nConnection from 127\.0\.0\.1:\d+ closed\.\n"#
+        )
         #expect(output.contains(expected))
         server.interrupt()
         #expect(try await server.finish().status == 0)
@@ -87,17 +89,25 @@ struct CommandLineTLSTests {
         ])
         let port = try await server.port()
         let client = try await RunningProcess.wire(
-            ["connect", "--port", "\(port)", "--tls-ca", certificates.authority, "--tls-server-name", "localhost", "--send", "over TLS"],
+            [
+                "connect", "--port", "\(port)", "--tls-ca", certificates.authority, "--tls-server-name", "localhost",
+                "--send", "over TLS",
+            ],
             standardInput: "and a line\n"
         ).finish()
         #expect(client.status == 0, "\(client.error)")
         #expect(client.output == "over TLS\nand a line\n")
 
         let untrusted = try await RunningProcess.wire(
-            ["connect", "--port", "\(port)", "--tls-ca", certificates.otherAuthority, "--tls-server-name", "localhost", "--send", "x"]
+            [
+                "connect", "--port", "\(port)", "--tls-ca", certificates.otherAuthority, "--tls-server-name",
+                "localhost", "--send", "x",
+            ]
         ).finish()
         #expect(untrusted.status != 0)
-        #expect(untrusted.error == "Error: TLS handshake with 127.0.0.1:\(port) failed: its certificate is not trusted\n")
+        #expect(
+            untrusted.error == "Error: TLS handshake with 127.0.0.1:\(port) failed: its certificate is not trusted\n"
+        )
         server.interrupt()
         #expect(try await server.finish().status == 0)
     }

@@ -4,7 +4,8 @@ import Testing
 /// The README's library example is a real program: it runs, and the page shows it as it is.
 @Suite(.timeLimit(.minutes(2)))
 struct ExampleTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func theEchoExampleRunsAndPrintsTheReply() async throws {
         let example = try RunningProcess(RunningProcess.binDirectory.appendingPathComponent("EchoExample"), [])
@@ -15,7 +16,10 @@ struct ExampleTests {
 
     @Test func theReadmeShowsTheExampleAsItIs() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let example = try String(contentsOf: Self.root.appendingPathComponent("Examples/EchoExample/EchoExample.swift"), encoding: .utf8)
+        let example = try String(
+            contentsOf: Self.root.appendingPathComponent("Examples/EchoExample/EchoExample.swift"),
+            encoding: .utf8
+        )
         #expect(readme.contains("```swift\n" + example + "```\n"))
     }
 
@@ -27,7 +31,9 @@ struct ExampleTests {
         let block = try #require(section.firstMatch(of: try Regex("```\n(.*?)```").dotMatchesNewlines()))
         let lines = try #require(block.output[1].substring).split(separator: "\n")
         // Each line is a command, then its comment.
-        return lines.map { line in String(line.split(separator: "#", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces) }
+        return lines.map { line in
+            String(line.split(separator: "#", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// Splits a shell command line into its words: spaces, and double quotes around a word.
@@ -73,11 +79,16 @@ struct ExampleTests {
     @Test func everyFileTheReadmeNamesIsInTheRepository() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         // Anything that looks like a path of this repository, or a Markdown file's name.
-        let paths = try Regex(#"(?:^|[\s`(])((?:Benchmarks|Examples|Sources|Tests|Soak|Fuzz|docs|\.ci)/[A-Za-z0-9_./-]*[A-Za-z0-9_]|[A-Z]+\.md)"#)
+        let paths = try Regex(
+            #"(?:^|[\s`(])((?:Benchmarks|Examples|Sources|Tests|Soak|Fuzz|docs|\.ci)/[A-Za-z0-9_./-]*[A-Za-z0-9_]|[A-Z]+\.md)"#
+        )
         var checked = 0
         for match in readme.matches(of: paths) {
             guard let path = match.output[1].substring.map(String.init) else { continue }
-            #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(path).path), "README names \(path)")
+            #expect(
+                FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(path).path),
+                "README names \(path)"
+            )
             checked += 1
         }
         #expect(checked > 3)

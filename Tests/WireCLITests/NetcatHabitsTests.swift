@@ -40,10 +40,16 @@ struct NetcatHabitsTests {
         let port = try await server.port()
         // Every byte value, invalid UTF-8, CRs, NULs, and no newline at the end.
         let bytes = [0xff, 0xfe, 0x80, 0x0d, 0x0a, 0x00] + Self.randomBytes(3_000_000)
-        let client = try await RunningProcess.wire(["connect", "127.0.0.1", "\(port)", "--framing", "raw"], standardInputData: bytes).finish()
+        let client = try await RunningProcess.wire(
+            ["connect", "127.0.0.1", "\(port)", "--framing", "raw"],
+            standardInputData: bytes
+        ).finish()
         #expect(client.status == 0, "\(client.error)")
         #expect(client.outputBytes.isEmpty == false)
-        #expect(Self.digest(client.outputBytes) == Self.digest(bytes), "\(client.outputBytes.count) bytes came back for \(bytes.count)")
+        #expect(
+            Self.digest(client.outputBytes) == Self.digest(bytes),
+            "\(client.outputBytes.count) bytes came back for \(bytes.count)"
+        )
         server.interrupt()
         _ = try await server.finish()
     }
@@ -54,7 +60,10 @@ struct NetcatHabitsTests {
         // Like nc -l: the server's own lines go to standard error, the bytes to standard output.
         let server = try RunningProcess.wire(["serve", "0", "--framing", "raw"], standardInputData: download)
         let port = try await server.port(onStandardError: true)
-        let client = try await RunningProcess.wire(["connect", "127.0.0.1:\(port)", "--framing", "raw"], standardInputData: upload).finish()
+        let client = try await RunningProcess.wire(
+            ["connect", "127.0.0.1:\(port)", "--framing", "raw"],
+            standardInputData: upload
+        ).finish()
         #expect(client.status == 0, "\(client.error)")
         #expect(Self.digest(client.outputBytes) == Self.digest(download))
         try await server.waitForErrorOutput(containing: "closed.\n")
@@ -71,21 +80,24 @@ struct NetcatHabitsTests {
         let records: [[UInt8]] = [[0x0a, 0xff, 0x41], [0x0d, 0x0a], [0x80, 0x81, 0x0a, 0x0a]]
         let input: [UInt8] = records.flatMap { record in record + [UInt8(0)] }
         let nulls = try await RunningProcess.wire(
-            ["connect", "--port", "\(port)", "--framing", "length", "-0", "--output-format", "null"], standardInputData: input
+            ["connect", "--port", "\(port)", "--framing", "length", "-0", "--output-format", "null"],
+            standardInputData: input
         ).finish()
         #expect(nulls.status == 0, "\(nulls.error)")
         #expect(nulls.outputBytes == input)
         // All of standard input as one message, printed back in its framing.
         let whole = Self.randomBytes(100_000)
         let framed = try await RunningProcess.wire(
-            ["connect", "--port", "\(port)", "--framing", "length", "--stdin-message", "--output-format", "framed"], standardInputData: whole
+            ["connect", "--port", "\(port)", "--framing", "length", "--stdin-message", "--output-format", "framed"],
+            standardInputData: whole
         ).finish()
         #expect(framed.status == 0, "\(framed.error)")
         let length = UInt32(whole.count).bigEndian
         #expect(framed.outputBytes == withUnsafeBytes(of: length, Array.init) + whole)
         // JSON: text when it is UTF-8, base64 when it is not; control characters never raw.
         let json = try await RunningProcess.wire(
-            ["connect", "--port", "\(port)", "--framing", "length", "--json", "--send", "tab\there"], standardInputData: [0xff, 0x0a]
+            ["connect", "--port", "\(port)", "--framing", "length", "--json", "--send", "tab\there"],
+            standardInputData: [0xff, 0x0a]
         ).finish()
         #expect(json.output == #"{"bytes":8,"text":"tab\there"}"# + "\n" + #"{"base64":"/w==","bytes":1}"# + "\n")
         server.interrupt()
@@ -95,7 +107,9 @@ struct NetcatHabitsTests {
     @Test func textOutputEscapesControlCharacters() async throws {
         let server = try RunningProcess.wire(["serve", "--port", "0", "--echo"])
         let port = try await server.port()
-        let client = try await RunningProcess.wire(["connect", "--port", "\(port)", "--send", "two\nlines \u{1b}[31mred"]).finish()
+        let client = try await RunningProcess.wire([
+            "connect", "--port", "\(port)", "--send", "two\nlines \u{1b}[31mred",
+        ]).finish()
         #expect(client.output == "two\\nlines \\x1b[31mred\n")
         server.interrupt()
         _ = try await server.finish()
@@ -107,7 +121,8 @@ struct NetcatHabitsTests {
     func connectTakesAddressesAsPeopleTypeThem(address: [String]) async throws {
         let server = try RunningProcess.wire(["serve", "-l", "-p", "0", "--echo"])
         let port = try await server.port()
-        let arguments = ["connect"] + address.map { $0.replacingOccurrences(of: "PORT", with: "\(port)") } + ["--send", "hi"]
+        let arguments =
+            ["connect"] + address.map { $0.replacingOccurrences(of: "PORT", with: "\(port)") } + ["--send", "hi"]
         let client = try await RunningProcess.wire(arguments).finish()
         #expect(client.status == 0, "\(arguments): \(client.error)")
         #expect(client.output == "hi\n")
@@ -145,8 +160,14 @@ struct NetcatHabitsTests {
         (["connect", "--port", "-1"], #"The port must be a number from 1 to 65535; got "-1"."#),
         (["serve", "70000"], #"The port must be a number from 0 to 65535; got "70000"."#),
         (["connect", "a", "b", "c"], "Give the address as HOST PORT or HOST:PORT; got 3 words: a b c."),
-        (["serve", "--framing", "raw", "--heartbeat", "1"], "--heartbeat needs a framing with empty messages; --framing raw has none."),
-        (["connect", "--framing", "raw", "-0"], "--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages."),
+        (
+            ["serve", "--framing", "raw", "--heartbeat", "1"],
+            "--heartbeat needs a framing with empty messages; --framing raw has none."
+        ),
+        (
+            ["connect", "--framing", "raw", "-0"],
+            "--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages."
+        ),
         (["connect", "127.0.0.1:1", "--port", "2"], "The port is given twice: 1 and --port 2."),
     ])
     func usageErrorsExitTwoWithOneSentence(arguments: [String], sentence: String) async throws {
@@ -158,7 +179,8 @@ struct NetcatHabitsTests {
     @Test func aClientDroppedForBreakingTheFramingSaysSo() async throws {
         let server = try RunningProcess.wire(["serve", "0", "--max-message-size", "10"])
         let port = try await server.port()
-        let client = try await RunningProcess.wire(["connect", "-p", "\(port)", "--send", "this is far too long"]).finish()
+        let client = try await RunningProcess.wire(["connect", "-p", "\(port)", "--send", "this is far too long"])
+            .finish()
         #expect(client.status == 1)
         #expect(client.error == "Error: connection reset by 127.0.0.1:\(port)\n")
         try await server.waitForOutput(containing: "closed: declared length 20 exceeds the limit of 10 bytes\n")
@@ -168,12 +190,18 @@ struct NetcatHabitsTests {
         let chatServer = try RunningProcess.wire(["chat-server", "0", "--max-message-size", "10"])
         let chatPort = try await chatServer.port()
         // The tutorial's protocol: Wire's hello alone is more than 10 bytes.
-        let chat = try RunningProcess.wire(["chat", "-p", "\(chatPort)", "--username", "al", "--plain"], keepInputOpen: true)
+        let chat = try RunningProcess.wire(
+            ["chat", "-p", "\(chatPort)", "--username", "al", "--plain"],
+            keepInputOpen: true
+        )
         try await chatServer.waitForOutput(containing: "username: al\n")
         await chat.send("this is far too long\n")
         let result = try await chat.finish()
         #expect(result.status == 1)
-        #expect(result.error == "Error: the server closed the connection: declared length 20 exceeds the limit of 10 bytes\n")
+        #expect(
+            result.error
+                == "Error: the server closed the connection: declared length 20 exceeds the limit of 10 bytes\n"
+        )
         chatServer.interrupt()
         _ = try await chatServer.finish()
     }
@@ -181,7 +209,9 @@ struct NetcatHabitsTests {
     @Test func benchGivesUpOnAServerThatDoesNotAnswer() async throws {
         let server = try RunningProcess.wire(["serve", "0", "--sink", "--quiet"])
         let port = try await server.port()
-        let bench = try await RunningProcess.wire(["bench", "echo", "--port", "\(port)", "--timeout", "1", "--count", "10"]).finish()
+        let bench = try await RunningProcess.wire([
+            "bench", "echo", "--port", "\(port)", "--timeout", "1", "--count", "10",
+        ]).finish()
         #expect(bench.status == 1)
         #expect(bench.error == "Error: the server sent nothing for 1 second; is it wire serve --echo?\n")
         server.interrupt()
@@ -222,20 +252,29 @@ struct InterruptAndExitTests {
         let server = try RunningProcess.wire(["chat-server", "0"])
         let port = try await server.port()
         // The end of standard input: a normal end.
-        let leaving = try await RunningProcess.wire(["chat", "-p", "\(port)", "--username", "carol"], standardInput: "hello\n").finish()
+        let leaving = try await RunningProcess.wire(
+            ["chat", "-p", "\(port)", "--username", "carol"],
+            standardInput: "hello\n"
+        ).finish()
         #expect(leaving.status == 0, "\(leaving.error)")
         // /quit: a normal end too.
         let alice = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "alice"], keepInputOpen: true)
         try await server.waitForOutput(containing: "username: alice\n")
         // A taken name: refused by the server, status 3, with the server's reason.
-        let taken = try await RunningProcess.wire(["chat", "-p", "\(port)", "--username", "alice"], keepInputOpen: true).finish()
+        let taken = try await RunningProcess.wire(
+            ["chat", "-p", "\(port)", "--username", "alice"],
+            keepInputOpen: true
+        ).finish()
         #expect(taken.status == 3)
         #expect(taken.error == "Error: refused by the server: username \"alice\" is already taken\n")
         await alice.send("/quit\n")
         let quit = try await alice.finish()
         #expect(quit.status == 0, "\(quit.error)")
         // The server going away mid-session, without reconnecting: status 1, and it says so.
-        let bob = try RunningProcess.wire(["chat", "-p", "\(port)", "--username", "bob", "--no-reconnect"], keepInputOpen: true)
+        let bob = try RunningProcess.wire(
+            ["chat", "-p", "\(port)", "--username", "bob", "--no-reconnect"],
+            keepInputOpen: true
+        )
         try await server.waitForOutput(containing: "username: bob\n")
         server.interrupt()
         let dropped = try await bob.finish()
@@ -261,7 +300,8 @@ struct ChatTerminalTests {
 
     @Test(arguments: [
         ("", ChatInput.Action.ignore), ("hello", .send("hello")), ("/who", .send("/who")), ("/quit", .send("/quit")),
-        ("//etc/hosts", .send("/etc/hosts")), ("/nick bob", .local("unknown command /nick: not sent; /help lists the commands")),
+        ("//etc/hosts", .send("/etc/hosts")),
+        ("/nick bob", .local("unknown command /nick: not sent; /help lists the commands")),
         ("/help", .local(ChatInput.help)),
     ])
     func linesAreSentOrAnsweredHere(line: String, action: ChatInput.Action) {

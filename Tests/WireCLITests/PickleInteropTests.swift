@@ -43,13 +43,18 @@ struct PickleInteropTests {
         let server = try RunningProcess.wire(["serve", "0", "--echo"])
         let port = try await server.port()
         let client = try await RunningProcess.wire(
-            ["connect", "-p", "\(port)", "--encode", "pickle", "--decode", "pickle", "--json", "--send", "{1: 'hi', 'tags': (True, None), 'raw': b'\\x00'}"],
+            [
+                "connect", "-p", "\(port)", "--encode", "pickle", "--decode", "pickle", "--json", "--send",
+                "{1: 'hi', 'tags': (True, None), 'raw': b'\\x00'}",
+            ],
             standardInput: "[1.5, -2]\n"
         ).finish()
         #expect(client.status == 0, "\(client.error)")
         #expect(client.output == #"{"1":"hi","tags":[true,null],"raw":{"base64":"AA=="}}"# + "\n" + "[1.5,-2]\n")
         // Not a literal: refused before anything is sent.
-        let refused = try await RunningProcess.wire(["connect", "-p", "\(port)", "--encode", "pickle", "--send", "[1.5, -2**0]"]).finish()
+        let refused = try await RunningProcess.wire([
+            "connect", "-p", "\(port)", "--encode", "pickle", "--send", "[1.5, -2**0]",
+        ]).finish()
         #expect(refused.status == 1)
         #expect(refused.error == "Error: invalid Python literal at character 8: expected ',' or ']'\n")
         server.interrupt()

@@ -16,22 +16,43 @@ final class RunningProcess: Sendable {
     var name: String { self.child.name }
 
     /// The directory of the test binary, where SwiftPM also puts the `wire` executable.
-    static let binDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    static let wire = ProcessInfo.processInfo.environment["WIRE_BINARY"].map(URL.init(fileURLWithPath:))
+    static let binDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent()
+    static let wire =
+        ProcessInfo.processInfo.environment["WIRE_BINARY"].map(URL.init(fileURLWithPath:))
         ?? binDirectory.appendingPathComponent("wire")
-    static let pythonDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python")
+    static let pythonDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Python"
+    )
 
     /// Starts `executable`. With `standardInput`, that text is its whole input; with
     /// `keepInputOpen`, the input stays open for ``send(_:)`` until ``closeInput()``.
-    init(_ executable: URL, _ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws {
+    init(
+        _ executable: URL,
+        _ arguments: [String],
+        standardInput: String? = nil,
+        standardInputData: [UInt8]? = nil,
+        keepInputOpen: Bool = false
+    ) throws {
         let bytes = standardInputData ?? standardInput.map { Array($0.utf8) }
         let input: ChildProcess.Input = keepInputOpen ? .open : bytes.map { .bytes($0) } ?? .none
         self.child = try ChildProcess(executable.path, arguments, input: input)
     }
 
     /// Starts the `wire` binary.
-    static func wire(_ arguments: [String], standardInput: String? = nil, standardInputData: [UInt8]? = nil, keepInputOpen: Bool = false) throws -> RunningProcess {
-        try RunningProcess(Self.wire, arguments, standardInput: standardInput, standardInputData: standardInputData, keepInputOpen: keepInputOpen)
+    static func wire(
+        _ arguments: [String],
+        standardInput: String? = nil,
+        standardInputData: [UInt8]? = nil,
+        keepInputOpen: Bool = false
+    ) throws -> RunningProcess {
+        try RunningProcess(
+            Self.wire,
+            arguments,
+            standardInput: standardInput,
+            standardInputData: standardInputData,
+            keepInputOpen: keepInputOpen
+        )
     }
 
     /// Starts one of the Python peers in `Python/`.
@@ -73,10 +94,22 @@ final class RunningProcess: Sendable {
     /// Waits until standard error contains `text`.
     @discardableResult
     func waitForErrorOutput(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
-        try await Self.wait(for: text, in: self.errorOutput, what: "print \"\(text)\" on standard error", name: self.name, timeout: timeout)
+        try await Self.wait(
+            for: text,
+            in: self.errorOutput,
+            what: "print \"\(text)\" on standard error",
+            name: self.name,
+            timeout: timeout
+        )
     }
 
-    private static func wait(for text: String, in pipe: PipeCollector, what: String, name: String, timeout: Duration) async throws -> String {
+    private static func wait(
+        for text: String,
+        in pipe: PipeCollector,
+        what: String,
+        name: String,
+        timeout: Duration
+    ) async throws -> String {
         let found: String?
         do {
             found = try await withTimeout(timeout, "\(name): \(what)") {
@@ -86,7 +119,9 @@ final class RunningProcess: Sendable {
             throw ProcessTimedOut(description: "\(error); it printed \(pipe.text.debugDescription)")
         }
         guard let found else {
-            throw ProcessTimedOut(description: "\(name) exited without doing \(what); it printed \(pipe.text.debugDescription)")
+            throw ProcessTimedOut(
+                description: "\(name) exited without doing \(what); it printed \(pipe.text.debugDescription)"
+            )
         }
         return found
     }
@@ -94,7 +129,8 @@ final class RunningProcess: Sendable {
     /// The port a server printed on its first line (Python peers) or in "Listening on HOST:PORT"
     /// (wire), on standard output or, with `onStandardError`, standard error.
     func port(onStandardError: Bool = false) async throws -> Int {
-        let output = try await onStandardError ? self.waitForErrorOutput(containing: "\n") : self.waitForOutput(containing: "\n")
+        let output =
+            try await onStandardError ? self.waitForErrorOutput(containing: "\n") : self.waitForOutput(containing: "\n")
         let first = output.split(separator: "\n").first.map(String.init) ?? ""
         if let port = Int(first) { return port }
         // "Listening on 127.0.0.1:41801 (...)" or "Listening on [::1]:41801 (...)"

@@ -11,7 +11,10 @@ struct SoakSmokeTests {
     @Test func goodClientsSeeNoErrorWhileFaultsAreInjected() async throws {
         let soak = try RunningProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", Self.script.path, "--wire", RunningProcess.wire.path, "--seconds", "3", "--clients", "3", "--idle-connections", "300", "--json"]
+            [
+                "python3", Self.script.path, "--wire", RunningProcess.wire.path, "--seconds", "3", "--clients", "3",
+                "--idle-connections", "300", "--json",
+            ]
         )
         let result = try await soak.finish(timeout: .seconds(90))
         #expect(result.status == 0, "\(result.output) \(result.error)")

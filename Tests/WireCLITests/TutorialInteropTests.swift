@@ -8,7 +8,9 @@ struct TutorialInteropTests {
         let server = try RunningProcess.python("tutorial_server.py", ["2"])
         let port = try await server.port()
 
-        let chunks = try RunningProcess.wire(["connect", "--port", "\(port)", "--framing", "raw", "--buffer-size", "8", "--show-chunks"])
+        let chunks = try RunningProcess.wire([
+            "connect", "--port", "\(port)", "--framing", "raw", "--buffer-size", "8", "--show-chunks",
+        ])
         let result = try await chunks.finish()
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "Hey ther\ne!!!\n")
@@ -50,7 +52,10 @@ struct TutorialInteropTests {
     }
 
     @Test func wireConnectTalksToAPythonHeaderServer() async throws {
-        let server = try RunningProcess.python("header_peer.py", ["server", "Welcome to the server!", "The time is 1.5"])
+        let server = try RunningProcess.python(
+            "header_peer.py",
+            ["server", "Welcome to the server!", "The time is 1.5"]
+        )
         let port = try await server.port()
         let client = try await RunningProcess.wire(
             ["connect", "--port", "\(port)", "--send", "hi", "--send", "h\u{e9}llo"]
@@ -64,7 +69,10 @@ struct TutorialInteropTests {
     @Test func wireServePrintsEachMessageOnOneLine() async throws {
         let server = try RunningProcess.wire(["serve", "--port", "0"])
         let port = try await server.port()
-        _ = try await RunningProcess.python("header_peer.py", ["client", "\(port)", "two\nlines", "tab\there", "plain"]).finish()
+        _ = try await RunningProcess.python(
+            "header_peer.py",
+            ["client", "\(port)", "two\nlines", "tab\there", "plain"]
+        ).finish()
         let output = try await server.waitForOutput(containing: "plain\n")
         #expect(output.contains("two\\nlines\ntab\\there\nplain\n"))
         server.interrupt()
@@ -74,7 +82,8 @@ struct TutorialInteropTests {
     @Test func multiprocessingClientTalksToWireServeWithLengthFraming() async throws {
         let server = try RunningProcess.wire(["serve", "--port", "0", "--framing", "length", "--echo"])
         let port = try await server.port()
-        let client = try await RunningProcess.python("mp_peer.py", ["client", "\(port)", "one", "", "tr\u{e9}s"]).finish()
+        let client = try await RunningProcess.python("mp_peer.py", ["client", "\(port)", "one", "", "tr\u{e9}s"])
+            .finish()
         #expect(client.status == 0)
         #expect(client.output == "'one'\n''\n'tr\u{e9}s'\n")
         server.interrupt()

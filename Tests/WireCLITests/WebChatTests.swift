@@ -1,9 +1,10 @@
 import Foundation
+import Testing
+import WireTestSupport
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import WireTestSupport
 
 /// Browsers in the room: the chat page over HTTP and WebSocket members beside tutorial TCP clients.
 @Suite(.timeLimit(.minutes(2)))
@@ -31,7 +32,8 @@ struct WebChatTests {
     @Test func withTheServersCertificateBrowsersJoinOverTLS() async throws {
         let certificates = try await TestCertificates.make()
         let server = try RunningProcess.wire([
-            "chat-server", "0", "--web-port", "0", "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
+            "chat-server", "0", "--web-port", "0", "--tls-cert", certificates.certificate, "--tls-key",
+            certificates.key,
         ])
         let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
         let web = try #require(output.firstMatch(of: try Regex(#"https://127\.0\.0\.1:(\d+)/"#)))
@@ -43,7 +45,9 @@ struct WebChatTests {
     }
 
     @Test func browsersAreClosedWithoutAUsernameOrWhenIdleAsTCPClientsAre() async throws {
-        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--username-timeout", "1", "--idle-timeout", "4"])
+        let server = try RunningProcess.wire([
+            "chat-server", "0", "--web-port", "0", "--username-timeout", "1", "--idle-timeout", "4",
+        ])
         let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
         let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
         let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
@@ -54,7 +58,9 @@ struct WebChatTests {
     }
 
     @Test func withHeartbeatsABrowserThatAnswersStaysAndOneThatDoesNotIsClosed() async throws {
-        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--heartbeat", "1", "--idle-timeout", "3"])
+        let server = try RunningProcess.wire([
+            "chat-server", "0", "--web-port", "0", "--heartbeat", "1", "--idle-timeout", "3",
+        ])
         let output = try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
         let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
         let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
@@ -107,7 +113,8 @@ struct BrowserTests {
         let (server, tcpPort, webPort) = try await WebChatTests.startServer()
         let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("wire-chat-page-\(getpid()).png")
         let driver = try await RunningProcess.python(
-            "browser_chat.py", [chromium, "\(tcpPort)", "\(webPort)", screenshot.path]
+            "browser_chat.py",
+            [chromium, "\(tcpPort)", "\(webPort)", screenshot.path]
         ).finish(timeout: .seconds(150))
         #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
         let png = try Data(contentsOf: screenshot)
@@ -121,7 +128,10 @@ struct BrowserTests {
     func aBrowserThatLosesItsConnectionComesBackAndShowsWhatItMissed() async throws {
         let chromium = try #require(Self.chromium, "Chromium is not installed")
         let (server, tcpPort, webPort) = try await WebChatTests.startServer()
-        let driver = try await RunningProcess.python("browser_resume.py", [chromium, "\(tcpPort)", "\(webPort)", "drop"]).finish(timeout: .seconds(150))
+        let driver = try await RunningProcess.python(
+            "browser_resume.py",
+            [chromium, "\(tcpPort)", "\(webPort)", "drop"]
+        ).finish(timeout: .seconds(150))
         #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
         server.interrupt()
         _ = try await server.finish()
@@ -131,7 +141,10 @@ struct BrowserTests {
     func aBrowserWhoseConnectionGoesSilentNoticesByItsHeartbeatsAndComesBack() async throws {
         let chromium = try #require(Self.chromium, "Chromium is not installed")
         let (server, tcpPort, webPort) = try await WebChatTests.startServer()
-        let driver = try await RunningProcess.python("browser_resume.py", [chromium, "\(tcpPort)", "\(webPort)", "silence"]).finish(timeout: .seconds(150))
+        let driver = try await RunningProcess.python(
+            "browser_resume.py",
+            [chromium, "\(tcpPort)", "\(webPort)", "silence"]
+        ).finish(timeout: .seconds(150))
         #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
         let output = try await server.waitForOutput(containing: "not even a heartbeat")
         #expect(output.contains("chromium"), "\(output)")

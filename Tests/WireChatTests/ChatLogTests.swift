@@ -11,7 +11,10 @@ struct ChatLogTests {
     static func log(_ positions: ClosedRange<UInt64>, keep: Int = 100) -> ChatLog {
         var log = ChatLog()
         for major in positions {
-            log.append(ChatLog.Entry(position: ChatPosition(major: major), record: ByteBuffer(string: "\(major)")), keeping: keep)
+            log.append(
+                ChatLog.Entry(position: ChatPosition(major: major), record: ByteBuffer(string: "\(major)")),
+                keeping: keep
+            )
         }
         return log
     }
@@ -21,13 +24,23 @@ struct ChatLogTests {
     }
 
     @Test func whatCameAfterAPositionItKeeps() {
-        let (entries, lost) = Self.log(1_000...1_004).after(ChatPosition(major: 1_001), streamed: false, base: Self.base, next: 1_005)
+        let (entries, lost) = Self.log(1_000...1_004).after(
+            ChatPosition(major: 1_001),
+            streamed: false,
+            base: Self.base,
+            next: 1_005
+        )
         #expect(Self.texts(entries) == ["1002", "1003", "1004"])
         #expect(lost == nil)
     }
 
     @Test func countsWhatItNoLongerKeeps() {
-        let (entries, lost) = Self.log(1_000...1_009, keep: 3).after(ChatPosition(major: 1_002), streamed: false, base: Self.base, next: 1_010)
+        let (entries, lost) = Self.log(1_000...1_009, keep: 3).after(
+            ChatPosition(major: 1_002),
+            streamed: false,
+            base: Self.base,
+            next: 1_010
+        )
         #expect(Self.texts(entries) == ["1007", "1008", "1009"])
         #expect(lost == .count(4))
     }
@@ -39,12 +52,22 @@ struct ChatLogTests {
     }
 
     @Test func aMemberThatMissedNothingIsToldSo() {
-        let (entries, lost) = Self.log(1_000...1_004).after(ChatPosition(major: 1_004), streamed: false, base: Self.base, next: 1_005)
+        let (entries, lost) = Self.log(1_000...1_004).after(
+            ChatPosition(major: 1_004),
+            streamed: false,
+            base: Self.base,
+            next: 1_005
+        )
         #expect(entries.isEmpty && lost == nil)
     }
 
     @Test func aPositionFromAnEarlierRunOfTheNodeGetsAllItHasAndAnUnknownLoss() {
-        let (entries, lost) = Self.log(1_000...1_001).after(ChatPosition(major: 900), streamed: false, base: Self.base, next: 1_002)
+        let (entries, lost) = Self.log(1_000...1_001).after(
+            ChatPosition(major: 900),
+            streamed: false,
+            base: Self.base,
+            next: 1_002
+        )
         #expect(Self.texts(entries) == ["1000", "1001"])
         #expect(lost == .unknown)
     }
@@ -53,7 +76,13 @@ struct ChatLogTests {
         // Batches 10 (two texts) and 13: what the stream had between is not in this log.
         var log = ChatLog()
         for (major, minor) in [(10, 0), (10, 1), (13, 0)] as [(UInt64, UInt32)] {
-            log.append(ChatLog.Entry(position: ChatPosition(major: major, minor: minor), record: ByteBuffer(string: "\(major).\(minor)")), keeping: 100)
+            log.append(
+                ChatLog.Entry(
+                    position: ChatPosition(major: major, minor: minor),
+                    record: ByteBuffer(string: "\(major).\(minor)")
+                ),
+                keeping: 100
+            )
         }
         let (within, none) = log.after(ChatPosition(major: 10, minor: 0), streamed: true, base: Self.base)
         #expect(Self.texts(within) == ["10.1", "13.0"] && none == nil)
@@ -76,7 +105,13 @@ struct ChatLogTests {
         var log = ChatLog()
         for (major, count) in [(7 as UInt64, 3 as UInt32), (8, 2)] {
             for minor in 0..<count {
-                log.append(ChatLog.Entry(position: ChatPosition(major: major, minor: minor), record: ByteBuffer(string: "\(major).\(minor)")), keeping: 4)
+                log.append(
+                    ChatLog.Entry(
+                        position: ChatPosition(major: major, minor: minor),
+                        record: ByteBuffer(string: "\(major).\(minor)")
+                    ),
+                    keeping: 4
+                )
             }
         }
         // The log keeps 7.1 to 8.1 (7.0 went).

@@ -48,7 +48,10 @@ struct ChatNodesTests {
     }
 
     static func configuration(_ nats: NATSServerProcess, announces: Bool = true) throws -> ChatServerConfiguration {
-        var configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), announcesMembership: announces)
+        var configuration = ChatServerConfiguration(
+            server: ServerConfiguration(port: 0),
+            announcesMembership: announces
+        )
         configuration.nats = try ChatNATSConfiguration(
             servers: [NATSServerAddress(parsing: nats.url)],
             room: "test"
@@ -76,7 +79,10 @@ struct ChatNodesTests {
 
     /// Each node subscribes again as it reconnects, and what is sent before that is lost: sends
     /// probes from `sender` until something but a room notice reaches `records`, and returns it.
-    static func probe(from sender: ChatSession, until records: inout ChatRecords.AsyncIterator) async throws -> ChatRecord? {
+    static func probe(
+        from sender: ChatSession,
+        until records: inout ChatRecords.AsyncIterator
+    ) async throws -> ChatRecord? {
         let probing = Task {
             var round = 0
             while !Task.isCancelled {
@@ -118,9 +124,16 @@ struct ChatNodesTests {
                     #expect(try await atBob.next() == ChatRecord(username: "[server]", text: "online: bob, alice"))
 
                     // A name taken on the other node is refused.
-                    try await ChatClient.join(port: ports[1], username: "alice") { (impostor: ChatSession) async throws -> Void in
+                    try await ChatClient.join(port: ports[1], username: "alice") {
+                        (impostor: ChatSession) async throws -> Void in
                         var records = impostor.records.makeAsyncIterator()
-                        #expect(try await records.next() == ChatRecord(username: "[server]", text: "refused: username \"alice\" is already taken"))
+                        #expect(
+                            try await records.next()
+                                == ChatRecord(
+                                    username: "[server]",
+                                    text: "refused: username \"alice\" is already taken"
+                                )
+                        )
                         #expect(try await records.next() == nil)
                     }
                     try await alice.leave()
@@ -173,7 +186,12 @@ struct ChatNodesTests {
         // 8 MiB may wait for a member: 40 MB from a sender at full speed would pass that many times
         // over if the other node did not make the sender wait.
         let total = 40_000
-        try await Self.withTwoNodes(nats, announces: false, links: links, configure: { $0.maximumQueuedBytes = 8 << 20 }) { ports, servers in
+        try await Self.withTwoNodes(
+            nats,
+            announces: false,
+            links: links,
+            configure: { $0.maximumQueuedBytes = 8 << 20 }
+        ) { ports, servers in
             // A reader with a 4 KB receive buffer, so that the kernel cannot hold the backlog for it.
             let slow = try await RawSocket.connect(port: ports[1])
             await slow.send(Array("4         slow".utf8))
@@ -237,7 +255,10 @@ struct ChatNodesTests {
 
                         nats.stop()
                         try await links.wait(for: "split", nodes: 2)
-                        let split = ChatRecord(username: "[server]", text: "room split: the other nodes are out of reach until NATS is back")
+                        let split = ChatRecord(
+                            username: "[server]",
+                            text: "room split: the other nodes are out of reach until NATS is back"
+                        )
                         #expect(try await atAlice.next() == split)
                         #expect(try await atCarol.next() == split)
                         #expect(try await atBob.next() == split)
@@ -245,7 +266,13 @@ struct ChatNodesTests {
                         try await alice.send("local")
                         #expect(try await atCarol.next() == ChatRecord(username: "alice", text: "local"))
                         try await carol.send("/who")
-                        #expect(try await atCarol.next() == ChatRecord(username: "[server]", text: "online: alice, carol, bob (the other nodes are out of reach)"))
+                        #expect(
+                            try await atCarol.next()
+                                == ChatRecord(
+                                    username: "[server]",
+                                    text: "online: alice, carol, bob (the other nodes are out of reach)"
+                                )
+                        )
 
                         try await nats.restart()
                         try await links.wait(for: "whole", times: 2, nodes: 2)
@@ -259,7 +286,10 @@ struct ChatNodesTests {
                         }
                         try await bob.send("back to node 1")
                         while let next = try await atAlice.next(), next.text != "back to node 1" {
-                            #expect(next.username == "[server]" || next.username == "bob" && next.text.isEmpty, "\(next)")
+                            #expect(
+                                next.username == "[server]" || next.username == "bob" && next.text.isEmpty,
+                                "\(next)"
+                            )
                         }
                     }
                 }
@@ -276,7 +306,11 @@ struct ChatNodesTests {
         let nats = try await NATSServerProcess(namespace: host)
         defer { nats.stop() }
         let links = Links()
-        try await Self.withTwoNodes(nats, links: links, configure: { $0.nats?.client.pingInterval = .milliseconds(300) }) { ports, servers in
+        try await Self.withTwoNodes(
+            nats,
+            links: links,
+            configure: { $0.nats?.client.pingInterval = .milliseconds(300) }
+        ) { ports, servers in
             try await ChatClient.join(port: ports[0], username: "alice") { alice in
                 try await Self.waitForEveryone(servers, 1)
                 try await ChatClient.join(port: ports[1], username: "bob") { bob in
@@ -287,7 +321,10 @@ struct ChatNodesTests {
 
                     try await host.partition()
                     try await links.wait(for: "split", nodes: 2)
-                    let split = ChatRecord(username: "[server]", text: "room split: the other nodes are out of reach until NATS is back")
+                    let split = ChatRecord(
+                        username: "[server]",
+                        text: "room split: the other nodes are out of reach until NATS is back"
+                    )
                     #expect(try await atAlice.next() == split)
                     #expect(try await atBob.next() == split)
 

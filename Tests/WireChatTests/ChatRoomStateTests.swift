@@ -154,7 +154,10 @@ struct ChatRoomStateTests {
         #expect(carolLeaves.actions.resumed.isEmpty, "carol held nobody back")
         let (member, actions) = state.leave(ids[1])
         #expect(member?.name == "bob")
-        #expect(Set(actions.resumed) == [ids[0], ids[1]], "alice goes on; bob's own waiting sender is woken to see it has left")
+        #expect(
+            Set(actions.resumed) == [ids[0], ids[1]],
+            "alice goes on; bob's own waiting sender is woken to see it has left"
+        )
         let again = state.leave(ids[1])
         #expect(again.member == nil)
     }

@@ -92,7 +92,11 @@ struct ChatServerTests {
 
     @Test func writesTheTutorialsBytesExactly() async throws {
         try await withChatServer(quietRoom()) { port, server in
-            try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw(.wholeStream))) {
+            try await WireClient.withConnection(
+                host: "127.0.0.1",
+                port: port,
+                configuration: ClientConfiguration(framing: .raw(.wholeStream))
+            ) {
                 raw in
                 try await raw.send("3         bob")
                 try await ChatClient.join(port: port, username: "alice") { alice in
@@ -104,12 +108,20 @@ struct ChatServerTests {
                 try await raw.send("5         /quit")
                 var received = ByteBuffer()
                 for try await chunk in raw.messages { received.writeImmutableBuffer(chunk) }
-                #expect(Array(received.readableBytesView) == Array("5         alice6         h".utf8) + [0xc3, 0xa9] + Array("llo".utf8))
+                #expect(
+                    Array(received.readableBytesView) == Array("5         alice6         h".utf8) + [0xc3, 0xa9]
+                        + Array("llo".utf8)
+                )
             }
         }
     }
 
-    @Test(arguments: [("", "username is empty"), (String(repeating: "x", count: 33), "username of 33 bytes is longer than the limit of 32 bytes"), ("[server]", "username \"[server]\" is reserved for the server"), ("tab\tname", "username must be UTF-8 text without control characters")])
+    @Test(arguments: [
+        ("", "username is empty"),
+        (String(repeating: "x", count: 33), "username of 33 bytes is longer than the limit of 32 bytes"),
+        ("[server]", "username \"[server]\" is reserved for the server"),
+        ("tab\tname", "username must be UTF-8 text without control characters"),
+    ])
     func refusesABadUsernameWithANotice(username: String, reason: String) async throws {
         try await withChatServer(quietRoom()) { port, _ in
             let records = try await ChatClient.join(port: port, username: username) { session in
@@ -130,7 +142,9 @@ struct ChatServerTests {
                     for try await record in session.records { all.append(record) }
                     return all
                 }
-                #expect(records == [ChatRecord(username: "[server]", text: "refused: username \"alice\" is already taken")])
+                #expect(
+                    records == [ChatRecord(username: "[server]", text: "refused: username \"alice\" is already taken")]
+                )
             }
         }
     }
@@ -156,9 +170,15 @@ struct ChatServerTests {
 
     @Test func newcomersReceiveTheHistory() async throws {
         let received = Atomic<Int>(0)
-        try await withChatServer(quietRoom { $0.historySize = 2; $0.reportsTexts = true }, onEvent: { event in
-            if case .received = event { received.add(1, ordering: .relaxed) }
-        }) { port, server in
+        try await withChatServer(
+            quietRoom {
+                $0.historySize = 2
+                $0.reportsTexts = true
+            },
+            onEvent: { event in
+                if case .received = event { received.add(1, ordering: .relaxed) }
+            }
+        ) { port, server in
             try await ChatClient.join(port: port, username: "alice") { alice in
                 try await waitForMembers(server, 1)
                 for text in ["one", "two", "three"] { try await alice.send(text) }
@@ -179,10 +199,17 @@ struct ChatServerTests {
 
     @Test func historyIsMarkedAsHistoryInAnAnnouncingRoom() async throws {
         let received = Atomic<Int>(0)
-        let configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), historySize: 5, reportsTexts: true)
-        try await withChatServer(configuration, onEvent: { event in
-            if case .received = event { received.add(1, ordering: .relaxed) }
-        }) { port, server in
+        let configuration = ChatServerConfiguration(
+            server: ServerConfiguration(port: 0),
+            historySize: 5,
+            reportsTexts: true
+        )
+        try await withChatServer(
+            configuration,
+            onEvent: { event in
+                if case .received = event { received.add(1, ordering: .relaxed) }
+            }
+        ) { port, server in
             try await ChatClient.join(port: port, username: "alice") { alice in
                 try await waitForMembers(server, 1)
                 try await alice.send("one")
@@ -193,11 +220,13 @@ struct ChatServerTests {
                     for _ in 0..<3 {
                         if let record = try await records.next() { received.append(record) }
                     }
-                    #expect(received == [
-                        ChatRecord(username: "[server]", text: "history: the last 1 text"),
-                        ChatRecord(username: "alice", text: "one"),
-                        ChatRecord(username: "[server]", text: "end of history"),
-                    ])
+                    #expect(
+                        received == [
+                            ChatRecord(username: "[server]", text: "history: the last 1 text"),
+                            ChatRecord(username: "alice", text: "one"),
+                            ChatRecord(username: "[server]", text: "end of history"),
+                        ]
+                    )
                 }
             }
         }
@@ -243,9 +272,12 @@ struct ChatServerTests {
     @Test(arguments: [(clients: 10, texts: 2000, size: 64), (clients: 5, texts: 100, size: 16_000)])
     func everyoneGetsEverythingFromSendersAtFullSpeed(clients: Int, texts: Int, size: Int) async throws {
         let dropped = Mutex<[String]>([])
-        try await withChatServer(quietRoom(), onEvent: { event in
-            if case .dropped(let username, _) = event { dropped.withLock { $0.append(username) } }
-        }) { port, server in
+        try await withChatServer(
+            quietRoom(),
+            onEvent: { event in
+                if case .dropped(let username, _) = event { dropped.withLock { $0.append(username) } }
+            }
+        ) { port, server in
             try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
                 for index in 0..<clients {
                     group.addTask {
@@ -286,9 +318,12 @@ struct ChatServerTests {
         // even on a loaded machine, while the stalled client reads nothing at all.
         let configuration = quietRoom { $0.stallTimeout = .seconds(5) }
         let total = 30_000  // 30 MB: far more than the stalled client's socket buffers hold
-        try await withChatServer(configuration, onEvent: { event in
-            if case .dropped(_, let reason) = event { evicted.yield(reason) }
-        }) { port, server in
+        try await withChatServer(
+            configuration,
+            onEvent: { event in
+                if case .dropped(_, let reason) = event { evicted.yield(reason) }
+            }
+        ) { port, server in
             // A client with a 4 KB receive buffer that joins and then reads nothing.
             let stalled = try await RawSocket.connect(port: port)
             await stalled.send(Array("7         stalled".utf8))
@@ -344,9 +379,12 @@ struct ChatServerTests {
         // machine, and the test takes no longer for it.
         let configuration = quietRoom { $0.stallTimeout = .seconds(10) }
         let total = 8000  // 8 MB: the sender must wait for the slow reader more than once
-        try await withChatServer(configuration, onEvent: { event in
-            if case .dropped(let username, _) = event { evictions.withLock { $0.append(username) } }
-        }) { port, server in
+        try await withChatServer(
+            configuration,
+            onEvent: { event in
+                if case .dropped(let username, _) = event { evictions.withLock { $0.append(username) } }
+            }
+        ) { port, server in
             try await withThrowingTaskGroup(of: [String: [Int]].self) { group in
                 group.addTask {
                     try await ChatClient.join(port: port, username: "slow") { session in
@@ -378,13 +416,22 @@ struct ChatServerTests {
 
     @Test func aMalformedFrameClosesOnlyThatClient() async throws {
         let failures = Mutex<[String]>([])
-        try await withChatServer(quietRoom(), onEvent: { event in
-            if case .failed(_, let username, let error) = event { failures.withLock { $0.append("\(username ?? "?"): \(error)") } }
-        }) { port, server in
+        try await withChatServer(
+            quietRoom(),
+            onEvent: { event in
+                if case .failed(_, let username, let error) = event {
+                    failures.withLock { $0.append("\(username ?? "?"): \(error)") }
+                }
+            }
+        ) { port, server in
             try await ChatClient.join(port: port, username: "alice") { alice in
                 try await ChatClient.join(port: port, username: "bob") { bob in
                     try await waitForMembers(server, 2)
-                    try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw())) { bad in
+                    try await WireClient.withConnection(
+                        host: "127.0.0.1",
+                        port: port,
+                        configuration: ClientConfiguration(framing: .raw())
+                    ) { bad in
                         try await bad.send("4         evil")
                         try await waitForMembers(server, 3)
                         try await bad.send("12a       hello")
@@ -402,9 +449,12 @@ struct ChatServerTests {
     @Test func closesAClientThatNeverSaysItsName() async throws {
         let failures = Mutex<[String]>([])
         let configuration = quietRoom { $0.server.firstMessageTimeout = .milliseconds(300) }
-        try await withChatServer(configuration, onEvent: { event in
-            if case .failed(_, _, let error) = event { failures.withLock { $0.append("\(error)") } }
-        }) { port, _ in
+        try await withChatServer(
+            configuration,
+            onEvent: { event in
+                if case .failed(_, _, let error) = event { failures.withLock { $0.append("\(error)") } }
+            }
+        ) { port, _ in
             let received = try await WireClient.withConnection(host: "127.0.0.1", port: port) { silent in
                 var count = 0
                 for try await _ in silent.messages { count += 1 }
@@ -413,7 +463,10 @@ struct ChatServerTests {
             #expect(received == 0)
         }
         let failure = failures.withLock { $0.first } ?? ""
-        #expect(failure.hasSuffix("sent no complete message within 0.3 seconds of connecting: connection closed"), "\(failure)")
+        #expect(
+            failure.hasSuffix("sent no complete message within 0.3 seconds of connecting: connection closed"),
+            "\(failure)"
+        )
     }
 }
 
@@ -421,7 +474,8 @@ struct ChatServerTests {
 @Suite(.timeLimit(.minutes(1)))
 struct ChatResumeRoomTests {
     /// Reads records until one with `text`, and returns them.
-    static func records(until text: String, from records: inout ChatRecords.AsyncIterator) async throws -> [ChatRecord] {
+    static func records(until text: String, from records: inout ChatRecords.AsyncIterator) async throws -> [ChatRecord]
+    {
         var seen: [ChatRecord] = []
         while let record = try await records.next() {
             seen.append(record)
@@ -437,7 +491,8 @@ struct ChatResumeRoomTests {
                 var seen = witness.records.makeAsyncIterator()
                 try await ChatClient.join(port: port, username: "bob") { bob in
                     // alice, with a hello: her records carry positions; the tutorial's do not.
-                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1")) { alice in
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1"))
+                    { alice in
                         var records = alice.records.makeAsyncIterator()
                         try await waitForMembers(server, 3)
                         try await bob.send("0")
@@ -449,13 +504,23 @@ struct ChatResumeRoomTests {
                     for number in 1...5 { try await bob.send("\(number)") }
                     _ = try await Self.records(until: "5", from: &seen)
                     // Back after "0": 1 to 5 were said; the room keeps the last three.
-                    try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1", resume: last)) { alice in
+                    try await ChatClient.join(
+                        port: port,
+                        username: "alice",
+                        hello: ChatHello(session: "a1", resume: last)
+                    ) { alice in
                         var records = alice.records.makeAsyncIterator()
                         let back = try await Self.records(until: "5", from: &records)
-                        #expect(back.map { "\($0.username) > \($0.text)" } == [
-                            "[server] > missed while away: 3 texts, and 2 older ones are no longer kept", "bob > 3", "bob > 4", "bob > 5",
-                        ])
-                        #expect(back.dropFirst().compactMap(\.position).map(\.major) == [4, 5, 6].map { last.major + $0 - 1 })
+                        #expect(
+                            back.map { "\($0.username) > \($0.text)" } == [
+                                "[server] > missed while away: 3 texts, and 2 older ones are no longer kept", "bob > 3",
+                                "bob > 4", "bob > 5",
+                            ]
+                        )
+                        #expect(
+                            back.dropFirst().compactMap(\.position).map(\.major)
+                                == [4, 5, 6].map { last.major + $0 - 1 }
+                        )
                         #expect(back.first?.position == nil)
                     }
                 }
@@ -468,7 +533,8 @@ struct ChatResumeRoomTests {
             try await ChatClient.join(port: port, username: "witness") { witness in
                 var seen = witness.records.makeAsyncIterator()
                 try await ChatClient.join(port: port, username: "bob") { bob in
-                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1")) { alice in
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1"))
+                    { alice in
                         var records = alice.records.makeAsyncIterator()
                         try await waitForMembers(server, 3)
                         try await bob.send("0")
@@ -480,10 +546,18 @@ struct ChatResumeRoomTests {
                     }
                     try await bob.send("1")
                     _ = try await Self.records(until: "1", from: &seen)
-                    try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a1", resume: last)) { alice in
+                    try await ChatClient.join(
+                        port: port,
+                        username: "alice",
+                        hello: ChatHello(session: "a1", resume: last)
+                    ) { alice in
                         var records = alice.records.makeAsyncIterator()
                         let back = try await Self.records(until: "1", from: &records)
-                        #expect(back.map { "\($0.username) > \($0.text)" } == ["[server] > missed while away: 1 text", "bob > 1"])
+                        #expect(
+                            back.map { "\($0.username) > \($0.text)" } == [
+                                "[server] > missed while away: 1 text", "bob > 1",
+                            ]
+                        )
                     }
                 }
             }
@@ -496,7 +570,11 @@ struct ChatResumeRoomTests {
                 try await alice.send("before bob")
                 while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
                 // bob joins, hears nothing (only the room's position), and loses his connection.
-                let (last, reader) = try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b")) { bob in
+                let (last, reader) = try await ChatClient.join(
+                    port: port,
+                    username: "bob",
+                    hello: ChatHello(session: "b")
+                ) { bob in
                     let reader = Task { for try await _ in bob.records {} }
                     while bob.lastPosition == nil { try await Task.sleep(for: .milliseconds(5)) }
                     return (try #require(bob.lastPosition), reader)
@@ -504,10 +582,15 @@ struct ChatResumeRoomTests {
                 _ = await reader.result
                 while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
                 try await alice.send("while bob was away")
-                try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b", resume: last)) { bob in
+                try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b", resume: last)) {
+                    bob in
                     var records = bob.records.makeAsyncIterator()
                     let back = try await Self.records(until: "while bob was away", from: &records)
-                    #expect(back.map { "\($0.username) > \($0.text)" } == ["[server] > missed while away: 1 text", "alice > while bob was away"])
+                    #expect(
+                        back.map { "\($0.username) > \($0.text)" } == [
+                            "[server] > missed while away: 1 text", "alice > while bob was away",
+                        ]
+                    )
                 }
             }
         }
@@ -536,7 +619,8 @@ struct ChatResumeRoomTests {
                 // Another session with that name is refused, as the tutorial's clients are.
                 try await ChatClient.join(port: port, username: "carol", hello: ChatHello(session: "c")) { carol in
                     while !server.room.usernames.contains("carol") { try await Task.sleep(for: .milliseconds(5)) }
-                    try await ChatClient.join(port: port, username: "carol", hello: ChatHello(session: "other")) { impostor in
+                    try await ChatClient.join(port: port, username: "carol", hello: ChatHello(session: "other")) {
+                        impostor in
                         var records = impostor.records.makeAsyncIterator()
                         let answer = try await records.next()?.text
                         #expect(answer == "refused: username \"carol\" is already taken")
@@ -547,4 +631,3 @@ struct ChatResumeRoomTests {
         }
     }
 }
-

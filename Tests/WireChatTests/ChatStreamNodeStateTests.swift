@@ -30,7 +30,9 @@ struct ChatStreamNodeStateTests {
     static func delivered(_ actions: [State.Action]) -> [String] {
         actions.flatMap { action -> [String] in
             guard case .deliver(let delivery) = action else { return [] }
-            return delivery.records.map { "\($0.name):\(String(buffer: $0.text)):\($0.excluding.map { "\($0.value)" } ?? "-")" }
+            return delivery.records.map {
+                "\($0.name):\(String(buffer: $0.text)):\($0.excluding.map { "\($0.value)" } ?? "-")"
+            }
         }
     }
 
@@ -46,7 +48,10 @@ struct ChatStreamNodeStateTests {
         #expect(Self.delivered(first) == [])
         // One in flight: bob's text waits for the acknowledgement.
         #expect(state.sent(Self.texts("yo"), from: Self.bob, name: "bob") == [])
-        guard case .publish(let message) = first[0] else { Issue.record("no publish"); return }
+        guard case .publish(let message) = first[0] else {
+            Issue.record("no publish")
+            return
+        }
         let stored = state.stored(counter: message.counter)
         #expect(Self.published(stored) == ["bob:yo"])
         // Back from the stream: to everyone here but alice.
@@ -69,7 +74,11 @@ struct ChatStreamNodeStateTests {
         // A record larger than the limit still goes, alone.
         var large = State(node: "n1", batchLimit: 10)
         _ = large.linkBack()
-        #expect(Self.published(large.sent(Self.texts("a long text"), from: Self.alice, name: "alice")) == ["alice:a long text"])
+        #expect(
+            Self.published(large.sent(Self.texts("a long text"), from: Self.alice, name: "alice")) == [
+                "alice:a long text"
+            ]
+        )
     }
 
     @Test func aSplitRoomDeliversItsOwnTextsAtOnceAndSkipsThemWhenTheyComeBack() {
@@ -77,7 +86,10 @@ struct ChatStreamNodeStateTests {
         // Not linked yet: alice's text reaches the members here at once, and waits to be published.
         let actions = state.sent(Self.texts("alone"), from: Self.alice, name: "alice")
         #expect(Self.delivered(actions) == ["alice:alone:1"])
-        guard case .publish(let message) = actions.last else { Issue.record("no publish"); return }
+        guard case .publish(let message) = actions.last else {
+            Issue.record("no publish")
+            return
+        }
         _ = state.linkBack()
         _ = state.stored(counter: message.counter)
         #expect(state.streamed(from: "n1", counter: message.counter, records: Self.records(message)) == [])
@@ -86,11 +98,17 @@ struct ChatStreamNodeStateTests {
     @Test func losingTheLinkDeliversWhatThisNodesMembersHaveNotSeenOfTheirOwn() {
         var state = Self.whole()
         let first = state.sent(Self.texts("stored"), from: Self.alice, name: "alice")
-        guard case .publish(let stored) = first[0] else { Issue.record("no publish"); return }
+        guard case .publish(let stored) = first[0] else {
+            Issue.record("no publish")
+            return
+        }
         let second = state.stored(counter: stored.counter)
         #expect(second == [])
         let inFlight = state.sent(Self.texts("in flight"), from: Self.bob, name: "bob")
-        guard case .publish(let flying) = inFlight[0] else { Issue.record("no publish"); return }
+        guard case .publish(let flying) = inFlight[0] else {
+            Issue.record("no publish")
+            return
+        }
         _ = state.sent(Self.texts("waiting"), from: Self.alice, name: "alice")
         // Stored but not back, in flight, waiting: all delivered here now, in that order.
         #expect(Self.delivered(state.linkLost()) == ["alice:stored:1", "bob:in flight:2", "alice:waiting:1"])
@@ -107,7 +125,10 @@ struct ChatStreamNodeStateTests {
     @Test func anEchoBeforeItsAcknowledgementLetsTheNextGoAndTheLateAcknowledgementIsIgnored() {
         var state = Self.whole()
         let first = state.sent(Self.texts("one"), from: Self.alice, name: "alice")
-        guard case .publish(let message) = first[0] else { Issue.record("no publish"); return }
+        guard case .publish(let message) = first[0] else {
+            Issue.record("no publish")
+            return
+        }
         _ = state.sent(Self.texts("two"), from: Self.alice, name: "alice")
         let echo = state.streamed(from: "n1", counter: message.counter, records: Self.records(message))
         #expect(Self.delivered(echo) == ["alice:one:1"])

@@ -12,13 +12,25 @@ import WireTestSupport
 /// node cut off from NATS, and a node started again.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
 struct ChatStreamTests {
-    static func configuration(url: String, history: Int = 0, announces: Bool = false) throws -> ChatServerConfiguration {
+    static func configuration(url: String, history: Int = 0, announces: Bool = false) throws -> ChatServerConfiguration
+    {
         try Self.configuration(urls: [url], history: history, announces: announces)
     }
 
-    static func configuration(urls: [String], history: Int = 0, announces: Bool = false) throws -> ChatServerConfiguration {
-        var configuration = ChatServerConfiguration(server: ServerConfiguration(port: 0), historySize: history, announcesMembership: announces)
-        configuration.nats = try ChatNATSConfiguration(servers: urls.map(NATSServerAddress.init(parsing:)), room: "stream")
+    static func configuration(
+        urls: [String],
+        history: Int = 0,
+        announces: Bool = false
+    ) throws -> ChatServerConfiguration {
+        var configuration = ChatServerConfiguration(
+            server: ServerConfiguration(port: 0),
+            historySize: history,
+            announcesMembership: announces
+        )
+        configuration.nats = try ChatNATSConfiguration(
+            servers: urls.map(NATSServerAddress.init(parsing:)),
+            room: "stream"
+        )
         // Quick to find a silent link, and quick to come back.
         configuration.nats?.client.pingInterval = .milliseconds(500)
         configuration.nats?.client.maximumReconnectWait = .milliseconds(250)
@@ -41,7 +53,10 @@ struct ChatStreamTests {
     /// The next `count` texts from `records`, in order, as (sender, number): texts are "NUMBER from
     /// NAME". One iterator per session, kept across calls: a second one would miss what the first
     /// had already taken from the connection.
-    static func read(_ records: inout ChatRecords.AsyncIterator, count: Int) async throws -> [(sender: String, number: Int)] {
+    static func read(
+        _ records: inout ChatRecords.AsyncIterator,
+        count: Int
+    ) async throws -> [(sender: String, number: Int)] {
         var received: [(String, Int)] = []
         while received.count < count, let record = try await records.next() {
             guard record.username != ChatRoom.serverName else { continue }
@@ -78,7 +93,10 @@ struct ChatStreamTests {
                 let common = { (list: [(sender: String, number: Int)]) in
                     list.filter { $0.sender != first && $0.sender != second }.map { "\($0.sender)/\($0.number)" }
                 }
-                #expect(common(received[first] ?? []) == common(received[second] ?? []), "\(first) and \(second) saw the room in different orders")
+                #expect(
+                    common(received[first] ?? []) == common(received[second] ?? []),
+                    "\(first) and \(second) saw the room in different orders"
+                )
             }
         }
     }
@@ -152,7 +170,13 @@ struct ChatStreamTests {
         let received = try await Self.withNode(configuration, 0, links) { first, one in
             try await Self.withNode(configuration, 1, links) { second, two in
                 // About three seconds of talk; NATS dies without a word a third of the way in.
-                try await Self.talk(ports: [first, second], servers: [one, two], texts: 300, pause: .milliseconds(10), after: 300) {
+                try await Self.talk(
+                    ports: [first, second],
+                    servers: [one, two],
+                    texts: 300,
+                    pause: .milliseconds(10),
+                    after: 300
+                ) {
                     nats.signal(SIGKILL)
                     try await links.wait(for: "split", nodes: 2)
                     try await nats.restart()
@@ -172,7 +196,13 @@ struct ChatStreamTests {
         let cut = try Self.configuration(url: "nats://127.0.0.1:\(proxy.port)")
         let received = try await Self.withNode(direct, 0, links) { first, one in
             try await Self.withNode(cut, 1, links) { second, two in
-                try await Self.talk(ports: [first, second], servers: [one, two], texts: 300, pause: .milliseconds(10), after: 200) {
+                try await Self.talk(
+                    ports: [first, second],
+                    servers: [one, two],
+                    texts: 300,
+                    pause: .milliseconds(10),
+                    after: 200
+                ) {
                     // Node 1's link goes silent: no FIN, no RST. It notices by its pings, goes on
                     // serving its own members, and catches up once the link is back.
                     proxy.silence()
@@ -213,7 +243,8 @@ struct ChatStreamTests {
                 }
                 #expect(
                     history == [
-                        "[server] > history: the last 5 texts", "bob > 3 from bob", "bob > 4 from bob", "bob > 5 from bob",
+                        "[server] > history: the last 5 texts", "bob > 3 from bob", "bob > 4 from bob",
+                        "bob > 5 from bob",
                         "bob > 6 from bob", "bob > 7 from bob",
                     ]
                 )
@@ -231,7 +262,13 @@ struct ChatStreamTests {
         let second = try Self.configuration(urls: [urls[1], urls[2], urls[0]])
         let received = try await Self.withNode(first, 0, links) { firstPort, one in
             try await Self.withNode(second, 1, links) { secondPort, two in
-                try await Self.talk(ports: [firstPort, secondPort], servers: [one, two], texts: 300, pause: .milliseconds(10), after: 200) {
+                try await Self.talk(
+                    ports: [firstPort, secondPort],
+                    servers: [one, two],
+                    texts: 300,
+                    pause: .milliseconds(10),
+                    after: 200
+                ) {
                     // The server the first node is on dies; the others elect new leaders and go on.
                     cluster[0].signal(SIGKILL)
                     try await links.wait(for: "whole", on: 0, times: 2)
@@ -251,7 +288,11 @@ struct ChatStreamTests {
             try await Self.withNode(configuration, 1, links) { second, two in
                 try await ChatClient.join(port: first, username: "bob") { bob in
                     let last = try await ChatClient.join(port: second, username: "witness") { witness in
-                        let last = try await ChatClient.join(port: first, username: "alice", hello: ChatHello(session: "a")) { alice in
+                        let last = try await ChatClient.join(
+                            port: first,
+                            username: "alice",
+                            hello: ChatHello(session: "a")
+                        ) { alice in
                             try await ChatNodesTests.waitForEveryone([one, two], 3)
                             try await bob.send("0 from bob")
                             var records = alice.records.makeAsyncIterator()
@@ -267,14 +308,23 @@ struct ChatStreamTests {
                     }
                     // alice comes back on the other node: the positions are the stream's, the
                     // same on both, so it knows what she missed.
-                    try await ChatClient.join(port: second, username: "alice", hello: ChatHello(session: "a", resume: last)) { alice in
+                    try await ChatClient.join(
+                        port: second,
+                        username: "alice",
+                        hello: ChatHello(session: "a", resume: last)
+                    ) { alice in
                         var records = alice.records.makeAsyncIterator()
                         var back: [String] = []
                         while let record = try await records.next() {
                             back.append("\(record.username) > \(record.text)")
                             if record.text == "3 from bob" { break }
                         }
-                        #expect(back == ["[server] > missed while away: 3 texts", "bob > 1 from bob", "bob > 2 from bob", "bob > 3 from bob"])
+                        #expect(
+                            back == [
+                                "[server] > missed while away: 3 texts", "bob > 1 from bob", "bob > 2 from bob",
+                                "bob > 3 from bob",
+                            ]
+                        )
                     }
                 }
             }
@@ -290,7 +340,8 @@ struct ChatStreamTests {
         try await Self.withNode(configuration, 0, links) { port, server in
             try await ChatClient.join(port: port, username: "bob") { bob in
                 let last = try await ChatClient.join(port: port, username: "witness") { witness in
-                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a")) { alice in
+                    let last = try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a"))
+                    { alice in
                         try await ChatNodesTests.waitForEveryone([server], 3)
                         try await bob.send("0 from bob")
                         var records = alice.records.makeAsyncIterator()
@@ -307,7 +358,8 @@ struct ChatStreamTests {
                     }
                     return last
                 }
-                try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a", resume: last)) { alice in
+                try await ChatClient.join(port: port, username: "alice", hello: ChatHello(session: "a", resume: last)) {
+                    alice in
                     var records = alice.records.makeAsyncIterator()
                     var back: [String] = []
                     while let record = try await records.next() {

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
 import Testing
 import Wire
 import WireChat
 import WireTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A storm of joins, as a room that restarts meets it when its members come back: one client
 /// dials 2,000 members in a row, each sending its name at once. The kernel completes a connect
@@ -26,20 +27,26 @@ struct JoinStormTests {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let size = socklen_t(MemoryLayout<sockaddr_in>.size)
             for number in 0..<count {
                 let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 let start = ContinuousClock.now
                 let result = withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))  // blocking-ok: a thread of its own
+                        Glibc.connect(descriptor, $0, size)  // blocking-ok: own thread
                     }
                 }
                 let took = ContinuousClock.now - start
                 guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
-                slowest = max(slowest, Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000)
+                slowest = max(
+                    slowest,
+                    Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000
+                )
                 let name = Array("m\(number)".utf8)
                 let frame = Array(String(name.count).padding(toLength: 10, withPad: " ", startingAt: 0).utf8) + name
-                _ = frame.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }  // blocking-ok: a thread of its own
+                _ = frame.withUnsafeBytes {
+                    Glibc.send(descriptor, $0.baseAddress, $0.count, 0)  // blocking-ok: own thread
+                }
                 descriptors.append(descriptor)
             }
             return (descriptors, slowest)
@@ -50,7 +57,9 @@ struct JoinStormTests {
         let configuration = quietRoom()
         try await withChatServer(configuration) { port, server in
             let (descriptors, slowest) = try await Self.dial(2000, port: port)
-            defer { descriptors.forEach { close($0) } }
+            defer {
+                for descriptor in descriptors { close(descriptor) }
+            }
             #expect(slowest < 100, "the slowest connect took \(slowest) ms")
             try await waitForMembers(server, 2000)
         }

@@ -1,10 +1,11 @@
+import Foundation
+import WireTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import WireTestSupport
 
 /// A plain blocking TCP client with a small receive buffer: a peer that can be made to stop
 /// reading for real (the kernel may otherwise buffer tens of megabytes for it on loopback).
@@ -33,7 +34,7 @@ final class RawSocket: Sendable {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let result = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))  // blocking-ok: a thread of its own
+                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))  // blocking-ok: own thread
                 }
             }
             guard result == 0 else {
@@ -51,7 +52,9 @@ final class RawSocket: Sendable {
         await onThreadOfItsOwn {
             var sent = 0
             while sent < bytes.count {
-                let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }  // blocking-ok: a thread of its own
+                let count = bytes[sent...].withUnsafeBytes {
+                    Glibc.send(descriptor, $0.baseAddress, $0.count, 0)  // blocking-ok: own thread
+                }
                 guard count > 0 else { return }
                 sent += count
             }
@@ -65,7 +68,9 @@ final class RawSocket: Sendable {
             var all: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
-                let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }  // blocking-ok: a thread of its own
+                let count = chunk.withUnsafeMutableBytes {
+                    recv(descriptor, $0.baseAddress, $0.count, 0)  // blocking-ok: own thread
+                }
                 guard count > 0 else { break }
                 all.append(contentsOf: chunk[0..<count])
             }
@@ -85,7 +90,9 @@ final class RawSocket: Sendable {
             var chunk = [UInt8](repeating: 0, count: 4096)
             func exactly(_ length: Int) -> [UInt8]? {
                 while buffer.count < length {
-                    let got = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }  // blocking-ok: a thread of its own
+                    let got = chunk.withUnsafeMutableBytes {
+                        recv(descriptor, $0.baseAddress, $0.count, 0)  // blocking-ok: own thread
+                    }
                     guard got > 0 else { return nil }
                     buffer.append(contentsOf: chunk[0..<got])
                 }

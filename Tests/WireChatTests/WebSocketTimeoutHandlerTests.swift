@@ -66,7 +66,10 @@ struct WebSocketTimeoutHandlerTests {
         try channel.writeOutbound(Self.frame(.text, "{\"user\":\"bob\",\"text\":\"hi\"}"))
         _ = try channel.readOutbound(as: WebSocketFrame.self)
         loop.advanceTime(by: .seconds(2))
-        #expect(try channel.readOutbound(as: WebSocketFrame.self) == nil, "3 s after the last write, not after the start")
+        #expect(
+            try channel.readOutbound(as: WebSocketFrame.self) == nil,
+            "3 s after the last write, not after the start"
+        )
         loop.advanceTime(by: .seconds(1))
         #expect(try channel.readOutbound(as: WebSocketFrame.self)?.opcode == .ping)
         _ = try? channel.finish()

@@ -31,8 +31,10 @@ struct HeaderFrameDecoderTests {
         #expect(try decodeAll(["0         0         "], framing: .header()) == ["", ""])
     }
 
-    @Test(arguments: ["12a       ", "-5        ", "+5        ", "1 2       ", "          ", "\t5        ", "5_0       ",
-        "0x10      ", "5\n        ", "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"])
+    @Test(arguments: [
+        "12a       ", "-5        ", "+5        ", "1 2       ", "          ", "\t5        ", "5_0       ",
+        "0x10      ", "5\n        ", "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}",
+    ])
     func rejectsMalformedHeaders(header: String) throws {
         #expect(throws: FramingError.self) { try decodeAll([header + "xxxxxxxxxxxxxxxxxxxx"], framing: .header()) }
     }
@@ -41,7 +43,10 @@ struct HeaderFrameDecoderTests {
         let error = #expect(throws: FramingError.self) { try decodeAll(["12a       hello"], framing: .header()) }
         #expect(error?.description == #"invalid header "12a       ": expected a decimal length"#)
         let binary = #expect(throws: FramingError.self) {
-            try decodeAll([ByteBuffer(bytes: [0x00, 0xff, 0x31, 0x22, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20])], framing: .header())
+            try decodeAll(
+                [ByteBuffer(bytes: [0x00, 0xff, 0x31, 0x22, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20])],
+                framing: .header()
+            )
         }
         #expect(binary?.description == #"invalid header "\x00\xff1\"      ": expected a decimal length"#)
     }
@@ -63,7 +68,9 @@ struct HeaderFrameDecoderTests {
     }
 
     @Test func reportsAPartialMessageAtEOF() throws {
-        #expect(throws: FramingError.truncatedMessage(buffered: 13)) { try decodeAll(["5         abc"], framing: .header()) }
+        #expect(throws: FramingError.truncatedMessage(buffered: 13)) {
+            try decodeAll(["5         abc"], framing: .header())
+        }
         #expect(throws: FramingError.truncatedMessage(buffered: 3)) { try decodeAll(["5  "], framing: .header()) }
     }
 

@@ -31,19 +31,35 @@ struct LengthPrefixFrameDecoderTests {
     }
 
     @Test func acceptsExactlyTheLimitAndRejectsOneMore() throws {
-        #expect(try decodeAll([ByteBuffer(bytes: [0, 3, 97, 98, 99])], framing: .length(bytes: 2), maximumMessageSize: 3) == ["abc"])
+        #expect(
+            try decodeAll([ByteBuffer(bytes: [0, 3, 97, 98, 99])], framing: .length(bytes: 2), maximumMessageSize: 3)
+                == ["abc"]
+        )
         #expect(throws: FramingError.lengthExceedsLimit(declared: 4, limit: 3)) {
-            try decodeAll([ByteBuffer(bytes: [0, 4])], framing: .length(bytes: 2), maximumMessageSize: 3, seenEOF: false)
+            try decodeAll(
+                [ByteBuffer(bytes: [0, 4])],
+                framing: .length(bytes: 2),
+                maximumMessageSize: 3,
+                seenEOF: false
+            )
         }
     }
 
     @Test func rejectsAMaliciousEightByteLength() throws {
         let error = #expect(throws: FramingError.self) {
-            try decodeAll([ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])], framing: .length(bytes: 8), seenEOF: false)
+            try decodeAll(
+                [ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+                framing: .length(bytes: 8),
+                seenEOF: false
+            )
         }
         #expect(error?.description == "declared length 18446744073709551615 exceeds the limit of 16777216 bytes")
         #expect(throws: FramingError.self) {
-            try decodeAll([ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0])], framing: .length(), seenEOF: false)
+            try decodeAll(
+                [ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0])],
+                framing: .length(),
+                seenEOF: false
+            )
         }
     }
 
@@ -55,6 +71,8 @@ struct LengthPrefixFrameDecoderTests {
         #expect(throws: FramingError.truncatedMessage(buffered: 6)) {
             try decodeAll([ByteBuffer(bytes: [0, 0, 0, 5, 104, 105])], framing: .length())
         }
-        #expect(throws: FramingError.truncatedMessage(buffered: 2)) { try decodeAll([ByteBuffer(bytes: [0, 0])], framing: .length()) }
+        #expect(throws: FramingError.truncatedMessage(buffered: 2)) {
+            try decodeAll([ByteBuffer(bytes: [0, 0])], framing: .length())
+        }
     }
 }

@@ -36,7 +36,12 @@ struct LineFrameDecoderTests {
     @Test func rejectsAnEndlessLineBeforeItsEnd() throws {
         // No newline ever arrives: the decoder must give up once the limit is passed.
         let error = #expect(throws: FramingError.self) {
-            try decodeAll([ByteBuffer(string: "abc"), ByteBuffer(string: "def")], framing: .lines, maximumMessageSize: 4, seenEOF: false)
+            try decodeAll(
+                [ByteBuffer(string: "abc"), ByteBuffer(string: "def")],
+                framing: .lines,
+                maximumMessageSize: 4,
+                seenEOF: false
+            )
         }
         #expect(error?.description == "line of 6 bytes without a newline exceeds the limit of 4 bytes")
     }

@@ -9,7 +9,10 @@ struct MessageDecoderTests {
     func survivesEverySplitPoint(framing: Framing) throws {
         let stream = try encodeAll(Self.messages, framing: framing)
         for chunks in splits(of: stream) {
-            #expect(try decodeAll(chunks, framing: framing) == Self.messages, "\(framing) split into \(chunks.map(\.readableBytes))")
+            #expect(
+                try decodeAll(chunks, framing: framing) == Self.messages,
+                "\(framing) split into \(chunks.map(\.readableBytes))"
+            )
         }
     }
 

@@ -4,9 +4,16 @@ import WireFraming
 
 struct MessageEncoderTests {
     @Test func writesTheTutorialHeaderLeftAligned() throws {
-        #expect(String(buffer: try encodeAll(["Welcome to the server!"], framing: .header())) == "22        Welcome to the server!")
+        #expect(
+            String(buffer: try encodeAll(["Welcome to the server!"], framing: .header()))
+                == "22        Welcome to the server!"
+        )
         #expect(String(buffer: try encodeAll([""], framing: .header())) == "0         ")
-        #expect(Array(try encodeAll(["h\u{e9}llo"], framing: .header()).readableBytesView) == Array("6         h".utf8) + [0xc3, 0xa9] + Array("llo".utf8))
+        #expect(
+            Array(try encodeAll(["h\u{e9}llo"], framing: .header()).readableBytesView) == Array("6         h".utf8) + [
+                0xc3, 0xa9,
+            ] + Array("llo".utf8)
+        )
     }
 
     @Test func refusesAPayloadWhoseLengthDoesNotFitTheWidth() throws {
@@ -22,9 +29,17 @@ struct MessageEncoderTests {
 
     @Test func writesBinaryPrefixesInBothByteOrders() throws {
         #expect(Array(try encodeAll(["hi"], framing: .length()).readableBytesView) == [0, 0, 0, 2, 104, 105])
-        #expect(Array(try encodeAll(["hi"], framing: .length(endianness: .little)).readableBytesView) == [2, 0, 0, 0, 104, 105])
+        #expect(
+            Array(try encodeAll(["hi"], framing: .length(endianness: .little)).readableBytesView) == [
+                2, 0, 0, 0, 104, 105,
+            ]
+        )
         #expect(Array(try encodeAll(["hi"], framing: .length(bytes: 1)).readableBytesView) == [2, 104, 105])
-        #expect(Array(try encodeAll(["hi"], framing: .length(bytes: 8)).readableBytesView) == [0, 0, 0, 0, 0, 0, 0, 2, 104, 105])
+        #expect(
+            Array(try encodeAll(["hi"], framing: .length(bytes: 8)).readableBytesView) == [
+                0, 0, 0, 0, 0, 0, 0, 2, 104, 105,
+            ]
+        )
     }
 
     @Test func refusesAPayloadTooLongForTheprefix() throws {

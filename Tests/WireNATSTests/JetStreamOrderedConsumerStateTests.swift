@@ -22,7 +22,10 @@ struct JetStreamOrderedConsumerStateTests {
         #expect(state.received(generation: 0, consumerSequence: 2, streamSequence: 11, now: Self.start) == .deliver)
         // Consumer sequence 4 after 2: the third never arrived. Dropped, and a new consumer
         // starts just after stream sequence 11.
-        #expect(state.received(generation: 0, consumerSequence: 4, streamSequence: 13, now: Self.start) == .reset(generation: 1, start: .sequence(12)))
+        #expect(
+            state.received(generation: 0, consumerSequence: 4, streamSequence: 13, now: Self.start)
+                == .reset(generation: 1, start: .sequence(12))
+        )
         // Late deliveries of the old consumer are ignored; the new one counts from 1.
         #expect(state.received(generation: 0, consumerSequence: 5, streamSequence: 14, now: Self.start) == .none)
         state.created(generation: 1, succeeded: true, now: Self.start)
@@ -33,9 +36,14 @@ struct JetStreamOrderedConsumerStateTests {
     @Test func aHeartbeatThatCountsMoreThanArrivedMeansALoss() {
         var state = Self.running()
         #expect(state.received(generation: 0, consumerSequence: 1, streamSequence: 5, now: Self.start) == .deliver)
-        #expect(state.heartbeat(generation: 0, lastConsumerSequence: 1, stalledOn: nil, now: Self.start).action == .none)
+        #expect(
+            state.heartbeat(generation: 0, lastConsumerSequence: 1, stalledOn: nil, now: Self.start).action == .none
+        )
         // It says it sent 3; we have 1: the last two were lost after the last delivery.
-        #expect(state.heartbeat(generation: 0, lastConsumerSequence: 3, stalledOn: nil, now: Self.start).action == .reset(generation: 1, start: .sequence(6)))
+        #expect(
+            state.heartbeat(generation: 0, lastConsumerSequence: 3, stalledOn: nil, now: Self.start).action
+                == .reset(generation: 1, start: .sequence(6))
+        )
     }
 
     @Test func aNewConsumerBeforeAnyDeliveryStartsWhereTheFirstDid() {
@@ -49,7 +57,14 @@ struct JetStreamOrderedConsumerStateTests {
     @Test func twoSilentHeartbeatIntervalsMakeANewConsumer() {
         var state = Self.running(from: .sequence(7))
         #expect(state.tick(now: Self.start + .milliseconds(1_900)) == .none)
-        #expect(state.heartbeat(generation: 0, lastConsumerSequence: 0, stalledOn: nil, now: Self.start + .milliseconds(1_900)).action == .none)
+        #expect(
+            state.heartbeat(
+                generation: 0,
+                lastConsumerSequence: 0,
+                stalledOn: nil,
+                now: Self.start + .milliseconds(1_900)
+            ).action == .none
+        )
         #expect(state.tick(now: Self.start + .milliseconds(3_800)) == .none)
         #expect(state.tick(now: Self.start + .milliseconds(3_900)) == .reset(generation: 1, start: .sequence(7)))
     }
@@ -65,7 +80,10 @@ struct JetStreamOrderedConsumerStateTests {
     @Test func flowControlIsAnsweredOnceTheReaderHasTakenWhatCameBefore() {
         var state = Self.running()
         for sequence in 1...3 as ClosedRange<UInt64> {
-            #expect(state.received(generation: 0, consumerSequence: sequence, streamSequence: sequence, now: Self.start) == .deliver)
+            #expect(
+                state.received(generation: 0, consumerSequence: sequence, streamSequence: sequence, now: Self.start)
+                    == .deliver
+            )
         }
         // Three delivered, none read: the server waits.
         #expect(state.flowControlRequest(generation: 0, subject: "$JS.FC.S.c.a", now: Self.start) == [])
@@ -81,7 +99,12 @@ struct JetStreamOrderedConsumerStateTests {
     @Test func aStalledHeartbeatForARequestNeverSeenIsAnsweredAsTheReaderCatchesUp() {
         var state = Self.running()
         #expect(state.received(generation: 0, consumerSequence: 1, streamSequence: 1, now: Self.start) == .deliver)
-        let (action, answers) = state.heartbeat(generation: 0, lastConsumerSequence: 1, stalledOn: "$JS.FC.S.c.x", now: Self.start)
+        let (action, answers) = state.heartbeat(
+            generation: 0,
+            lastConsumerSequence: 1,
+            stalledOn: "$JS.FC.S.c.x",
+            now: Self.start
+        )
         #expect(action == .none)
         #expect(answers == [])
         #expect(state.consumedOne() == ["$JS.FC.S.c.x"])
@@ -107,7 +130,11 @@ struct JetStreamOrderedConsumerStateTests {
     }
 
     @Test func headersParseAndEncodeAsTheServerWritesThem() {
-        let heartbeat = NATSHeaders(parsing: ByteBuffer(string: "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 4\r\nNats-Last-Stream: 5\r\n\r\n"))
+        let heartbeat = NATSHeaders(
+            parsing: ByteBuffer(
+                string: "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 4\r\nNats-Last-Stream: 5\r\n\r\n"
+            )
+        )
         #expect(heartbeat?.status == 100)
         #expect(heartbeat?.statusDescription == "Idle Heartbeat")
         #expect(heartbeat?["nats-last-consumer"] == "4")
@@ -116,9 +143,14 @@ struct JetStreamOrderedConsumerStateTests {
         #expect(noResponders?.statusDescription == "")
         #expect(NATSHeaders(parsing: ByteBuffer(string: "HTTP/1.1 200 OK\r\n\r\n")) == nil)
         // Garbage lines are skipped, not trusted.
-        #expect(NATSHeaders(parsing: ByteBuffer(string: "NATS/1.0\r\nno colon\r\n: empty name\r\nA:  b \r\n\r\n"))?.fields == [.init(name: "A", value: "b")])
+        #expect(
+            NATSHeaders(parsing: ByteBuffer(string: "NATS/1.0\r\nno colon\r\n: empty name\r\nA:  b \r\n\r\n"))?.fields
+                == [.init(name: "A", value: "b")]
+        )
         var headers: NATSHeaders = ["Nats-Msg-Id": "n1-7"]
         headers["Nats-Expected-Stream"] = "ROOM"
-        #expect(String(buffer: headers.encoded()) == "NATS/1.0\r\nNats-Msg-Id: n1-7\r\nNats-Expected-Stream: ROOM\r\n\r\n")
+        #expect(
+            String(buffer: headers.encoded()) == "NATS/1.0\r\nNats-Msg-Id: n1-7\r\nNats-Expected-Stream: ROOM\r\n\r\n"
+        )
     }
 }

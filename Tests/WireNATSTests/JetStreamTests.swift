@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import NIOCore
+import Synchronization
 import Testing
 import WireNATS
 import WireTestSupport
@@ -9,7 +9,8 @@ import WireTestSupport
 /// with a store of its own.
 @Suite(.timeLimit(.minutes(1)), .enabled(if: NATSServerProcess.shouldRun))
 struct JetStreamTests {
-    static func connected(_ server: NATSServerProcess, pingInterval: Duration = .seconds(120)) async throws -> JetStream {
+    static func connected(_ server: NATSServerProcess, pingInterval: Duration = .seconds(120)) async throws -> JetStream
+    {
         let client = NATSClient(
             configuration: NATSClientConfiguration(
                 servers: [try NATSServerAddress(parsing: server.url)],
@@ -82,11 +83,17 @@ struct JetStreamTests {
             try await js.createOrUpdateStream(replicated)
         }
         #expect(refused?.apiErrorCode == 10074)
-        #expect(refused?.description == "JetStream refused to create stream WIDE: replicas > 1 not supported in non-clustered mode (500, error 10074)")
+        #expect(
+            refused?.description
+                == "JetStream refused to create stream WIDE: replicas > 1 not supported in non-clustered mode (500, error 10074)"
+        )
         let badName = await #expect(throws: JetStreamError.self) {
             try await js.streamInfo("a.b")
         }
-        #expect(badName?.description == "\"a.b\" cannot name a stream or consumer: it must be non-empty, without spaces, '.', '*', '>', '/' or '\\'")
+        #expect(
+            badName?.description
+                == "\"a.b\" cannot name a stream or consumer: it must be non-empty, without spaces, '.', '*', '>', '/' or '\\'"
+        )
 
         #expect(try await js.deleteStream("ROOM") == true)
         #expect(try await js.deleteStream("ROOM") == false)
@@ -106,7 +113,12 @@ struct JetStreamTests {
         let again = try await js.publish(ByteBuffer(string: "hello"), to: "room.a", messageID: "node1-1")
         #expect(again.sequence == 1)
         #expect(again.isDuplicate == true)
-        let next = try await js.publish(ByteBuffer(string: "world"), to: "room.b", messageID: "node1-2", headers: ["Sender": "alice"])
+        let next = try await js.publish(
+            ByteBuffer(string: "world"),
+            to: "room.b",
+            messageID: "node1-2",
+            headers: ["Sender": "alice"]
+        )
         #expect(next.sequence == 2)
         #expect(try await js.streamInfo("ROOM")?.state.messages == 2)
 
@@ -121,7 +133,10 @@ struct JetStreamTests {
         let lost = await #expect(throws: JetStreamError.self) {
             try await js.publish(ByteBuffer(string: "x"), to: "elsewhere", timeout: .milliseconds(500))
         }
-        #expect(lost?.description.hasPrefix("no stream acknowledged a message on \"elsewhere\" within 0.5 seconds: ") == true)
+        #expect(
+            lost?.description.hasPrefix("no stream acknowledged a message on \"elsewhere\" within 0.5 seconds: ")
+                == true
+        )
         await #expect(throws: JetStreamError.self) {
             try await js.publish(ByteBuffer(string: "x"), to: "room.a", messageID: "has space")
         }

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import Testing
 import Wire
-import WireSecurity
 import WireNATS
+import WireSecurity
 import WireTestSupport
 
 /// The NATS client against a real nats-server that each test starts on a free port.
@@ -14,13 +14,19 @@ struct NATSClientTests {
         url: String? = nil,
         configure: (inout NATSClientConfiguration) -> Void = { _ in }
     ) throws -> NATSClient {
-        var configuration = NATSClientConfiguration(servers: [try NATSServerAddress(parsing: url ?? server.url)], connectTimeout: .seconds(30))
+        var configuration = NATSClientConfiguration(
+            servers: [try NATSServerAddress(parsing: url ?? server.url)],
+            connectTimeout: .seconds(30)
+        )
         configure(&configuration)
         return NATSClient(configuration: configuration)
     }
 
     /// Waits for the first event that matches.
-    static func waitFor(_ events: inout AsyncStream<NATSClientEvent>.AsyncIterator, _ matches: (NATSClientEvent) -> Bool) async -> NATSClientEvent? {
+    static func waitFor(
+        _ events: inout AsyncStream<NATSClientEvent>.AsyncIterator,
+        _ matches: (NATSClientEvent) -> Bool
+    ) async -> NATSClientEvent? {
         while let event = await events.next() {
             if matches(event) { return event }
         }
@@ -64,7 +70,10 @@ struct NATSClientTests {
         let answering = Task {
             for await request in requests {
                 guard let replyTo = request.replyTo else { continue }
-                try await responder.publish(ByteBuffer(string: String(buffer: request.payload).uppercased()), to: replyTo)
+                try await responder.publish(
+                    ByteBuffer(string: String(buffer: request.payload).uppercased()),
+                    to: replyTo
+                )
             }
         }
         try await responder.flush()
@@ -84,7 +93,9 @@ struct NATSClientTests {
             try await requester.request(ByteBuffer(string: "anyone?"), to: "nobody.listens", timeout: .seconds(30))
         }
         #expect(nobody?.isNoResponders == true)
-        #expect(nobody?.description == "nobody answers requests on \"nobody.listens\": the server knows no subscriber to it")
+        #expect(
+            nobody?.description == "nobody answers requests on \"nobody.listens\": the server knows no subscriber to it"
+        )
         #expect(ContinuousClock.now - started < .seconds(30))
         // A subscriber that never answers: the request times out.
         let silent = try await responder.subscribe(to: "silent")
@@ -150,7 +161,8 @@ struct NATSClientTests {
         // Messages every 25 ms for 3 s, on the server connection's event loop: six ping intervals,
         // where two unanswered pings would do without them.
         let loop = connection.channel.eventLoop
-        let sending = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(25)) { [channel = connection.channel] _ in
+        let sending = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(25)) {
+            [channel = connection.channel] _ in
             channel.writeAndFlush(ByteBuffer(string: "MSG busy 1 1\r\nx\r\n"), promise: nil)
         }
         try await Task.sleep(for: .seconds(3))
@@ -210,7 +222,9 @@ struct NATSClientTests {
         #expect(await events.next() == .connected(scripted))
 
         // A smaller max_payload applies at once; the cluster's other server is learnt.
-        try await connection.send(#"INFO {"server_id":"scripted","max_payload":100,"connect_urls":["127.0.0.1:\#(real.port)"]}"# + "\r\n")
+        try await connection.send(
+            #"INFO {"server_id":"scripted","max_payload":100,"connect_urls":["127.0.0.1:\#(real.port)"]}"# + "\r\n"
+        )
         try await connection.send("PING\r\n")
         try await connection.expect("PONG")
         let error = await #expect(throws: NATSClientError.self) {
@@ -287,12 +301,16 @@ struct NATSClientTests {
         _ = await events.next()
         _ = try await client.subscribe(to: "upper") { request in
             guard let replyTo = request.replyTo else { return }
-            Task { try? await client.publish(ByteBuffer(string: String(buffer: request.payload).uppercased()), to: replyTo) }
+            Task {
+                try? await client.publish(ByteBuffer(string: String(buffer: request.payload).uppercased()), to: replyTo)
+            }
         }
         try await client.flush()
         server.stop()
         _ = await Self.waitFor(&events) { if case .disconnected = $0 { true } else { false } }
-        let reply = Task { try await client.request(ByteBuffer(string: "while away"), to: "upper", timeout: .seconds(60)) }
+        let reply = Task {
+            try await client.request(ByteBuffer(string: "while away"), to: "upper", timeout: .seconds(60))
+        }
         try await server.restart()
         _ = await Self.waitFor(&events) { if case .reconnected = $0 { true } else { false } }
         #expect(try await String(buffer: reply.value.payload) == "WHILE AWAY")
@@ -345,7 +363,9 @@ struct NATSClientTests {
 
     @Test func upgradesToTLSWhenTheServerRequiresIt() async throws {
         let certificates = try await TestCertificates.make()
-        let server = try await NATSServerProcess(arguments: ["--tls", "--tlscert", certificates.certificate, "--tlskey", certificates.key])
+        let server = try await NATSServerProcess(arguments: [
+            "--tls", "--tlscert", certificates.certificate, "--tlskey", certificates.key,
+        ])
         defer { server.stop() }
         let client = try Self.client(server, url: "tls://localhost:\(server.port)") {
             $0.tls = try? WireTLS.client(trustedCertificatesPath: certificates.authority)
@@ -374,22 +394,32 @@ struct NATSClientTests {
         let port = refusing.port
         let client = try Self.client(server, url: "nats://127.0.0.1:\(port)")
         let error = await #expect(throws: NATSClientError.self) { try await client.connect() }
-        #expect(error?.description.hasPrefix("cannot connect to NATS at nats://127.0.0.1:\(port): ") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.hasPrefix("cannot connect to NATS at nats://127.0.0.1:\(port): ") == true,
+            "\(String(describing: error))"
+        )
         await client.close()
     }
 }
 
 struct NATSServerAddressTests {
     @Test func parsesTheFormsPeopleWrite() throws {
-        #expect(try NATSServerAddress(parsing: "nats://127.0.0.1:4223") == NATSServerAddress(host: "127.0.0.1", port: 4223))
+        #expect(
+            try NATSServerAddress(parsing: "nats://127.0.0.1:4223") == NATSServerAddress(host: "127.0.0.1", port: 4223)
+        )
         #expect(try NATSServerAddress(parsing: "localhost") == NATSServerAddress(host: "localhost"))
-        #expect(try NATSServerAddress(parsing: "tls://[::1]:5000") == NATSServerAddress(host: "::1", port: 5000, requiresTLS: true))
+        #expect(
+            try NATSServerAddress(parsing: "tls://[::1]:5000")
+                == NATSServerAddress(host: "::1", port: 5000, requiresTLS: true)
+        )
         #expect(
             try NATSServerAddress(parsing: "nats://al%40ice:p%3Ass@host:1/")
                 == NATSServerAddress(host: "host", port: 1, user: "al@ice", password: "p:ss")
         )
         #expect(try NATSServerAddress(parsing: "nats://tok@host") == NATSServerAddress(host: "host", token: "tok"))
-        #expect(try NATSServerAddress.list("nats://a:1, nats://b:2").map(\.description) == ["nats://a:1", "nats://b:2"])
+        #expect(
+            try NATSServerAddress.list("nats://a:1, nats://b:2").map(\.description) == ["nats://a:1", "nats://b:2"]
+        )
     }
 
     @Test func refusesWhatIsNotAServerURL() {
@@ -404,7 +434,10 @@ struct NATSServerAddressTests {
             _ = try NATSServerAddress(parsing: "nats://host:port")
             Issue.record("a port that is not a number was accepted")
         } catch {
-            #expect(error.description == "\"nats://host:port\" is not a NATS server URL: the port must be a number from 1 to 65535")
+            #expect(
+                error.description
+                    == "\"nats://host:port\" is not a NATS server URL: the port must be a number from 1 to 65535"
+            )
         }
     }
 }

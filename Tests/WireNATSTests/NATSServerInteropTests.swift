@@ -33,7 +33,12 @@ struct NATSServerInteropTests {
                 .connect(#"{"verbose":false,"pedantic":false,"headers":true,"echo":true}"#),
                 .subscribe(subject: "room", queueGroup: nil, subscriptionID: "1"),
                 .publish(subject: "room", replyTo: nil, headers: nil, payload: ByteBuffer(string: "hello")),
-                .publish(subject: "room", replyTo: "inbox.1", headers: headers, payload: ByteBuffer(string: "with headers")),
+                .publish(
+                    subject: "room",
+                    replyTo: "inbox.1",
+                    headers: headers,
+                    payload: ByteBuffer(string: "with headers")
+                ),
                 .ping,
             ] {
                 operation.write(into: &request)
@@ -48,7 +53,13 @@ struct NATSServerInteropTests {
                 received == [
                     .message(NATSMessage(subject: "room", subscriptionID: "1", payload: ByteBuffer(string: "hello"))),
                     .message(
-                        NATSMessage(subject: "room", subscriptionID: "1", replyTo: "inbox.1", headers: headers, payload: ByteBuffer(string: "with headers"))
+                        NATSMessage(
+                            subject: "room",
+                            subscriptionID: "1",
+                            replyTo: "inbox.1",
+                            headers: headers,
+                            payload: ByteBuffer(string: "with headers")
+                        )
                     ),
                     .pong,
                 ]

@@ -22,7 +22,9 @@ struct NATSServerOperationDecoderTests {
         .message(NATSMessage(subject: "room", subscriptionID: "1", replyTo: "_INBOX.reply", payload: ByteBuffer())),
         .message(
             NATSMessage(
-                subject: "room", subscriptionID: "2", headers: ByteBuffer(string: "NATS/1.0\r\nWire-Sender: alice\r\n\r\n"),
+                subject: "room",
+                subscriptionID: "2",
+                headers: ByteBuffer(string: "NATS/1.0\r\nWire-Sender: alice\r\n\r\n"),
                 payload: ByteBuffer(string: "hello")
             )
         ),
@@ -30,7 +32,10 @@ struct NATSServerOperationDecoderTests {
         .pong, .error("Stale Connection"),
     ]
 
-    static func decode(_ chunks: [ByteBuffer], decoder: NATSServerOperationDecoder = NATSServerOperationDecoder()) throws -> [NATSServerOperation] {
+    static func decode(
+        _ chunks: [ByteBuffer],
+        decoder: NATSServerOperationDecoder = NATSServerOperationDecoder()
+    ) throws -> [NATSServerOperation] {
         let processor = NIOSingleStepByteToMessageProcessor(decoder)
         var operations: [NATSServerOperation] = []
         for chunk in chunks {
@@ -42,16 +47,24 @@ struct NATSServerOperationDecoderTests {
     @Test func decodesEveryOperationThroughEverySplit() throws {
         let bytes = Self.session
         for cut in 0...bytes.readableBytes {
-            let chunks = [bytes.getSlice(at: 0, length: cut)!, bytes.getSlice(at: cut, length: bytes.readableBytes - cut)!]
+            let chunks = [
+                bytes.getSlice(at: 0, length: cut)!, bytes.getSlice(at: cut, length: bytes.readableBytes - cut)!,
+            ]
             #expect(try Self.decode(chunks) == Self.expected, "cut at \(cut)")
         }
-        #expect(try Self.decode(bytes.readableBytesView.map { ByteBuffer(bytes: [$0]) }) == Self.expected, "byte by byte")
+        #expect(
+            try Self.decode(bytes.readableBytesView.map { ByteBuffer(bytes: [$0]) }) == Self.expected,
+            "byte by byte"
+        )
     }
 
     @Test func passesNIOsDecoderVerifier() throws {
         let inputs: [(String, [NATSServerOperation])] = [
             ("PING\r\n", [.ping]),
-            ("MSG a.b 7 3\r\nabc\r\n", [.message(NATSMessage(subject: "a.b", subscriptionID: "7", payload: ByteBuffer(string: "abc")))]),
+            (
+                "MSG a.b 7 3\r\nabc\r\n",
+                [.message(NATSMessage(subject: "a.b", subscriptionID: "7", payload: ByteBuffer(string: "abc")))]
+            ),
             ("-ERR 'Authorization Violation'\r\n", [.error("Authorization Violation")]),
         ]
         try ByteToMessageDecoderVerifier.verifyDecoder(
@@ -62,9 +75,15 @@ struct NATSServerOperationDecoderTests {
 
     @Test func refusesAControlLineOverTheLimitBeforeItsEnd() throws {
         let decoder = NATSServerOperationDecoder(maximumControlLineLength: 16)
-        #expect(throws: NATSProtocolError.self) { try Self.decode([ByteBuffer(string: "INFO " + String(repeating: "x", count: 40))], decoder: decoder) }
+        #expect(throws: NATSProtocolError.self) {
+            try Self.decode([ByteBuffer(string: "INFO " + String(repeating: "x", count: 40))], decoder: decoder)
+        }
         // At the limit it is fine.
-        #expect(try Self.decode([ByteBuffer(string: "INFO 01234567890\r\n")], decoder: decoder) == [.info(ByteBuffer(string: "01234567890"))])
+        #expect(
+            try Self.decode([ByteBuffer(string: "INFO 01234567890\r\n")], decoder: decoder) == [
+                .info(ByteBuffer(string: "01234567890"))
+            ]
+        )
     }
 
     @Test(arguments: [
@@ -90,7 +109,12 @@ struct NATSServerOperationDecoderTests {
         let operations: [NATSClientOperation] = [
             .connect(#"{"verbose":false}"#), .subscribe(subject: "room", queueGroup: nil, subscriptionID: "1"),
             .publish(subject: "room", replyTo: nil, headers: nil, payload: ByteBuffer(string: "hi")),
-            .publish(subject: "room", replyTo: "r", headers: ByteBuffer(string: "NATS/1.0\r\n\r\n"), payload: ByteBuffer(string: "x")),
+            .publish(
+                subject: "room",
+                replyTo: "r",
+                headers: ByteBuffer(string: "NATS/1.0\r\n\r\n"),
+                payload: ByteBuffer(string: "x")
+            ),
             .unsubscribe(subscriptionID: "1", afterMessages: 5), .ping, .pong,
         ]
         for operation in operations { operation.write(into: &buffer) }

@@ -57,7 +57,11 @@ struct PickleCodableTests {
             #expect(try PickleDecoder().decode(Message.self, from: encoded) == Self.message)
             items.append(.init(expression: Self.python, protocol: version, hex: Array(encoded.readableBytesView).hex))
         }
-        let failures = try await PythonPeer.run("check", PythonInteropTests.CheckRequest(items: items), as: [String].self)
+        let failures = try await PythonPeer.run(
+            "check",
+            PythonInteropTests.CheckRequest(items: items),
+            as: [String].self
+        )
         #expect(failures == [])
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
-import WireTestSupport
 import WirePickle
+import WireTestSupport
 
 /// Opcodes one by one, from hand-written pickles, including the protocol-0 text forms.
 struct PickleDecoderTests {
@@ -152,10 +152,14 @@ struct PickleDecoderTests {
         // Seconds of work in a debug build (hashing and comparing 900 levels, each in linear time):
         // on a thread of its own, so that it does not hold one of the cooperative threads the
         // other tests run on. The expectations are checked here, in the test's task.
-        let (value, distinct, roundTripped) = try await onThreadOfItsOwn { () throws -> (PickleValue, Int, PickleValue) in
-            let deep = [0x80, 0x04] + [UInt8](repeating: 0x28, count: 900) + [UInt8](repeating: 0x91, count: 900) + [0x2E]
+        let (value, distinct, roundTripped) = try await onThreadOfItsOwn {
+            () throws -> (PickleValue, Int, PickleValue) in
+            let deep =
+                [0x80, 0x04] + [UInt8](repeating: 0x28, count: 900) + [UInt8](repeating: 0x91, count: 900) + [0x2E]
             let value = try Self.decode(deep)
-            return (value, Set([value, value]).count, try PickleDecoder().decodeValue(from: PickleEncoder().encode(value)))
+            return (
+                value, Set([value, value]).count, try PickleDecoder().decodeValue(from: PickleEncoder().encode(value))
+            )
         }
         #expect(distinct == 1)
         let same = await onThreadOfItsOwn { roundTripped == value }

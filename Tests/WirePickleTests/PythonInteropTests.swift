@@ -83,7 +83,7 @@ struct PythonInteropTests {
         struct Request: Encodable { var bits: [String] }
         var generator = SystemRandomNumberGenerator()
         var doubles: [Double] = [
-            0.1, 0.2 + 0.1, 1 / 3, 2.5e-7, 123456789.0, 1e22, 9007199254740991, 4.35, 1e-4, 9.999999999999999e15,
+            0.1, 0.2 + 0.1, 1 / 3, 2.5e-7, 123456789.0, 1e22, 9_007_199_254_740_991, 4.35, 1e-4, 9.999999999999999e15,
         ]
         for _ in 0..<3000 {
             doubles.append(Double(bitPattern: generator.next()))

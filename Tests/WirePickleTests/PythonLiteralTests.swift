@@ -23,9 +23,15 @@ struct PythonLiteralTests {
         ("", "invalid Python literal at character 0: expected a value"),
         ("[1, 2", "invalid Python literal at character 5: expected ',' or ']'"),
         ("'open", "invalid Python literal at character 5: expected the closing quote '"),
-        ("__import__('os')", "invalid Python literal at character 0: expected a value (None, True, False, a number, a string, bytes, a list, a tuple, a dict or a set)"),
+        (
+            "__import__('os')",
+            "invalid Python literal at character 0: expected a value (None, True, False, a number, a string, bytes, a list, a tuple, a dict or a set)"
+        ),
         ("1 2", "invalid Python literal at character 2: expected the end of the text"),
-        ("Nonesuch", "invalid Python literal at character 0: expected a value (None, True, False, a number, a string, bytes, a list, a tuple, a dict or a set)"),
+        (
+            "Nonesuch",
+            "invalid Python literal at character 0: expected a value (None, True, False, a number, a string, bytes, a list, a tuple, a dict or a set)"
+        ),
     ])
     func refusesWhatIsNotALiteral(text: String, message: String) {
         #expect(throws: PythonLiteralError.self) { try PickleValue(pythonLiteral: text) }

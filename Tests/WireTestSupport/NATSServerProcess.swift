@@ -7,8 +7,10 @@ import Synchronization
 /// clear message rather than skipping when it is missing. Starting, stopping and restarting it
 /// are awaited, never waited for: no cooperative thread is held meanwhile.
 public final class NATSServerProcess: Sendable {
-    public static let executable: String? = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    public static let executable: String? = [
+        "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server",
+    ]
+    .first { FileManager.default.isExecutableFile(atPath: $0) }
     public static let isRequired = ProcessInfo.processInfo.environment["WIRE_REQUIRE_NATS"] == "1"
     /// Whether tests that need nats-server should run: it is here, or CI requires it (and the test
     /// then fails with a message saying it is missing).
@@ -38,13 +40,19 @@ public final class NATSServerProcess: Sendable {
     /// Starts nats-server with extra `arguments` (or a `config` file's text) on a free port, on
     /// 127.0.0.1 or inside `namespace`; with `jetStream`, JetStream on, its store in a new
     /// temporary directory.
-    public init(arguments: [String] = [], config: String? = nil, jetStream: Bool = false, namespace: NetworkNamespace? = nil) async throws {
+    public init(
+        arguments: [String] = [],
+        config: String? = nil,
+        jetStream: Bool = false,
+        namespace: NetworkNamespace? = nil
+    ) async throws {
         guard let path = Self.executable else {
             throw NATSServerMissing()
         }
         var arguments = arguments
         if jetStream {
-            let store = FileManager.default.temporaryDirectory.appendingPathComponent("wire-js-\(UUID().uuidString)").path
+            let store = FileManager.default.temporaryDirectory.appendingPathComponent("wire-js-\(UUID().uuidString)")
+                .path
             try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
             arguments += ["-js", "-sd", store]
             self.storeDirectory = store
@@ -52,14 +60,20 @@ public final class NATSServerProcess: Sendable {
             self.storeDirectory = nil
         }
         if let config {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("wire-nats-\(UUID().uuidString).conf")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "wire-nats-\(UUID().uuidString).conf"
+            )
             try config.write(to: file, atomically: true, encoding: .utf8)
             arguments += ["-c", file.path]
         }
         self.arguments = arguments
         self.namespace = namespace
         self.host = namespace?.address ?? "127.0.0.1"
-        let (child, port) = try await Self.launch(path, arguments: ["-a", self.host, "-p", "-1"] + arguments, namespace: namespace)
+        let (child, port) = try await Self.launch(
+            path,
+            arguments: ["-a", self.host, "-p", "-1"] + arguments,
+            namespace: namespace
+        )
         self.port = port
         self.routePort = child.errorOutput.text
             .firstMatch(of: #/Listening for route connections on [^\s]+:(\d+)/#)
@@ -82,7 +96,8 @@ public final class NATSServerProcess: Sendable {
             servers.append(
                 try await NATSServerProcess(
                     arguments: [
-                        "--cluster", "nats://127.0.0.1:\(ports[index])", "--cluster_name", name, "--server_name", "\(name)-\(index)",
+                        "--cluster", "nats://127.0.0.1:\(ports[index])", "--cluster_name", name, "--server_name",
+                        "\(name)-\(index)",
                         "--routes", routes.joined(separator: ","),
                     ],
                     jetStream: true
@@ -144,7 +159,11 @@ public final class NATSServerProcess: Sendable {
         self.running.withLock { $0.earlierLog + $0.child.errorOutput.text }
     }
 
-    private static func launch(_ path: String, arguments: [String], namespace: NetworkNamespace?) async throws -> (ChildProcess, Int) {
+    private static func launch(
+        _ path: String,
+        arguments: [String],
+        namespace: NetworkNamespace?
+    ) async throws -> (ChildProcess, Int) {
         // `ip netns exec` execs nats-server in place: the process is nats-server itself.
         let child =
             if let namespace {

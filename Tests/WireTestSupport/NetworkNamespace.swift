@@ -12,7 +12,8 @@ public final class NetworkNamespace: Sendable {
     private let link: String
 
     /// Where `ip` is.
-    public static let ipPath = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+    public static let ipPath =
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
 
     /// Whether this machine lets the tests make namespaces (root and iproute2).
     public static func isAvailable() async -> Bool {

@@ -1,11 +1,12 @@
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-public import NIOCore
-public import NIOPosix
-import Synchronization
 
 /// A TCP proxy a test controls, between a client and a server on loopback: it forwards bytes both
 /// ways until told to fail in one of the ways networks fail.

@@ -21,9 +21,19 @@ public struct TestCertificates: Sendable {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         try "subjectAltName=DNS:localhost\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try await openssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=Wire Test CA"])
-        try await openssl(["req", "-x509"] + ec + ["-keyout", path("other.key"), "-out", path("other.pem"), "-days", "2", "-subj", "/CN=Other CA"])
-        try await openssl(["req"] + ec + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"])
+        try await openssl(
+            ["req", "-x509"] + ec + [
+                "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=Wire Test CA",
+            ]
+        )
+        try await openssl(
+            ["req", "-x509"] + ec + [
+                "-keyout", path("other.key"), "-out", path("other.pem"), "-days", "2", "-subj", "/CN=Other CA",
+            ]
+        )
+        try await openssl(
+            ["req"] + ec + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"]
+        )
         try await openssl([
             "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
             "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("san.ext"),

@@ -1,8 +1,9 @@
 import NIOCore
 import Testing
+import WireFraming
+
 @testable import Wire
 @testable import WireSecurity
-import WireFraming
 
 @Suite(.timeLimit(.minutes(1)))
 struct AuthenticationTests {
@@ -65,7 +66,9 @@ struct AuthenticationTests {
             let result = await self.outcome(port: port, secret: nil)
             #expect(result.hasPrefix("#CHALLENGE#{sha256}"), "\(result)")
             let second = try await WireClient.withConnection(
-                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .length())
+                host: "127.0.0.1",
+                port: port,
+                configuration: ClientConfiguration(framing: .length())
             ) { connection in
                 var count = 0
                 for try await _ in connection.messages { count += 1 }
@@ -79,7 +82,10 @@ struct AuthenticationTests {
         try await withServer(self.server(nil), handler: echoHandler) { port in
             // It waits for a challenge that never comes; the client's timeout ends the wait.
             let result = await self.outcome(port: port, secret: Self.secret, timeout: .milliseconds(500))
-            #expect(result == "authentication with 127.0.0.1:\(port) failed: it did not complete the handshake within 0.5 seconds")
+            #expect(
+                result
+                    == "authentication with 127.0.0.1:\(port) failed: it did not complete the handshake within 0.5 seconds"
+            )
         }
     }
 

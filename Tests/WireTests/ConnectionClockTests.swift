@@ -10,19 +10,31 @@ struct ConnectionClockTests {
     }
 
     @Test func theFirstMessageMustComeInTime() {
-        var clock = ConnectionClock(timeouts: ConnectionTimeouts(firstMessage: .seconds(10)), framingAllowsEmptyMessages: true, now: Self.at(0))
+        var clock = ConnectionClock(
+            timeouts: ConnectionTimeouts(firstMessage: .seconds(10)),
+            framingAllowsEmptyMessages: true,
+            now: Self.at(0)
+        )
         #expect(clock.deadline == Self.at(10))
         #expect(clock.fire(now: Self.at(9.9)).isEmpty)
         #expect(clock.fire(now: Self.at(10)) == [.closeForFirstMessage(after: .seconds(10))])
 
-        var answered = ConnectionClock(timeouts: ConnectionTimeouts(firstMessage: .seconds(10)), framingAllowsEmptyMessages: true, now: Self.at(0))
+        var answered = ConnectionClock(
+            timeouts: ConnectionTimeouts(firstMessage: .seconds(10)),
+            framingAllowsEmptyMessages: true,
+            now: Self.at(0)
+        )
         answered.receivedMessages(now: Self.at(3))
         #expect(answered.deadline == nil, "nothing else can time out")
         #expect(answered.fire(now: Self.at(60)).isEmpty)
     }
 
     @Test func idlenessCountsFromTheLastMessageEitherWay() {
-        var clock = ConnectionClock(timeouts: ConnectionTimeouts(idle: .seconds(30)), framingAllowsEmptyMessages: true, now: Self.at(0))
+        var clock = ConnectionClock(
+            timeouts: ConnectionTimeouts(idle: .seconds(30)),
+            framingAllowsEmptyMessages: true,
+            now: Self.at(0)
+        )
         clock.receivedMessages(now: Self.at(20))
         clock.wrote(now: Self.at(40))
         #expect(clock.deadline == Self.at(70))
@@ -45,7 +57,11 @@ struct ConnectionClockTests {
     }
 
     @Test func noHeartbeatsInAFramingWithoutEmptyMessages() {
-        var clock = ConnectionClock(timeouts: ConnectionTimeouts(heartbeat: .seconds(5)), framingAllowsEmptyMessages: false, now: Self.at(0))
+        var clock = ConnectionClock(
+            timeouts: ConnectionTimeouts(heartbeat: .seconds(5)),
+            framingAllowsEmptyMessages: false,
+            now: Self.at(0)
+        )
         #expect(!clock.heartbeats)
         #expect(clock.deadline == nil)
         #expect(clock.fire(now: Self.at(100)).isEmpty)

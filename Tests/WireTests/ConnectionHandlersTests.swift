@@ -8,7 +8,9 @@ import WireFraming
 /// The handlers a connection really runs, in an `EmbeddedChannel` with virtual time: the batching
 /// decoder and the timeout handler after it.
 struct ConnectionHandlersTests {
-    static func pipeline(_ timeouts: ConnectionTimeouts = ConnectionTimeouts()) throws -> (EmbeddedChannel, InboundQueue) {
+    static func pipeline(
+        _ timeouts: ConnectionTimeouts = ConnectionTimeouts()
+    ) throws -> (EmbeddedChannel, InboundQueue) {
         let channel = EmbeddedChannel()
         let queue = InboundQueue(channel: channel)
         try channel.pipeline.syncOperations.addHandler(
@@ -79,7 +81,10 @@ struct ConnectionHandlersTests {
         try channel.writeOutbound(ByteBuffer(string: "3         own"))
         _ = try channel.readOutbound(as: ByteBuffer.self)
         loop.advanceTime(by: .seconds(4))
-        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "5 s after our write, not after the last heartbeat")
+        #expect(
+            try channel.readOutbound(as: ByteBuffer.self) == nil,
+            "5 s after our write, not after the last heartbeat"
+        )
         loop.advanceTime(by: .seconds(1))
         #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "0         ")
         try await channel.close().get()

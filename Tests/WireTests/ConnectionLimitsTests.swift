@@ -20,9 +20,12 @@ struct ConnectionLimitsTests {
     @Test func closesAConnectionThatSendsNothing() async throws {
         let (endings, continuation) = AsyncStream<String>.makeStream()
         let configuration = ServerConfiguration(port: 0, idleTimeout: .milliseconds(300))
-        try await withServer(configuration, handler: { connection in
-            continuation.yield(await Self.ending(of: connection))
-        }) { port in
+        try await withServer(
+            configuration,
+            handler: { connection in
+                continuation.yield(await Self.ending(of: connection))
+            }
+        ) { port in
             let received = try await WireClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 var count = 0
                 for try await _ in connection.messages { count += 1 }
@@ -58,9 +61,12 @@ struct ConnectionLimitsTests {
     @Test func closesAPeerThatDripsAHeaderByteByByte() async throws {
         let (endings, continuation) = AsyncStream<String>.makeStream()
         let configuration = ServerConfiguration(port: 0, idleTimeout: nil, firstMessageTimeout: .milliseconds(500))
-        try await withServer(configuration, handler: { connection in
-            continuation.yield(await Self.ending(of: connection))
-        }) { port in
+        try await withServer(
+            configuration,
+            handler: { connection in
+                continuation.yield(await Self.ending(of: connection))
+            }
+        ) { port in
             try await WireClient.withConnection(
                 host: "127.0.0.1",
                 port: port,
@@ -77,7 +83,10 @@ struct ConnectionLimitsTests {
             }
             var iterator = endings.makeAsyncIterator()
             let ending = await iterator.next() ?? ""
-            #expect(ending.hasSuffix("sent no complete message within 0.5 seconds of connecting: connection closed"), "\(ending)")
+            #expect(
+                ending.hasSuffix("sent no complete message within 0.5 seconds of connecting: connection closed"),
+                "\(ending)"
+            )
         }
     }
 
@@ -90,11 +99,16 @@ struct ConnectionLimitsTests {
                     try await first.send("one")
                     var firstMessages = first.messages.makeAsyncIterator()
                     _ = try await firstMessages.next()
-                    try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) { second in
+                    try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) {
+                        second in
                         try await second.send("two")
                         var secondMessages = second.messages.makeAsyncIterator()
                         _ = try await secondMessages.next()
-                        let notice = try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) {
+                        let notice = try await WireClient.withConnection(
+                            host: "127.0.0.1",
+                            port: port,
+                            configuration: client
+                        ) {
                             third in
                             var all: [String] = []
                             for try await message in third.messages { all.append(String(buffer: message)) }
@@ -105,7 +119,11 @@ struct ConnectionLimitsTests {
                     // A slot is free again once a connection has gone.
                     var answered = false
                     for _ in 0..<100 where !answered {
-                        answered = try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) {
+                        answered = try await WireClient.withConnection(
+                            host: "127.0.0.1",
+                            port: port,
+                            configuration: client
+                        ) {
                             again in
                             try await again.send("three")
                             var messages = again.messages.makeAsyncIterator()
@@ -125,11 +143,16 @@ struct ConnectionLimitsTests {
 struct HeartbeatTests {
     @Test func aQuietServerSendsEmptyMessagesInItsFraming() async throws {
         let configuration = ServerConfiguration(port: 0, framing: .header(), heartbeatInterval: .milliseconds(100))
-        try await withServer(configuration, handler: { connection in
-            for try await _ in connection.messages {}
-        }) { port in
+        try await withServer(
+            configuration,
+            handler: { connection in
+                for try await _ in connection.messages {}
+            }
+        ) { port in
             try await WireClient.withConnection(
-                host: "127.0.0.1", port: port, configuration: ClientConfiguration(framing: .raw())
+                host: "127.0.0.1",
+                port: port,
+                configuration: ClientConfiguration(framing: .raw())
             ) { connection in
                 var bytes = ByteBuffer()
                 for try await chunk in connection.messages {
@@ -144,19 +167,29 @@ struct HeartbeatTests {
     @Test func heartbeatsKeepAQuietConnectionOpenAndNeverReachTheReader() async throws {
         let (received, continuation) = AsyncStream<[String]>.makeStream()
         let server = ServerConfiguration(
-            port: 0, framing: .length(), idleTimeout: .seconds(5), heartbeatInterval: .milliseconds(100)
+            port: 0,
+            framing: .length(),
+            idleTimeout: .seconds(5),
+            heartbeatInterval: .milliseconds(100)
         )
-        try await withServer(server, handler: { connection in
-            var all: [String] = []
-            do {
-                for try await message in connection.messages { all.append(String(buffer: message)) }
-            } catch {
-                all.append("error: \(error)")
+        try await withServer(
+            server,
+            handler: { connection in
+                var all: [String] = []
+                do {
+                    for try await message in connection.messages { all.append(String(buffer: message)) }
+                } catch {
+                    all.append("error: \(error)")
+                }
+                continuation.yield(all)
             }
-            continuation.yield(all)
-        }) { port in
+        ) { port in
             // Idle timeouts 50 times the heartbeat interval: a loaded machine may delay a few beats.
-            let client = ClientConfiguration(framing: .length(), idleTimeout: .seconds(5), heartbeatInterval: .milliseconds(100))
+            let client = ClientConfiguration(
+                framing: .length(),
+                idleTimeout: .seconds(5),
+                heartbeatInterval: .milliseconds(100)
+            )
             try await WireClient.withConnection(host: "127.0.0.1", port: port, configuration: client) { connection in
                 // Quiet for longer than either idle timeout: only the heartbeats keep it open.
                 try await Task.sleep(for: .seconds(6))

@@ -1,8 +1,8 @@
 import NIOCore
 import Testing
 import Wire
-import WireSecurity
 import WireFraming
+import WireSecurity
 import WireTestSupport
 
 @Suite(.timeLimit(.minutes(1)))
@@ -65,9 +65,15 @@ struct TLSTests {
     @Test func refusesACertificateForAnotherName() async throws {
         let certificates = try await TestCertificates.shared
         try await withServer(try await self.tlsServer(), handler: echoHandler) { port in
-            let tls = try WireTLS.client(trustedCertificatesPath: certificates.authority, serverHostname: "wire.example")
+            let tls = try WireTLS.client(
+                trustedCertificatesPath: certificates.authority,
+                serverHostname: "wire.example"
+            )
             let result = await self.outcome(port: port, tls: tls)
-            #expect(result == "TLS handshake with localhost:\(port) failed: its certificate is not valid for the name asked for")
+            #expect(
+                result
+                    == "TLS handshake with localhost:\(port) failed: its certificate is not valid for the name asked for"
+            )
         }
     }
 

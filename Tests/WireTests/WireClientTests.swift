@@ -49,7 +49,8 @@ struct WireClientTests {
 
     @Test func refusesToSendWhatTheFramingCannotCarry() async throws {
         let framing = Framing.header(width: 2)
-        let received = try await withServer(ServerConfiguration(port: 0, framing: framing), handler: echoHandler) { port in
+        let received = try await withServer(ServerConfiguration(port: 0, framing: framing), handler: echoHandler) {
+            port in
             try await WireClient.withConnection(
                 host: "127.0.0.1",
                 port: port,

@@ -8,7 +8,9 @@ import WireFraming
 
 @Suite(.timeLimit(.minutes(2)))
 struct WireServerTests {
-    static let framings: [Framing] = [.header(), .header(width: 5), .length(), .length(bytes: 2, endianness: .little), .lines]
+    static let framings: [Framing] = [
+        .header(), .header(width: 5), .length(), .length(bytes: 2, endianness: .little), .lines,
+    ]
 
     @Test(arguments: Self.framings)
     func echoesEveryMessageInOrderThenClosesAfterHalfClose(framing: Framing) async throws {
@@ -75,7 +77,10 @@ struct WireServerTests {
                 var goodMessages = good.messages.makeAsyncIterator()
                 #expect(try await goodMessages.next().map { String(buffer: $0) } == "before")
 
-                let badEnd = await #expect(throws: ConnectionError.self, "the server aborts the bad connection with a reset") {
+                let badEnd = await #expect(
+                    throws: ConnectionError.self,
+                    "the server aborts the bad connection with a reset"
+                ) {
                     try await WireClient.withConnection(
                         host: "127.0.0.1",
                         port: port,
@@ -211,7 +216,10 @@ struct WireServerTests {
                     }
                     try await Task.sleep(for: .milliseconds(500))
                     let sentWhileStalled = sent.value.load(ordering: .relaxed)
-                    #expect(sentWhileStalled < 200, "\(sentWhileStalled) MiB taken by a server whose replies cannot drain")
+                    #expect(
+                        sentWhileStalled < 200,
+                        "\(sentWhileStalled) MiB taken by a server whose replies cannot drain"
+                    )
 
                     var received = 0
                     for try await message in connection.messages {

@@ -85,7 +85,10 @@ public func fuzzDecoders(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             try encoder.encode(message, into: &encoded)
         } catch {
             // A message the encoder refuses (a newline in lines, say) cannot be decoded back.
-            precondition(framing.kind == .lines || framing.kind == .rawWholeStream, "\(framing) decoded a message it cannot encode: \(error)")
+            precondition(
+                framing.kind == .lines || framing.kind == .rawWholeStream,
+                "\(framing) decoded a message it cannot encode: \(error)"
+            )
             return 0
         }
     }

@@ -58,7 +58,12 @@ public enum WireClient {
         do {
             return try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.wrap(channel, settings: settings, host: host, peer: ConnectionError.endpoint(host, port))
+                    try WirePipeline.wrap(
+                        channel,
+                        settings: settings,
+                        host: host,
+                        peer: ConnectionError.endpoint(host, port)
+                    )
                 }
             }
         } catch {
@@ -66,7 +71,12 @@ public enum WireClient {
         }
     }
 
-    package static func connectionError(_ error: any Error, host: String, port: Int, timeout: Duration) -> ConnectionError {
+    package static func connectionError(
+        _ error: any Error,
+        host: String,
+        port: Int,
+        timeout: Duration
+    ) -> ConnectionError {
         if let error = error as? NIOConnectionError {
             let failures = error.connectionErrors.map(\.error)
             if failures.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {

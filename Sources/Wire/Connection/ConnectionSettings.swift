@@ -23,7 +23,13 @@ final class ConnectionSettings: Sendable {
     let tls: (any ConnectionSecurity)?
     let handshake: Handshake
 
-    init(framing: Framing, maximumMessageSize: Int, timeouts: ConnectionTimeouts, tls: (any ConnectionSecurity)?, handshake: Handshake) {
+    init(
+        framing: Framing,
+        maximumMessageSize: Int,
+        timeouts: ConnectionTimeouts,
+        tls: (any ConnectionSecurity)?,
+        handshake: Handshake
+    ) {
         self.framing = framing
         self.maximumMessageSize = maximumMessageSize
         self.timeouts = timeouts
@@ -47,7 +53,11 @@ final class ConnectionSettings: Sendable {
 extension ServerConfiguration {
     /// The idle and first-message timeouts and the heartbeat interval, for a connection's clock.
     package var timeouts: ConnectionTimeouts {
-        ConnectionTimeouts(idle: self.idleTimeout, firstMessage: self.firstMessageTimeout, heartbeat: self.heartbeatInterval)
+        ConnectionTimeouts(
+            idle: self.idleTimeout,
+            firstMessage: self.firstMessageTimeout,
+            heartbeat: self.heartbeatInterval
+        )
     }
 
     var connectionSettings: ConnectionSettings {

@@ -28,7 +28,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, ClockDrivenHandler {
     private let outbound: OutboundBuffer
 
     init(timeouts: ConnectionTimeouts, framing: Framing, queue: InboundQueue, outbound: OutboundBuffer) {
-        self.clock = ConnectionClock(timeouts: timeouts, framingAllowsEmptyMessages: framing.allowsEmptyMessages, now: .now())
+        self.clock = ConnectionClock(
+            timeouts: timeouts,
+            framingAllowsEmptyMessages: framing.allowsEmptyMessages,
+            now: .now()
+        )
         self.queue = queue
         self.outbound = outbound
     }

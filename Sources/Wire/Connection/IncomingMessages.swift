@@ -82,7 +82,10 @@ public struct IncomingMessages: AsyncSequence, Sendable {
             } catch let error as IOError where SystemError.isPeerGone(error) {
                 if self.usesTLS && !self.receivedAny {
                     // A peer that does not speak TLS takes the handshake for a broken message.
-                    throw ConnectionError.tlsHandshake(peer: self.peer, reason: "the connection was reset during the handshake (does it speak TLS?)")
+                    throw ConnectionError.tlsHandshake(
+                        peer: self.peer,
+                        reason: "the connection was reset during the handshake (does it speak TLS?)"
+                    )
                 }
                 throw ConnectionError.reset(peer: self.peer)
             }

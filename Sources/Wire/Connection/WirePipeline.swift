@@ -31,7 +31,12 @@ enum WirePipeline {
 
     /// Adds Wire's handlers to `channel` as `settings` say; must run on the channel's event loop.
     /// `peer` names the other side in errors (the accepted peer's address by default).
-    static func wrap(_ channel: any Channel, settings: ConnectionSettings, host: String? = nil, peer: String? = nil) throws -> WireChannel {
+    static func wrap(
+        _ channel: any Channel,
+        settings: ConnectionSettings,
+        host: String? = nil,
+        peer: String? = nil
+    ) throws -> WireChannel {
         let peer = peer ?? channel.remoteAddress?.endpointDescription
         let queue = InboundQueue(channel: channel)
         let outbound = OutboundBuffer(
@@ -51,7 +56,12 @@ enum WirePipeline {
         )
         if settings.timeouts.areSet {
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionTimeoutHandler(timeouts: settings.timeouts, framing: settings.framing, queue: queue, outbound: outbound)
+                ConnectionTimeoutHandler(
+                    timeouts: settings.timeouts,
+                    framing: settings.framing,
+                    queue: queue,
+                    outbound: outbound
+                )
             )
         }
         return WireChannel(

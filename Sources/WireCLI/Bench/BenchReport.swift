@@ -23,7 +23,9 @@ struct BenchReport {
     var figures: [(name: String, value: Double, unit: String)]
 
     var table: String {
-        var lines = ["\(self.workload): \(self.count) x \(self.size) B, \(self.framing) framing, \(self.connections) connection(s)"]
+        var lines = [
+            "\(self.workload): \(self.count) x \(self.size) B, \(self.framing) framing, \(self.connections) connection(s)"
+        ]
         for figure in self.figures {
             // The unit is printed after the figure: not in its name too.
             var name = figure.name
@@ -31,7 +33,10 @@ struct BenchReport {
                 name.removeLast(suffix.count)
             }
             name = name.replacingOccurrences(of: "_", with: " ")
-            lines.append("  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + formatted(figure.value) + " " + figure.unit)
+            lines.append(
+                "  " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + formatted(figure.value) + " "
+                    + figure.unit
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -31,7 +31,8 @@ struct BenchWorkloads: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for share in self.shares(of: total) where share > 0 {
                 group.addTask {
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
+                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) {
+                        connection in
                         for sent in 1...share {
                             try await connection.send(payload)
                             if sent & 1023 == 0 { progress.add(1024) }
@@ -42,7 +43,9 @@ struct BenchWorkloads: Sendable {
                             throw BenchError("the server closed without replying with its count")
                         }
                         guard Int(String(buffer: reply)) == share else {
-                            throw BenchError("the server counted \(String(buffer: reply).debugDescription) messages; \(share) were sent")
+                            throw BenchError(
+                                "the server counted \(String(buffer: reply).debugDescription) messages; \(share) were sent"
+                            )
                         }
                     }
                 }
@@ -51,7 +54,11 @@ struct BenchWorkloads: Sendable {
         }
         let seconds = (ContinuousClock.now - start).seconds
         return BenchReport(
-            workload: "sink", framing: configuration.framing, size: self.size, count: total, connections: self.connections,
+            workload: "sink",
+            framing: configuration.framing,
+            size: self.size,
+            count: total,
+            connections: self.connections,
             figures: [
                 ("seconds", seconds, "s"),
                 ("messages_per_second", Double(total) / seconds, "msg/s"),
@@ -71,10 +78,14 @@ struct BenchWorkloads: Sendable {
         let latencies = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
             for share in self.shares(of: total) where share > 0 {
                 group.addTask {
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
+                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) {
+                        connection in
                         var replies = connection.messages.makeAsyncIterator()
                         // Nanoseconds, up to a minute, to 3 significant digits.
-                        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+                        var latencies = Histogram<UInt64>(
+                            highestTrackableValue: 60_000_000_000,
+                            numberOfSignificantValueDigits: .three
+                        )
                         let clock = ContinuousClock()
                         for round in 0..<(warmup + share) {
                             let sent = clock.now
@@ -83,11 +94,15 @@ struct BenchWorkloads: Sendable {
                                 throw BenchError("the server closed after \(round) round trips")
                             }
                             guard echo.readableBytes == payload.readableBytes else {
-                                throw BenchError("an echo of \(echo.readableBytes) bytes came back for \(payload.readableBytes)")
+                                throw BenchError(
+                                    "an echo of \(echo.readableBytes) bytes came back for \(payload.readableBytes)"
+                                )
                             }
                             if round >= warmup {
                                 // A round trip over a minute is recorded as a minute.
-                                _ = latencies.record(UInt64(clamping: min((clock.now - sent).nanoseconds, 60_000_000_000)))
+                                _ = latencies.record(
+                                    UInt64(clamping: min((clock.now - sent).nanoseconds, 60_000_000_000))
+                                )
                                 if (round - warmup) & 255 == 255 { progress.add(256) }
                             }
                         }
@@ -102,9 +117,14 @@ struct BenchWorkloads: Sendable {
         let seconds = (ContinuousClock.now - start).seconds
         func microseconds(_ percentile: Double) -> Double { Double(latencies.valueAtPercentile(percentile)) / 1000 }
         return BenchReport(
-            workload: "echo", framing: configuration.framing, size: self.size, count: total, connections: self.connections,
+            workload: "echo",
+            framing: configuration.framing,
+            size: self.size,
+            count: total,
+            connections: self.connections,
             figures: [
-                ("mean_us", latencies.mean / 1000, "µs"), ("p50_us", microseconds(50), "µs"), ("p99_us", microseconds(99), "µs"),
+                ("mean_us", latencies.mean / 1000, "µs"), ("p50_us", microseconds(50), "µs"),
+                ("p99_us", microseconds(99), "µs"),
                 ("round_trips_per_second", Double(total) / seconds, "round trips/s"),
             ]
         )
@@ -113,7 +133,12 @@ struct BenchWorkloads: Sendable {
     /// Opens `count` connections, `concurrency` at a time, exchanges one 16-byte message on each
     /// (`wire serve --echo`), and holds them all open for `hold` seconds; with `serverPid`, reports
     /// the server's resident memory per connection.
-    func idleConnections(count total: Int, concurrency: Int, hold: Double, serverPid: Int32?) async throws -> BenchReport {
+    func idleConnections(
+        count total: Int,
+        concurrency: Int,
+        hold: Double,
+        serverPid: Int32?
+    ) async throws -> BenchReport {
         let (configuration, progress) = (self.configuration, self.progress)
         let (host, port) = (self.host, self.port)
         let before = serverPid.flatMap(residentBytes(pid:))
@@ -137,7 +162,8 @@ struct BenchWorkloads: Sendable {
                             ready.arrive()
                         }
                     }
-                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) { connection in
+                    try await WireClient.withConnection(host: host, port: port, configuration: configuration) {
+                        connection in
                         try await connection.send("0123456789abcdef")
                         var replies = connection.messages.makeAsyncIterator()
                         guard try await replies.next() != nil else {
@@ -171,7 +197,11 @@ struct BenchWorkloads: Sendable {
             figures.append(("server_bytes_per_connection", Double(after - before) / Double(total), "B/conn"))
         }
         return BenchReport(
-            workload: "connections", framing: configuration.framing, size: 16, count: total, connections: total,
+            workload: "connections",
+            framing: configuration.framing,
+            size: 16,
+            count: total,
+            connections: total,
             figures: figures
         )
     }

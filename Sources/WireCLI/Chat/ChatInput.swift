@@ -9,7 +9,8 @@ enum ChatInput {
         case send(String)
     }
 
-    static let help = "/who lists who is online, /quit leaves, /help shows this; start a line with // to send one that starts with /"
+    static let help =
+        "/who lists who is online, /quit leaves, /help shows this; start a line with // to send one that starts with /"
 
     /// Set when the user pressed Ctrl-C at the prompt.
     static let interrupted = Atomic<Bool>(false)

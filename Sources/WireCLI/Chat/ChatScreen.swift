@@ -1,10 +1,11 @@
+import Synchronization
+import WireChat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
-import WireChat
 
 /// The terminal side of `wire chat`: incoming records above a prompt and the line being typed,
 /// which stay where they are when a record arrives.

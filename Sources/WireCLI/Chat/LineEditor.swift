@@ -26,7 +26,9 @@ struct LineEditor {
         if var sequence = self.escape {
             // ESC [ ... final byte, or ESC and one byte: arrows and the like, ignored.
             sequence.append(byte)
-            let finished = sequence.count == 1 ? byte != UInt8(ascii: "[") && byte != UInt8(ascii: "O") : (0x40...0x7E).contains(byte)
+            let finished =
+                sequence.count == 1
+                ? byte != UInt8(ascii: "[") && byte != UInt8(ascii: "O") : (0x40...0x7E).contains(byte)
             self.escape = finished ? nil : sequence
             return .none
         }

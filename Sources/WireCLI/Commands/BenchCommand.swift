@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import Foundation
 import NIOCore
 import Synchronization
 import Wire
 import WireFraming
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +49,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Payload bytes per message.")
     var size = 64
 
-    @Option(help: "Messages (sink), timed round trips (echo) or connections (connections), in all (default: 1,000,000, 20,000 or 10,000).")
+    @Option(
+        help:
+            "Messages (sink), timed round trips (echo) or connections (connections), in all (default: 1,000,000, 20,000 or 10,000)."
+    )
     var count: Int?
 
     @Option(help: "Parallel connections for sink and echo.")
@@ -81,7 +85,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard self.connections > 0 else { throw ValidationError("--connections must be positive.") }
         guard self.concurrency > 0 else { throw ValidationError("--concurrency must be positive.") }
         guard self.warmup >= 0 else { throw ValidationError("--warmup must not be negative.") }
-        guard self.timeout > 0, self.timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        guard self.timeout > 0, self.timeout.isFinite else {
+            throw ValidationError("--timeout must be a positive number of seconds.")
+        }
     }
 
     func run() async throws {
@@ -120,7 +126,9 @@ struct BenchCommand: AsyncParsableCommand {
         } catch let error as ConnectionError where error.kind == .idleTimeout {
             progress.stop()
             let server = self.workload == .sink ? "wire serve --sink" : "wire serve --echo"
-            throw BenchError("the server sent nothing for \(self.timeout.formattedSeconds) second\(self.timeout == 1 ? "" : "s"); is it \(server)?")
+            throw BenchError(
+                "the server sent nothing for \(self.timeout.formattedSeconds) second\(self.timeout == 1 ? "" : "s"); is it \(server)?"
+            )
         } catch {
             progress.stop()
             throw error

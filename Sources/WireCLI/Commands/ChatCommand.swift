@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import Foundation
 import NIOCore
@@ -10,6 +5,12 @@ import Synchronization
 import Wire
 import WireChat
 import WireFraming
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,14 +71,22 @@ struct ChatCommand: AsyncParsableCommand {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
         try self.framingOptions.validateForChat()
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
-        guard self.giveUpAfter >= 0, self.giveUpAfter.isFinite else { throw ValidationError("--give-up-after must be a number of seconds, 0 or more.") }
+        guard self.giveUpAfter >= 0, self.giveUpAfter.isFinite else {
+            throw ValidationError("--give-up-after must be a number of seconds, 0 or more.")
+        }
         if self.plain && (self.noReconnect || self.giveUpAfter != 300) {
-            throw ValidationError("--plain does not reconnect: --no-reconnect and --give-up-after need Wire's protocol.")
+            throw ValidationError(
+                "--plain does not reconnect: --no-reconnect and --give-up-after need Wire's protocol."
+            )
         }
     }
 
     func run() async throws {
-        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
+        let (host, port) = try self.addressArguments.endpoint(
+            defaultHost: "127.0.0.1",
+            defaultPort: 1234,
+            listening: false
+        )
         let terminal = Terminal.isInteractive && !self.json ? Terminal() : nil
         defer { terminal?.restore() }
         let screen = ChatScreen(
@@ -102,7 +111,8 @@ struct ChatCommand: AsyncParsableCommand {
         maximumMessageSize: Int,
         send: (String) async throws -> Void
     ) async throws -> Bool {
-        let lines = terminal == nil ? ChatInput.piped(maximumMessageSize: maximumMessageSize) : ChatInput.typed(into: screen)
+        let lines =
+            terminal == nil ? ChatInput.piped(maximumMessageSize: maximumMessageSize) : ChatInput.typed(into: screen)
         for try await line in lines {
             switch ChatInput.interpret(line) {
             case .ignore:
@@ -130,14 +140,17 @@ struct ChatCommand: AsyncParsableCommand {
             tls: try self.tlsOptions.makeTLS(),
             secret: try self.secretOptions.makeSecret()
         )
-        let heartbeat = self.heartbeatOptions.heartbeat > 0 ? seconds(self.heartbeatOptions.heartbeat) ?? .seconds(10) : .seconds(10)
+        let heartbeat =
+            self.heartbeatOptions.heartbeat > 0
+            ? seconds(self.heartbeatOptions.heartbeat) ?? .seconds(10) : .seconds(10)
         let chat = ChatResumingClient(
             host: host,
             port: port,
             username: self.username,
             configuration: configuration,
             heartbeat: heartbeat,
-            giveUpAfter: self.noReconnect ? .zero : (self.giveUpAfter == 0 ? nil : .milliseconds(Int64(self.giveUpAfter * 1000)))
+            giveUpAfter: self.noReconnect
+                ? .zero : (self.giveUpAfter == 0 ? nil : .milliseconds(Int64(self.giveUpAfter * 1000)))
         )
         let maximumMessageSize = configuration.maximumMessageSize
         screen.showPrompt()
@@ -160,7 +173,11 @@ struct ChatCommand: AsyncParsableCommand {
                     }
                 }
                 group.addTask {
-                    _ = try await Self.forwardInput(terminal: terminal, screen: screen, maximumMessageSize: maximumMessageSize) { text in
+                    _ = try await Self.forwardInput(
+                        terminal: terminal,
+                        screen: screen,
+                        maximumMessageSize: maximumMessageSize
+                    ) { text in
                         try await chat.send(text)
                     }
                     await chat.leave()
@@ -219,11 +236,16 @@ struct ChatCommand: AsyncParsableCommand {
                             }
                             if record.text.hasPrefix("evicted: ") {
                                 screen.show(record)
-                                throw ChatClosed(reason: "evicted by the server: \(record.text.dropFirst("evicted: ".count))")
+                                throw ChatClosed(
+                                    reason: "evicted by the server: \(record.text.dropFirst("evicted: ".count))"
+                                )
                             }
                             if record.text.hasPrefix("closed: ") {
                                 screen.show(record)
-                                throw ChatClosed(reason: "the server closed the connection: \(record.text.dropFirst("closed: ".count))")
+                                throw ChatClosed(
+                                    reason:
+                                        "the server closed the connection: \(record.text.dropFirst("closed: ".count))"
+                                )
                             }
                         }
                         first = false
@@ -233,7 +255,11 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 group.addTask {
                     do {
-                        let quit = try await Self.forwardInput(terminal: terminal, screen: screen, maximumMessageSize: maximumMessageSize) { text in
+                        let quit = try await Self.forwardInput(
+                            terminal: terminal,
+                            screen: screen,
+                            maximumMessageSize: maximumMessageSize
+                        ) { text in
                             try await session.send(contentsOf: CollectionOfOne(ByteBuffer(string: text)))
                         }
                         if quit { return .quit }

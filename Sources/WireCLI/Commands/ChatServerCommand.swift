@@ -3,10 +3,10 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import Wire
-import WireSecurity
 import WireChat
 import WireFraming
 import WireNATS
+import WireSecurity
 
 struct ChatServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +44,10 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Newcomers first receive the last N texts of the room.")
     var history = 0
 
-    @Option(help: "Connections the kernel holds before they are accepted, on each port (default: the system's maximum, \(ListenBacklog.systemMaximum) here).")
+    @Option(
+        help:
+            "Connections the kernel holds before they are accepted, on each port (default: the system's maximum, \(ListenBacklog.systemMaximum) here)."
+    )
     var backlog = ListenBacklog.systemMaximum
 
     @Option(help: "Texts kept for Wire's own clients that come back after a lost connection (0: none).")
@@ -53,22 +56,33 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Evict a client that reads nothing for this many seconds while messages wait for it.")
     var stallTimeout: Double = 5
 
-    @Option(help: "Bytes that may wait for one client before it is evicted at once (a safety net under --stall-timeout).")
+    @Option(
+        help: "Bytes that may wait for one client before it is evicted at once (a safety net under --stall-timeout)."
+    )
     var maxQueuedBytes = 64 * 1024 * 1024
 
     @Option(help: "Longest username, in bytes.")
     var maxUsernameBytes = 32
 
-    @Option(help: "Close a client (TCP or browser) that has not sent its username this many seconds after connecting (0: off).")
+    @Option(
+        help:
+            "Close a client (TCP or browser) that has not sent its username this many seconds after connecting (0: off)."
+    )
     var usernameTimeout: Double = 10
 
     @Option(help: "Close a client (TCP or browser) after this many seconds without a message either way (0: never).")
     var idleTimeout: Double = 3600
 
-    @Option(help: "Clients served at once on each port (TCP, and web with --web-port); the next TCP client gets a notice and is closed, the next web connection is closed at once.")
+    @Option(
+        help:
+            "Clients served at once on each port (TCP, and web with --web-port); the next TCP client gets a notice and is closed, the next web connection is closed at once."
+    )
     var maxConnections = 16384
 
-    @Option(help: "Also serve the chat page at / and browsers' WebSocket members at /chat on this port (0 picks a free one).")
+    @Option(
+        help:
+            "Also serve the chat page at / and browsers' WebSocket members at /chat on this port (0 picks a free one)."
+    )
     var webPort: Int?
 
     @Option(help: "Host name or IP address of the web port.")
@@ -77,10 +91,16 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds members may go on after SIGINT or SIGTERM (they are told the server is shutting down).")
     var shutdownGrace: Double = 5
 
-    @Option(help: "Share the room with other nodes through these NATS servers (nats://[USER:PASS@]HOST[:PORT], tls://..., comma-separated).")
+    @Option(
+        help:
+            "Share the room with other nodes through these NATS servers (nats://[USER:PASS@]HOST[:PORT], tls://..., comma-separated)."
+    )
     var nats: String?
 
-    @Option(help: "The room's name on NATS: nodes with the same name form one room (letters, digits, - and _; default: lobby).")
+    @Option(
+        help:
+            "The room's name on NATS: nodes with the same name form one room (letters, digits, - and _; default: lobby)."
+    )
     var room: String?
 
     @Option(help: "PEM file of the certificate authorities trusted for tls:// NATS servers (default: the system's).")
@@ -102,15 +122,21 @@ struct ChatServerCommand: AsyncParsableCommand {
         guard self.history >= 0 else { throw ValidationError("--history must not be negative.") }
         guard self.backlog > 0 else { throw ValidationError("--backlog must be positive, got \(self.backlog).") }
         guard self.resumeLog >= 0 else { throw ValidationError("--resume-log must not be negative.") }
-        guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be at least 0.001 seconds.") }
+        guard self.stallTimeout >= 0.001, self.stallTimeout.isFinite else {
+            throw ValidationError("--stall-timeout must be at least 0.001 seconds.")
+        }
         guard self.maxQueuedBytes > 0 else { throw ValidationError("--max-queued-bytes must be positive.") }
         guard self.maxUsernameBytes > 0 else { throw ValidationError("--max-username-bytes must be positive.") }
-        guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else { throw ValidationError("timeouts must not be negative.") }
+        guard self.usernameTimeout >= 0, self.idleTimeout >= 0 else {
+            throw ValidationError("timeouts must not be negative.")
+        }
         guard self.maxConnections > 0 else { throw ValidationError("--max-connections must be positive.") }
         if let port = self.webPort, !(0...65535).contains(port) {
             throw ValidationError("--web-port must be a number from 0 to 65535; got \(port).")
         }
-        guard self.shutdownGrace >= 0, self.shutdownGrace.isFinite else { throw ValidationError("--shutdown-grace must not be negative.") }
+        guard self.shutdownGrace >= 0, self.shutdownGrace.isFinite else {
+            throw ValidationError("--shutdown-grace must not be negative.")
+        }
         _ = try self.natsConfiguration()
     }
 
@@ -118,7 +144,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     func natsConfiguration() throws -> ChatNATSConfiguration? {
         guard let nats = self.nats else {
             guard self.natsCA == nil else { throw ValidationError("--nats-ca needs --nats.") }
-            guard self.room == nil else { throw ValidationError("--room needs --nats: without NATS the room is this node's alone.") }
+            guard self.room == nil else {
+                throw ValidationError("--room needs --nats: without NATS the room is this node's alone.")
+            }
             guard !self.streamOptions.natsCore, !self.streamOptions.isSet else {
                 throw ValidationError("--nats-core and --stream-... options need --nats.")
             }
@@ -139,7 +167,11 @@ struct ChatServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
+        let (host, port) = try self.addressArguments.endpoint(
+            defaultHost: "127.0.0.1",
+            defaultPort: 1234,
+            listening: true
+        )
         let logger = makeLogger(label: "wire.chat-server", verbose: self.verbose)
         let configuration = ChatServerConfiguration(
             server: ServerConfiguration(
@@ -192,15 +224,23 @@ struct ChatServerCommand: AsyncParsableCommand {
                 case .refused(let peer, let reason):
                     output.line("Refused connection from \(peer): \(reason)")
                 case .failed(let peer, let username, let error):
-                    output.line("Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)")
+                    output.line(
+                        "Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)"
+                    )
                 case .roomSplit(let reason):
-                    output.line("Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting")
+                    output.line(
+                        "Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting"
+                    )
                 case .roomWhole(let server):
-                    output.line("Room whole: linked to the other nodes of room \(self.room ?? "lobby") through \(server)")
+                    output.line(
+                        "Room whole: linked to the other nodes of room \(self.room ?? "lobby") through \(server)"
+                    )
                 case .roomStream(let description):
                     output.line("Room kept in \(description)")
                 case .jetStreamUnavailable(let server):
-                    output.line("Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)")
+                    output.line(
+                        "Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)"
+                    )
                 }
             }
         )

@@ -45,13 +45,18 @@ struct ConnectCommand: AsyncParsableCommand {
     @Flag(help: "All of standard input is one message (binary payloads).")
     var stdinMessage = false
 
-    @Option(help: "How to print messages received: text (escaped lines), raw (bytes as they are), null (NUL after each), framed (in the connection's framing) or json. Default: raw with --framing raw, text otherwise.")
+    @Option(
+        help:
+            "How to print messages received: text (escaped lines), raw (bytes as they are), null (NUL after each), framed (in the connection's framing) or json. Default: raw with --framing raw, text otherwise."
+    )
     var outputFormat: OutputFormat?
 
     @Flag(help: "Print one JSON object per message received (as --output-format json).")
     var json = false
 
-    @Flag(help: "In raw framing, print every chunk as it arrives, each followed by a newline (the tutorial's recv loop).")
+    @Flag(
+        help: "In raw framing, print every chunk as it arrives, each followed by a newline (the tutorial's recv loop)."
+    )
     var showChunks = false
 
     @Option(help: "Seconds to wait for the connection to be established.")
@@ -80,15 +85,20 @@ struct ConnectCommand: AsyncParsableCommand {
         if self.json, let format = self.outputFormat, format != .json {
             throw ValidationError("--json and --output-format \(format.rawValue) exclude each other.")
         }
-        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil) {
+        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil)
+        {
             throw ValidationError("--decode and --encode need a framing with messages; --framing raw has none.")
         }
         if self.pickleOptions.decode != nil, let format = self.outputFormat, format != .text, format != .json {
-            throw ValidationError("--decode pickle prints objects as text or --json; not --output-format \(format.rawValue).")
+            throw ValidationError(
+                "--decode pickle prints objects as text or --json; not --output-format \(format.rawValue)."
+            )
         }
         if self.framingOptions.framing == .raw {
             if self.nullSeparated || self.stdinMessage {
-                throw ValidationError("--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages.")
+                throw ValidationError(
+                    "--framing raw sends standard input as a byte stream; -0 and --stdin-message need a framing with messages."
+                )
             }
         } else if self.showChunks {
             throw ValidationError("--show-chunks is for --framing raw.")
@@ -102,7 +112,11 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: false)
+        let (host, port) = try self.addressArguments.endpoint(
+            defaultHost: "127.0.0.1",
+            defaultPort: 1234,
+            listening: false
+        )
         let isRaw = self.framingOptions.framing == .raw
         let framing = self.framingOptions.framing(rawMode: .chunks)
         let configuration = ClientConfiguration(
@@ -116,7 +130,12 @@ struct ConnectCommand: AsyncParsableCommand {
             secret: try self.secretOptions.makeSecret()
         )
         let format = self.json ? .json : (self.outputFormat ?? (isRaw ? .raw : .text))
-        let printer = MessagePrinter(format: format, framing: framing, output: .standardOutput, content: self.pickleOptions.decode)
+        let printer = MessagePrinter(
+            format: format,
+            framing: framing,
+            output: .standardOutput,
+            content: self.pickleOptions.decode
+        )
         let pickleOptions = self.pickleOptions
         let showChunks = self.showChunks
         // --send texts are checked (and pickled) before connecting.

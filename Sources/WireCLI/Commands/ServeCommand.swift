@@ -1,8 +1,8 @@
 import ArgumentParser
-import Synchronization
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import Wire
 import WireFraming
@@ -39,7 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var pickleOptions: PickleOptions
 
-    @Option(help: "Connections the kernel holds before they are accepted (default: the system's maximum, \(ListenBacklog.systemMaximum) here).")
+    @Option(
+        help:
+            "Connections the kernel holds before they are accepted (default: the system's maximum, \(ListenBacklog.systemMaximum) here)."
+    )
     var backlog = ListenBacklog.systemMaximum
 
     @Option(help: "Size of each socket read in bytes (default: adapts to the traffic).")
@@ -63,7 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "With --framing raw, do not send standard input to the first connection (as nc -d).")
     var noStdin = false
 
-    @Option(help: "How to print messages received (without --echo or --sink): text (escaped lines), raw, null, framed or json. Default: raw with --framing raw, text otherwise.")
+    @Option(
+        help:
+            "How to print messages received (without --echo or --sink): text (escaped lines), raw, null, framed or json. Default: raw with --framing raw, text otherwise."
+    )
     var outputFormat: OutputFormat?
 
     @Flag(help: "Print one JSON object per message received (as --output-format json).")
@@ -75,7 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connection after this many seconds without a message either way (0: never).")
     var idleTimeout: Double = 300
 
-    @Option(help: "Close a connection that has not completed a first message this many seconds after connecting (0: off).")
+    @Option(
+        help: "Close a connection that has not completed a first message this many seconds after connecting (0: off)."
+    )
     var firstMessageTimeout: Double = 0
 
     @Option(help: "Connections served at once; the next gets a notice and is closed.")
@@ -96,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
         if self.echo && self.sink {
             throw ValidationError("--echo and --sink exclude each other.")
         }
-        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil) {
+        if self.framingOptions.framing == .raw && (self.pickleOptions.decode != nil || self.pickleOptions.encode != nil)
+        {
             throw ValidationError("--decode and --encode need a framing with messages; --framing raw has none.")
         }
         if self.pickleOptions.encode != nil && self.greeting == nil {
@@ -120,7 +129,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (host, port) = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
+        let (host, port) = try self.addressArguments.endpoint(
+            defaultHost: "127.0.0.1",
+            defaultPort: 1234,
+            listening: true
+        )
         let logger = makeLogger(label: "wire.serve", verbose: self.verbose)
         let configuration = ServerConfiguration(
             host: host,
@@ -167,13 +180,23 @@ struct ServeCommand: AsyncParsableCommand {
             output: .standardOutput,
             content: self.pickleOptions.decode
         )
-        let input = isRawStream && !self.noStdin ? StandardInputForwarder(maximumMessageSize: configuration.maximumMessageSize) : nil
+        let input =
+            isRawStream && !self.noStdin
+            ? StandardInputForwarder(maximumMessageSize: configuration.maximumMessageSize) : nil
         let behaviour: ServeHandler.Behaviour =
-            self.closeAfterGreeting ? .closeAfterGreeting
-            : self.echo ? .echo
-            : self.sink ? .sink
-            : .print(printer, input: input)
-        let handler = ServeHandler(greeting: greeting, behaviour: behaviour, output: self.quiet ? nil : output, errors: output)
+            self.closeAfterGreeting
+            ? .closeAfterGreeting
+            : self.echo
+                ? .echo
+                : self.sink
+                    ? .sink
+                    : .print(printer, input: input)
+        let handler = ServeHandler(
+            greeting: greeting,
+            behaviour: behaviour,
+            output: self.quiet ? nil : output,
+            errors: output
+        )
         let server = WireServer(
             configuration: configuration,
             logger: logger,

@@ -63,7 +63,11 @@ struct ServeHandler: Sendable {
         try await connection.send(String(count))
     }
 
-    private static func print(_ connection: WireConnection, printer: MessagePrinter, input: StandardInputForwarder?) async throws {
+    private static func print(
+        _ connection: WireConnection,
+        printer: MessagePrinter,
+        input: StandardInputForwarder?
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let input {
                 group.addTask { await input.forward(to: connection) }

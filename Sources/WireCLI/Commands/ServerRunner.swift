@@ -1,11 +1,12 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Logging
-import ServiceLifecycle
-import UnixSignals
 
 /// Runs a server until SIGINT or SIGTERM, as a user expects of Ctrl-C: the first says how many
 /// connections are still open and lets them finish within the grace period; a second one stops at
@@ -34,7 +35,9 @@ func runUntilInterrupted(
                 interrupted = true
                 let open = openConnections()
                 Output.standardError.line(
-                    open == 0 ? "shutting down" : "shutting down, \(open) connection\(open == 1 ? "" : "s") open (Ctrl-C again to stop now)"
+                    open == 0
+                        ? "shutting down"
+                        : "shutting down, \(open) connection\(open == 1 ? "" : "s") open (Ctrl-C again to stop now)"
                 )
                 await group.triggerGracefulShutdown()
             }

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import Wire
 import WireChat
 import WireFraming
 import WirePickle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 struct WireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +23,9 @@ struct WireCommand: AsyncParsableCommand {
               wire connect --framing raw --buffer-size 8 --show-chunks
             """,
         version: WireCommand.version,
-        subcommands: [ServeCommand.self, ConnectCommand.self, ChatServerCommand.self, ChatCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, ConnectCommand.self, ChatServerCommand.self, ChatCommand.self, BenchCommand.self,
+        ]
     )
 }
 
@@ -82,7 +85,8 @@ enum WireMain {
         case let error as ConnectionError where error.isAuthenticationFailure:
             status = .refused
             printError("Error: \(error)")
-        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed, is BenchError, is PickleError, is PythonLiteralError:
+        case is ConnectionError, is FramingError, is ChatError, is InputTooLarge, is ChatClosed, is BenchError,
+            is PickleError, is PythonLiteralError:
             status = .failure
             printError("Error: \(error)")
         default:

@@ -27,7 +27,9 @@ struct AddressArguments: ParsableArguments {
             host = Self.unbracketed(self.address[0])
             port = self.address[1]
         default:
-            throw ValidationError("Give the address as HOST PORT or HOST:PORT; got \(self.address.count) words: \(self.address.joined(separator: " ")).")
+            throw ValidationError(
+                "Give the address as HOST PORT or HOST:PORT; got \(self.address.count) words: \(self.address.joined(separator: " "))."
+            )
         }
         if let given = self.host {
             guard host == nil || host == Self.unbracketed(given) else {

@@ -2,7 +2,10 @@ import ArgumentParser
 
 /// The heartbeat flag.
 struct HeartbeatOptions: ParsableArguments {
-    @Option(help: "Send an empty message after this many seconds without sending, and treat empty messages received as heartbeats (0: off; not with raw framing).")
+    @Option(
+        help:
+            "Send an empty message after this many seconds without sending, and treat empty messages received as heartbeats (0: off; not with raw framing)."
+    )
     var heartbeat: Double = 0
 
     /// Refuses a heartbeat that cannot work: raw framing has no empty message to send.

@@ -17,10 +17,16 @@ enum MessageSource: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// The flags that turn Python objects into messages and back (the tutorial's part 3).
 struct PickleOptions: ParsableArguments {
-    @Option(help: "Decode every message received: pickle (printed as Python's repr() prints the object; --json for JSON). Refused pickles (anything but plain data) are an error; nothing is executed.")
+    @Option(
+        help:
+            "Decode every message received: pickle (printed as Python's repr() prints the object; --json for JSON). Refused pickles (anything but plain data) are an error; nothing is executed."
+    )
     var decode: MessageContent?
 
-    @Option(help: "Encode every text sent: pickle (each text is a Python literal such as \"{1: 'hi', 2: 'there'}\"; JSON reads too).")
+    @Option(
+        help:
+            "Encode every text sent: pickle (each text is a Python literal such as \"{1: 'hi', 2: 'there'}\"; JSON reads too)."
+    )
     var encode: MessageSource?
 
     @Option(help: "Pickle protocol to write with --encode pickle: 2 to 5.")
@@ -61,7 +67,8 @@ func pickleJSON(_ value: PickleValue) -> String {
     case .bigInt(let number): return number.description
     case .float(let number): return number.isFinite ? value.pythonRepr : jsonLine(value.pythonRepr)
     case .string(let text): return jsonLine(text)
-    case .bytes(let bytes), .bytearray(let bytes): return "{\"base64\":" + jsonLine(Data(bytes).base64EncodedString()) + "}"
+    case .bytes(let bytes), .bytearray(let bytes):
+        return "{\"base64\":" + jsonLine(Data(bytes).base64EncodedString()) + "}"
     case .list(let items), .tuple(let items), .set(let items), .frozenset(let items):
         return "[" + items.map(pickleJSON).joined(separator: ",") + "]"
     case .dict(let pairs):

@@ -1,3 +1,6 @@
+import NIOCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
-import Synchronization
 
 /// Writes the CLI's human output straight to a file descriptor, one whole line at a time, so lines
 /// from concurrent connections never interleave and each is visible at once.

@@ -1,3 +1,7 @@
+import Dispatch
+import Foundation
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Foundation
-import NIOCore
 
 /// Standard input as it comes, in chunks of bytes, read on a thread of their own so that a terminal
 /// waiting for input never blocks the event loops. Nothing is decoded or changed. At most `window`
@@ -86,7 +87,8 @@ struct InputTooLarge: Error, CustomStringConvertible {
     var description: String {
         switch self.splitting {
         case .whole: return "standard input is longer than --max-message-size (\(limit) bytes)"
-        case .nullSeparated: return "a NUL-separated record of standard input is longer than --max-message-size (\(limit) bytes)"
+        case .nullSeparated:
+            return "a NUL-separated record of standard input is longer than --max-message-size (\(limit) bytes)"
         case .lines, .stream: return "a line of standard input is longer than --max-message-size (\(limit) bytes)"
         }
     }
@@ -107,7 +109,10 @@ struct StandardInputMessages: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(chunks: self.chunks.makeAsyncIterator(), splitter: MessageSplitter(self.splitting, maximumMessageSize: self.maximumMessageSize))
+        AsyncIterator(
+            chunks: self.chunks.makeAsyncIterator(),
+            splitter: MessageSplitter(self.splitting, maximumMessageSize: self.maximumMessageSize)
+        )
     }
 
     struct AsyncIterator: AsyncIteratorProtocol {

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// The terminal of standard input, switched to character-at-a-time input without echo while
 /// `wire chat` edits the line itself, and switched back however the program ends.

@@ -1,9 +1,9 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
+import Synchronization
 public import Wire
 public import WireFraming
-import Synchronization
 
 /// Joins a chat room as the tutorial's client does: sends the username, then texts, and reads
 /// records of two frames (username, text).
@@ -153,7 +153,11 @@ public struct ChatRecords: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.messages.makeAsyncIterator(), framesPerRecord: self.framesPerRecord, session: self.session)
+        AsyncIterator(
+            base: self.messages.makeAsyncIterator(),
+            framesPerRecord: self.framesPerRecord,
+            session: self.session
+        )
     }
 
     /// Pairs frames into records; throws ``ChatError/incompleteRecord`` for a username without

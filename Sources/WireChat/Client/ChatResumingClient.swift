@@ -1,7 +1,7 @@
 public import NIOCore
 public import NIOPosix
-public import Wire
 import Synchronization
+public import Wire
 
 /// A chat session that outlives its connections: when one drops (a reset, the server restarting,
 /// or silence that the heartbeats find), it connects again with backoff and resumes after the last
@@ -46,7 +46,8 @@ public final class ChatResumingClient: Sendable {
             switch self {
             case .refused(let reason): return "refused by the server: \(reason)"
             case .closed(let reason): return reason
-            case .unreachable(let reason, let after): return "\(reason), and the server could not be reached again within \(after)"
+            case .unreachable(let reason, let after):
+                return "\(reason), and the server could not be reached again within \(after)"
             }
         }
     }
@@ -176,11 +177,15 @@ public final class ChatResumingClient: Sendable {
                             }
                             if record.text.hasPrefix("evicted: ") {
                                 self.continuation.yield(.record(record))
-                                throw Ending.closed("evicted by the server: \(record.text.dropFirst("evicted: ".count))")
+                                throw Ending.closed(
+                                    "evicted by the server: \(record.text.dropFirst("evicted: ".count))"
+                                )
                             }
                             if record.text.hasPrefix("closed: ") {
                                 self.continuation.yield(.record(record))
-                                throw Ending.closed("the server closed the connection: \(record.text.dropFirst("closed: ".count))")
+                                throw Ending.closed(
+                                    "the server closed the connection: \(record.text.dropFirst("closed: ".count))"
+                                )
                             }
                         }
                         first = false
@@ -211,7 +216,9 @@ public final class ChatResumingClient: Sendable {
             if let giveUpAfter = self.giveUpAfter, ContinuousClock.now - since >= giveUpAfter {
                 throw Ending.unreachable(reason: reason, after: giveUpAfter)
             }
-            self.continuation.yield(wasConnected ? .lost(reason: reason, retryIn: wait) : .retrying(reason: reason, retryIn: wait))
+            self.continuation.yield(
+                wasConnected ? .lost(reason: reason, retryIn: wait) : .retrying(reason: reason, retryIn: wait)
+            )
             try await Task.sleep(for: wait)
             wait = min(wait * 2, self.maximumWait)
         }

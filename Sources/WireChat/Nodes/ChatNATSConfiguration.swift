@@ -26,7 +26,12 @@ public struct ChatNATSConfiguration: Sendable {
     ///   - servers: NATS servers; the node connects to one and moves to another when it fails.
     ///   - room: The room's name, `lobby` by default.
     ///   - tls: TLS for NATS servers that require it; the system's trust store by default.
-    public init(servers: [NATSServerAddress], room: String = "lobby", tls: WireTLS? = nil, presenceInterval: Duration = .seconds(1)) throws(ChatError) {
+    public init(
+        servers: [NATSServerAddress],
+        room: String = "lobby",
+        tls: WireTLS? = nil,
+        presenceInterval: Duration = .seconds(1)
+    ) throws(ChatError) {
         guard Self.isValidRoomName(room) else { throw ChatError.invalidRoomName(room) }
         self.client = NATSClientConfiguration(
             servers: servers,
@@ -48,7 +53,10 @@ public struct ChatNATSConfiguration: Sendable {
 
     static func isValidRoomName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 64
-            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || $0 == "-" || $0 == "_" }
+            && name.unicodeScalars.allSatisfy {
+                ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || $0 == "-"
+                    || $0 == "_"
+            }
     }
 }
 
@@ -71,7 +79,12 @@ public struct ChatStreamLimits: Sendable, Hashable {
     public static let defaultMaximumAge = Duration.seconds(24 * 3600)
     public static let defaultMaximumBytes = 1 << 30
 
-    public init(maximumAge: Duration? = nil, maximumBytes: Int? = nil, maximumMessages: Int? = nil, replicas: Int? = nil) {
+    public init(
+        maximumAge: Duration? = nil,
+        maximumBytes: Int? = nil,
+        maximumMessages: Int? = nil,
+        replicas: Int? = nil
+    ) {
         self.maximumAge = maximumAge
         self.maximumBytes = maximumBytes
         self.maximumMessages = maximumMessages

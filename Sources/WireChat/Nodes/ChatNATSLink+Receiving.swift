@@ -28,7 +28,10 @@ extension ChatNATSLink {
             }
             let refused = self.room.receiveRemote(records, from: node)
             if refused > 0 {
-                self.logger.warning("dropped texts this node's framing cannot carry", metadata: ["chat.from": "\(node)", "chat.texts": "\(refused)"])
+                self.logger.warning(
+                    "dropped texts this node's framing cannot carry",
+                    metadata: ["chat.from": "\(node)", "chat.texts": "\(refused)"]
+                )
             }
             // After delivering: if that made someone here behind, the acknowledgement waits.
             let isBehind = self.room.isBehind
@@ -41,7 +44,10 @@ extension ChatNATSLink {
             do {
                 presence = try JSONDecoder().decode(Presence.self, from: Data(message.payload.readableBytesView))
             } catch {
-                self.logger.warning("dropped a malformed presence", metadata: ["chat.from": "\(node)", "error": "\(error)"])
+                self.logger.warning(
+                    "dropped a malformed presence",
+                    metadata: ["chat.from": "\(node)", "error": "\(error)"]
+                )
                 return
             }
             if presence.kind == .bye {
@@ -82,7 +88,10 @@ extension ChatNATSLink {
                 self.maximumPayload.store(info.maximumPayload, ordering: .relaxed)
             }
             let server = await self.client.connectedServer
-            self.logger.info("the room is whole: linked to the other nodes through NATS", metadata: ["nats.server": "\(server.map(\.description) ?? "?")"])
+            self.logger.info(
+                "the room is whole: linked to the other nodes through NATS",
+                metadata: ["nats.server": "\(server.map(\.description) ?? "?")"]
+            )
             self.room.setSplit(false)
             self.saidSplit.store(false, ordering: .relaxed)
             self.onEvent(.roomWhole(server: server?.description ?? "NATS"))
@@ -90,7 +99,10 @@ extension ChatNATSLink {
         case .disconnected(let reason):
             self.reportSplit(reason)
         case .connectionAttemptFailed(let server, let reason):
-            self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"])
+            self.logger.debug(
+                "NATS connection attempt failed",
+                metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"]
+            )
             // Said once, and only when every configured server has failed: at start-up with
             // NATS not there yet, not at every attempt or when the next server will do.
             let failures = self.failedAttempts.wrappingAdd(1, ordering: .relaxed).newValue
@@ -98,7 +110,10 @@ extension ChatNATSLink {
                 self.reportSplit("\(server): \(reason)")
             }
         case .lameDuckMode(let server):
-            self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
+            self.logger.info(
+                "the NATS server is shutting down; moving to another",
+                metadata: ["nats.server": "\(server)"]
+            )
         case .serverError(let text):
             self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
         case .slowConsumer, .publishDropped, .closed:

@@ -227,7 +227,10 @@ final class ChatNATSLink: Sendable {
         let count = self.failures.wrappingAdd(1, ordering: .relaxed).newValue
         // The first, then one in a thousand: a long split must not flood the log.
         if count == 1 || count % 1000 == 0 {
-            self.logger.warning("texts did not reach the other nodes", metadata: ["error": "\(error)", "chat.failures": "\(count)"])
+            self.logger.warning(
+                "texts did not reach the other nodes",
+                metadata: ["error": "\(error)", "chat.failures": "\(count)"]
+            )
         }
     }
 }

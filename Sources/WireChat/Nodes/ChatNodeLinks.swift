@@ -34,17 +34,32 @@ final class ChatNodeLinks: Sendable {
     /// Links the room until cancelled.
     func run() async throws {
         if self.configuration.usesJetStream {
-            let stream = ChatStreamLink(configuration: self.configuration, room: self.room, eventLoopGroup: self.eventLoopGroup, logger: self.logger, onEvent: self.onEvent)
+            let stream = ChatStreamLink(
+                configuration: self.configuration,
+                room: self.room,
+                eventLoopGroup: self.eventLoopGroup,
+                logger: self.logger,
+                onEvent: self.onEvent
+            )
             self.active.withLock { $0 = .stream(stream) }
             switch try await stream.run() {
             case nil:
                 return
             case .noJetStream(let server):
-                self.logger.warning("the NATS server offers no JetStream: linking the room over core NATS", metadata: ["nats.server": "\(server)"])
+                self.logger.warning(
+                    "the NATS server offers no JetStream: linking the room over core NATS",
+                    metadata: ["nats.server": "\(server)"]
+                )
                 self.onEvent(.jetStreamUnavailable(server: server))
             }
         }
-        let core = ChatNATSLink(configuration: self.configuration, room: self.room, eventLoopGroup: self.eventLoopGroup, logger: self.logger, onEvent: self.onEvent)
+        let core = ChatNATSLink(
+            configuration: self.configuration,
+            room: self.room,
+            eventLoopGroup: self.eventLoopGroup,
+            logger: self.logger,
+            onEvent: self.onEvent
+        )
         self.active.withLock { $0 = .core(core) }
         try await core.run()
     }

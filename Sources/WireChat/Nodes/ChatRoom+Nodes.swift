@@ -52,7 +52,11 @@ extension ChatRoom {
     /// how many it refused because that framing cannot carry them (too long for the header or
     /// prefix, or a newline in lines framing).
     @discardableResult
-    func receiveRemote(_ records: [(name: String, text: ByteBuffer)], from node: String, now: NIODeadline = .now()) -> Int {
+    func receiveRemote(
+        _ records: [(name: String, text: ByteBuffer)],
+        from node: String,
+        now: NIODeadline = .now()
+    ) -> Int {
         var refused = 0
         var bytes = ByteBuffer()
         var ranges: [Range<Int>] = []

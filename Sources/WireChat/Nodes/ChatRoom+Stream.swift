@@ -30,14 +30,18 @@ extension ChatRoom {
                 nameFrame = known
             } else {
                 // Another node's clients may use another framing; what this one cannot frame stays there.
-                nameFrame = (try? self.encoder.validate(ByteBuffer(string: record.name))).map { self.nameFrame(record.name) }
+                nameFrame = (try? self.encoder.validate(ByteBuffer(string: record.name))).map {
+                    self.nameFrame(record.name)
+                }
                 nameFrames[record.name] = nameFrame
             }
             guard let nameFrame, (try? self.encoder.validate(record.text)) != nil else { continue }
             if groups.isEmpty || groups[groups.count - 1].excluding != record.excluding {
                 groups.append(Group(excluding: record.excluding))
             }
-            groups[groups.count - 1].ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &groups[groups.count - 1].bytes))
+            groups[groups.count - 1].ranges.append(
+                self.appendRecord(record.text, nameFrame: nameFrame, to: &groups[groups.count - 1].bytes)
+            )
             groups[groups.count - 1].positions.append(record.position)
         }
         guard !groups.isEmpty else { return }
@@ -68,9 +72,10 @@ extension ChatRoom {
 
     /// Reads the records after one position and before another from the room's stream, in
     /// order; `lost` says what it could not give (nothing, when `nil`).
-    typealias OlderReader = @Sendable (_ after: ChatPosition, _ before: ChatPosition) async -> (
-        records: [(name: String, text: ByteBuffer, position: ChatPosition)], lost: ChatLog.Lost?
-    )
+    typealias OlderReader =
+        @Sendable (_ after: ChatPosition, _ before: ChatPosition) async -> (
+            records: [(name: String, text: ByteBuffer, position: ChatPosition)], lost: ChatLog.Lost?
+        )
 
     /// Members that come back after a position the log no longer has get what they missed from
     /// the stream, through `reader`.
@@ -84,7 +89,9 @@ extension ChatRoom {
     func older(since position: ChatPosition?) async -> ChatLog.Older? {
         guard let position else { return nil }
         let found = self.state.withLock { state -> (OlderReader, ChatPosition)? in
-            guard state.streamsTexts, let reader = state.olderReader, let first = state.log.startsAfter(position) else { return nil }
+            guard state.streamsTexts, let reader = state.olderReader, let first = state.log.startsAfter(position) else {
+                return nil
+            }
             return (reader, first)
         }
         guard let (reader, before) = found else { return nil }
@@ -93,7 +100,9 @@ extension ChatRoom {
         entries.reserveCapacity(records.count)
         for record in records {
             // Another node's clients may use another framing; what this one cannot frame stays there.
-            guard (try? self.encoder.validate(record.text)) != nil, (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil else { continue }
+            guard (try? self.encoder.validate(record.text)) != nil,
+                (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil
+            else { continue }
             var bytes = ByteBuffer()
             _ = self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes)
             entries.append(ChatLog.Entry(position: record.position, record: bytes))
@@ -107,7 +116,9 @@ extension ChatRoom {
         var ranges: [Range<Int>] = []
         var positions: [ChatPosition?] = []
         for record in records {
-            guard (try? self.encoder.validate(record.text)) != nil, (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil else { continue }
+            guard (try? self.encoder.validate(record.text)) != nil,
+                (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil
+            else { continue }
             ranges.append(self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes))
             positions.append(record.position)
         }

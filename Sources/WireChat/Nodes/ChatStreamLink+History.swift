@@ -16,11 +16,17 @@ extension ChatStreamLink {
         var records: [(name: String, text: ByteBuffer, position: ChatPosition?)] = []
         var sequence = state.lastSequence
         while records.count < wanted, sequence >= max(1, state.firstSequence) {
-            if let message = try await self.jetStream.storedMessage(stream: self.configuration.streamName, sequence: sequence),
+            if let message = try await self.jetStream.storedMessage(
+                stream: self.configuration.streamName,
+                sequence: sequence
+            ),
                 let batch = ChatStreamBatch.decode(message.payload)
             {
                 let positioned = batch.enumerated().map { index, record in
-                    (record.name, record.text, ChatPosition(major: sequence, minor: UInt32(truncatingIfNeeded: index)) as ChatPosition?)
+                    (
+                        record.name, record.text,
+                        ChatPosition(major: sequence, minor: UInt32(truncatingIfNeeded: index)) as ChatPosition?
+                    )
                 }
                 records.insert(contentsOf: positioned, at: 0)
             }
@@ -33,7 +39,10 @@ extension ChatStreamLink {
     /// `before`'s batch, at most ``olderReadLimit`` batches and ``ChatLog/maximumBytes``: the
     /// newest of what a member missed when there is more. `lost` says what is not there: older
     /// batches the stream no longer keeps (or could not be read now), or too many to replay.
-    func readOlder(after position: ChatPosition, before: ChatPosition) async -> (
+    func readOlder(
+        after position: ChatPosition,
+        before: ChatPosition
+    ) async -> (
         records: [(name: String, text: ByteBuffer, position: ChatPosition)], lost: ChatLog.Lost?
     ) {
         var batches: [[(name: String, text: ByteBuffer, position: ChatPosition)]] = []
@@ -47,9 +56,15 @@ extension ChatStreamLink {
             }
             let message: JetStreamStoredMessage?
             do {
-                message = try await self.jetStream.storedMessage(stream: self.configuration.streamName, sequence: sequence)
+                message = try await self.jetStream.storedMessage(
+                    stream: self.configuration.streamName,
+                    sequence: sequence
+                )
             } catch {
-                self.logger.warning("could not read the room's stream for a member coming back", metadata: ["error": "\(error)"])
+                self.logger.warning(
+                    "could not read the room's stream for a member coming back",
+                    metadata: ["error": "\(error)"]
+                )
                 lost = .unknown
                 break
             }

@@ -81,7 +81,10 @@ final class ChatStreamLink: Sendable {
                 server = address.description
                 break connecting
             case .connectionAttemptFailed(let address, let reason):
-                self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(address)", "nats.reason": "\(reason)"])
+                self.logger.debug(
+                    "NATS connection attempt failed",
+                    metadata: ["nats.server": "\(address)", "nats.reason": "\(reason)"]
+                )
             case .closed:
                 return nil
             default:
@@ -127,7 +130,10 @@ final class ChatStreamLink: Sendable {
             } catch {
                 attempts += 1
                 if attempts == 1 || attempts % 10 == 0 {
-                    self.logger.warning("the room's stream is not ready yet; trying again", metadata: ["error": "\(error)"])
+                    self.logger.warning(
+                        "the room's stream is not ready yet; trying again",
+                        metadata: ["error": "\(error)"]
+                    )
                 }
                 try await Task.sleep(for: wait)
                 wait = min(wait * 2, .seconds(2))
@@ -147,7 +153,9 @@ final class ChatStreamLink: Sendable {
         let name = self.configuration.streamName
         var info = try await self.jetStream.streamInfo(name)
         if info == nil || limits.isSet {
-            let known = Set(self.configuration.client.servers.map(\.description)).count + ((await self.client.serverInfo)?.connectURLs.count ?? 0)
+            let known =
+                Set(self.configuration.client.servers.map(\.description)).count
+                + ((await self.client.serverInfo)?.connectURLs.count ?? 0)
             let existing = info?.configuration
             let configuration = JetStreamStreamConfiguration(
                 name: name,
@@ -161,11 +169,15 @@ final class ChatStreamLink: Sendable {
             )
             do {
                 info = try await self.jetStream.createOrUpdateStream(configuration)
-            } catch let error as JetStreamError where limits.replicas == nil && existing == nil && configuration.replicas > 1
+            } catch let error as JetStreamError
+                where limits.replicas == nil && existing == nil && configuration.replicas > 1
                 && [10005, 10074].contains(error.apiErrorCode ?? 0)
             {
                 // Three servers known, but not three JetStream peers: one copy, said so.
-                self.logger.warning("the NATS servers cannot hold three copies of the room; keeping one", metadata: ["error": "\(error)"])
+                self.logger.warning(
+                    "the NATS servers cannot hold three copies of the room; keeping one",
+                    metadata: ["error": "\(error)"]
+                )
                 var single = configuration
                 single.replicas = 1
                 info = try await self.jetStream.createOrUpdateStream(single)
@@ -190,7 +202,8 @@ final class ChatStreamLink: Sendable {
         if let messages = configuration.maximumMessages { limits.append("\(messages) batches") }
         let copies = configuration.replicas == 1 ? "1 copy" : "\(configuration.replicas) copies"
         let stored = info.state.messages == 1 ? "1 batch stored" : "\(info.state.messages) batches stored"
-        return "JetStream stream \(configuration.name) (\(configuration.storage.rawValue), \(copies), texts kept \(limits.joined(separator: " / ")); \(stored))"
+        return
+            "JetStream stream \(configuration.name) (\(configuration.storage.rawValue), \(copies), texts kept \(limits.joined(separator: " / ")); \(stored))"
     }
 
     static func describe(_ duration: Duration) -> String {
@@ -202,7 +215,8 @@ final class ChatStreamLink: Sendable {
     }
 
     static func describe(bytes: Int) -> String {
-        for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes >= size && bytes % size == 0 {
+        for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        where bytes >= size && bytes % size == 0 {
             return "\(bytes / size) \(unit)"
         }
         return "\(bytes) bytes"
@@ -223,7 +237,9 @@ final class ChatStreamLink: Sendable {
                     metadata: ["chat.user": "\(name)", "chat.bytes": "\(tooLarge.map(\.readableBytes))"]
                 )
                 self.room.deliverStreamed(
-                    ChatStreamNodeState.Delivery(records: tooLarge.map { .init(name: name, text: $0, excluding: sender, position: nil) })
+                    ChatStreamNodeState.Delivery(
+                        records: tooLarge.map { .init(name: name, text: $0, excluding: sender, position: nil) }
+                    )
                 )
             }
             let backlogged = self.decide { machine in
@@ -266,13 +282,17 @@ final class ChatStreamLink: Sendable {
     func publish(_ message: ChatStreamNodeState.Message) {
         let payload = ChatStreamBatch.encode(message.records)
         let id = "\(self.node)-\(message.counter)"
-        self.jetStream.publishSoon(payload, to: self.streamSubject, messageID: id, timeout: .seconds(2)).whenComplete { [self] result in
+        self.jetStream.publishSoon(payload, to: self.streamSubject, messageID: id, timeout: .seconds(2)).whenComplete {
+            [self] result in
             switch result {
             case .success:
                 self.stored(message)
             case .failure(let error):
                 guard !self.isClosing.load(ordering: .relaxed) else { return }
-                self.logger.warning("the room's stream has not stored texts yet; trying again", metadata: ["error": "\(error)", "chat.batch": "\(id)"])
+                self.logger.warning(
+                    "the room's stream has not stored texts yet; trying again",
+                    metadata: ["error": "\(error)", "chat.batch": "\(id)"]
+                )
                 Task { await self.publishUntilStored(message, payload: payload, id: id) }
             }
         }
@@ -290,13 +310,21 @@ final class ChatStreamLink: Sendable {
         var failures = 1
         while !self.isClosing.load(ordering: .relaxed) {
             do {
-                _ = try await self.jetStream.publish(payload, to: self.streamSubject, messageID: id, timeout: .seconds(10))
+                _ = try await self.jetStream.publish(
+                    payload,
+                    to: self.streamSubject,
+                    messageID: id,
+                    timeout: .seconds(10)
+                )
                 break
             } catch {
                 failures += 1
                 // The first, then one in ten: a long split must not flood the log.
                 if failures % 10 == 0 {
-                    self.logger.warning("the room's stream has not stored texts yet; trying again", metadata: ["error": "\(error)", "chat.batch": "\(id)"])
+                    self.logger.warning(
+                        "the room's stream has not stored texts yet; trying again",
+                        metadata: ["error": "\(error)", "chat.batch": "\(id)"]
+                    )
                 }
             }
         }
@@ -320,11 +348,16 @@ final class ChatStreamLink: Sendable {
             let counter = UInt64(id[id.index(after: dash)...]),
             let records = ChatStreamBatch.decode(message.payload)
         else {
-            self.logger.warning("skipped a malformed batch in the room's stream", metadata: ["chat.sequence": "\(message.streamSequence)"])
+            self.logger.warning(
+                "skipped a malformed batch in the room's stream",
+                metadata: ["chat.sequence": "\(message.streamSequence)"]
+            )
             return
         }
         let node = String(id[..<dash])
-        self.decide { ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ()) }
+        self.decide {
+            ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ())
+        }
     }
 
     // MARK: The connection
@@ -337,9 +370,15 @@ final class ChatStreamLink: Sendable {
         case .disconnected(let reason):
             self.split(reason)
         case .connectionAttemptFailed(let server, let reason):
-            self.logger.debug("NATS connection attempt failed", metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"])
+            self.logger.debug(
+                "NATS connection attempt failed",
+                metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"]
+            )
         case .lameDuckMode(let server):
-            self.logger.info("the NATS server is shutting down; moving to another", metadata: ["nats.server": "\(server)"])
+            self.logger.info(
+                "the NATS server is shutting down; moving to another",
+                metadata: ["nats.server": "\(server)"]
+            )
         case .serverError(let text):
             self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
         case .slowConsumer, .publishDropped, .closed:
@@ -351,7 +390,10 @@ final class ChatStreamLink: Sendable {
         self.decide { ($0.linkBack(), ()) }
         self.room.setSplit(false)
         self.saidSplit.store(false, ordering: .relaxed)
-        self.logger.info("the room is whole: linked to the other nodes through its stream", metadata: ["nats.server": "\(server)"])
+        self.logger.info(
+            "the room is whole: linked to the other nodes through its stream",
+            metadata: ["nats.server": "\(server)"]
+        )
         self.onEvent(.roomWhole(server: server))
         self.publishPresence(.hello)
     }
@@ -370,7 +412,11 @@ final class ChatStreamLink: Sendable {
     func publishPresence(_ kind: ChatNATSLink.Presence.Kind) {
         self.client.eventLoop.execute {
             guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
-            let presence = ChatNATSLink.Presence(kind: kind, names: kind == .bye ? [] : self.room.usernames, behind: false)
+            let presence = ChatNATSLink.Presence(
+                kind: kind,
+                names: kind == .bye ? [] : self.room.usernames,
+                behind: false
+            )
             do {
                 let json = try JSONEncoder().encode(presence)
                 self.client.publishSoon(ByteBuffer(bytes: json), to: "\(self.prefix).presence.\(self.node)")
@@ -385,9 +431,15 @@ final class ChatStreamLink: Sendable {
         guard node != self.node else { return }
         let presence: ChatNATSLink.Presence
         do {
-            presence = try JSONDecoder().decode(ChatNATSLink.Presence.self, from: Data(message.payload.readableBytesView))
+            presence = try JSONDecoder().decode(
+                ChatNATSLink.Presence.self,
+                from: Data(message.payload.readableBytesView)
+            )
         } catch {
-            self.logger.warning("dropped a malformed presence", metadata: ["chat.from": "\(node)", "error": "\(error)"])
+            self.logger.warning(
+                "dropped a malformed presence",
+                metadata: ["chat.from": "\(node)", "error": "\(error)"]
+            )
             return
         }
         switch presence.kind {

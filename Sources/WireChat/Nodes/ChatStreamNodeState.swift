@@ -127,7 +127,12 @@ struct ChatStreamNodeState {
             .deliver(
                 Delivery(
                     records: records.enumerated().map { index, record in
-                        Delivery.Item(name: record.name, text: record.text, excluding: nil, position: Self.position(sequence, index))
+                        Delivery.Item(
+                            name: record.name,
+                            text: record.text,
+                            excluding: nil,
+                            position: Self.position(sequence, index)
+                        )
                     }
                 )
             )
@@ -139,7 +144,12 @@ struct ChatStreamNodeState {
     private static func echo(_ message: Message, sequence: UInt64) -> [Action] {
         let items = message.records.enumerated().compactMap { index, record -> Delivery.Item? in
             guard !record.isDelivered else { return nil }
-            return Delivery.Item(name: record.name, text: record.text, excluding: record.sender, position: Self.position(sequence, index))
+            return Delivery.Item(
+                name: record.name,
+                text: record.text,
+                excluding: record.sender,
+                position: Self.position(sequence, index)
+            )
         }
         return items.isEmpty ? [] : [.deliver(Delivery(records: items))]
     }
@@ -157,12 +167,26 @@ struct ChatStreamNodeState {
         for counter in self.awaitingEcho.keys.sorted() {
             guard var message = self.awaitingEcho[counter] else { continue }
             undelivered += message.records.filter { !$0.isDelivered }
-            message = Message(counter: counter, records: message.records.map { var record = $0; record.isDelivered = true; return record })
+            message = Message(
+                counter: counter,
+                records: message.records.map {
+                    var record = $0
+                    record.isDelivered = true
+                    return record
+                }
+            )
             self.awaitingEcho[counter] = message
         }
         if let message = self.inFlight {
             undelivered += message.records.filter { !$0.isDelivered }
-            self.inFlight = Message(counter: message.counter, records: message.records.map { var record = $0; record.isDelivered = true; return record })
+            self.inFlight = Message(
+                counter: message.counter,
+                records: message.records.map {
+                    var record = $0
+                    record.isDelivered = true
+                    return record
+                }
+            )
         }
         undelivered += self.waiting.filter { !$0.isDelivered }
         for index in self.waiting.indices { self.waiting[index].isDelivered = true }
@@ -202,6 +226,8 @@ struct ChatStreamNodeState {
     }
 
     private static func delivery(_ records: [Record]) -> Delivery {
-        Delivery(records: records.map { Delivery.Item(name: $0.name, text: $0.text, excluding: $0.sender, position: nil) })
+        Delivery(
+            records: records.map { Delivery.Item(name: $0.name, text: $0.text, excluding: $0.sender, position: nil) }
+        )
     }
 }

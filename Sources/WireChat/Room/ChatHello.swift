@@ -50,7 +50,9 @@ public struct ChatHello: Sendable, Hashable {
                 guard let position = ChatPosition(value) else { throw ChatError.malformedHello(text) }
                 hello.resume = position
             case "heartbeat":
-                guard let seconds = Int(value), (1...3600).contains(seconds) else { throw ChatError.malformedHello(text) }
+                guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                    throw ChatError.malformedHello(text)
+                }
                 hello.heartbeat = .seconds(seconds)
             default:
                 // Later versions may say more; what this one does not know, it leaves.

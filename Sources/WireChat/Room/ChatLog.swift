@@ -59,7 +59,12 @@ struct ChatLog {
     /// What came after `position`, and how much of that the log no longer has: in a room on one
     /// node positions count texts, so the gap is known; in a room kept in a stream, only that
     /// there is one.
-    func after(_ position: ChatPosition, streamed: Bool, base: UInt64, next: UInt64? = nil) -> (entries: [Entry], lost: Lost?) {
+    func after(
+        _ position: ChatPosition,
+        streamed: Bool,
+        base: UInt64,
+        next: UInt64? = nil
+    ) -> (entries: [Entry], lost: Lost?) {
         if !streamed && position.major + 1 < base {
             // From before this node started: everything it has is new to that client, and what
             // was said before (in the node's earlier run) is gone with that run.

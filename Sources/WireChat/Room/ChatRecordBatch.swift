@@ -28,7 +28,9 @@ enum ChatRecordBatch {
                 current = ByteBuffer()
             }
             if current.readableBytes == 0 {
-                current.reserveCapacity(min(limit, texts.reduce(0) { $0 + Self.overhead + nameBytes + $1.readableBytes }))
+                current.reserveCapacity(
+                    min(limit, texts.reduce(0) { $0 + Self.overhead + nameBytes + $1.readableBytes })
+                )
             }
             current.writeInteger(UInt32(nameBytes))
             current.writeString(name)

@@ -42,12 +42,19 @@ extension ChatRoom {
 
     /// Records framed in `bytes` (at `ranges`, from its reader index), in both forms: the second
     /// with each record's position, made only while a member here wants it.
-    func payload(_ bytes: ByteBuffer, records ranges: [Range<Int>], positions: [ChatPosition?], in state: State) -> Payload {
+    func payload(
+        _ bytes: ByteBuffer,
+        records ranges: [Range<Int>],
+        positions: [ChatPosition?],
+        in state: State
+    ) -> Payload {
         guard state.positionedMembers > 0 else { return Payload(plain: bytes) }
         var positioned = ByteBuffer()
         positioned.reserveCapacity(bytes.readableBytes + ranges.count * 24)
         for (range, position) in zip(ranges, positions) {
-            positioned.writeBytes(bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound])
+            positioned.writeBytes(
+                bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound]
+            )
             self.appendPosition(position, to: &positioned)
         }
         return Payload(plain: bytes, positioned: positioned)

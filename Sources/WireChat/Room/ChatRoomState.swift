@@ -203,7 +203,12 @@ struct ChatRoomState<Link> {
             let silent = now - member.lastProgress
             if silent >= self.limits.stallTimeout {
                 actions.evictions.append(
-                    Eviction(id: id, name: member.name, link: member.link, reason: .stalled(pendingBytes: member.pendingBytes, after: silent))
+                    Eviction(
+                        id: id,
+                        name: member.name,
+                        link: member.link,
+                        reason: .stalled(pendingBytes: member.pendingBytes, after: silent)
+                    )
                 )
             }
         }

@@ -36,9 +36,23 @@ extension ChatServer {
         guard let member = admitted else { return }
         let failure: (any Error)?
         if let heartbeat = member.hello?.heartbeat {
-            failure = await Self.relayWithHeartbeats(member, every: heartbeat, messages: &messages, connection: connection, room: room, configuration: configuration, onEvent: onEvent)
+            failure = await Self.relayWithHeartbeats(
+                member,
+                every: heartbeat,
+                messages: &messages,
+                connection: connection,
+                room: room,
+                configuration: configuration,
+                onEvent: onEvent
+            )
         } else {
-            failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent)
+            failure = await Self.relay(
+                member,
+                messages: &messages,
+                room: room,
+                reportsTexts: configuration.reportsTexts,
+                onEvent: onEvent
+            )
         }
         if let failure {
             Self.report(failure, member: member, connection: connection, room: room, onEvent: onEvent)
@@ -65,11 +79,23 @@ extension ChatServer {
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await Self.sendHeartbeats(to: member.id, every: interval, room: room, lastHeard: lastHeard) { silence in
-                    onEvent(.failed(peer: connection.peerDescription, username: member.username, error: ChatError.silent(after: silence)))
+                    onEvent(
+                        .failed(
+                            peer: connection.peerDescription,
+                            username: member.username,
+                            error: ChatError.silent(after: silence)
+                        )
+                    )
                     connection.close()
                 }
             }
-            let failure = await Self.relay(member, messages: &messages, room: room, reportsTexts: configuration.reportsTexts, onEvent: onEvent) {
+            let failure = await Self.relay(
+                member,
+                messages: &messages,
+                room: room,
+                reportsTexts: configuration.reportsTexts,
+                onEvent: onEvent
+            ) {
                 lastHeard.heard()
             }
             group.cancelAll()
@@ -189,7 +215,12 @@ extension ChatServer {
                         continue
                     }
                     if reportsTexts {
-                        onEvent(.received(username: member.username, text: String(decoding: message.readableBytesView, as: UTF8.self)))
+                        onEvent(
+                            .received(
+                                username: member.username,
+                                text: String(decoding: message.readableBytesView, as: UTF8.self)
+                            )
+                        )
                     }
                     texts.append(message)
                 }
@@ -229,7 +260,9 @@ extension ChatServer {
     }
 
     static func command(in message: ByteBuffer) -> Command? {
-        guard message.readableBytes <= 5, message.getInteger(at: message.readerIndex, as: UInt8.self) == UInt8(ascii: "/") else {
+        guard message.readableBytes <= 5,
+            message.getInteger(at: message.readerIndex, as: UInt8.self) == UInt8(ascii: "/")
+        else {
             return nil
         }
         switch String(decoding: message.readableBytesView, as: UTF8.self) {

@@ -68,7 +68,13 @@ public struct ChatServer: Service {
         let (listening, listened) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.listening = listening
         self.links = configuration.nats.map { nats in
-            ChatNodeLinks(configuration: nats, room: room, eventLoopGroup: eventLoopGroup, logger: logger, onEvent: onEvent)
+            ChatNodeLinks(
+                configuration: nats,
+                room: room,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger,
+                onEvent: onEvent
+            )
         }
         self.server = WireServer(
             configuration: configuration.server,

@@ -20,7 +20,11 @@ extension ChatWebServer {
         let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
         do {
             try await member.executeThenClose { inbound, outbound in
-                var texts = WebSocketTexts(inbound, outbound: outbound, maximumMessageSize: self.configuration.server.maximumMessageSize)
+                var texts = WebSocketTexts(
+                    inbound,
+                    outbound: outbound,
+                    maximumMessageSize: self.configuration.server.maximumMessageSize
+                )
                 guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else { return }
                 defer {
                     self.room.leave(admitted.id)
@@ -35,8 +39,19 @@ extension ChatWebServer {
                 let lastHeard = ChatServer.LastHeard()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        await ChatServer.sendHeartbeats(to: admitted.id, every: interval, room: self.room, lastHeard: lastHeard) { silence in
-                            self.onEvent(.failed(peer: peer, username: admitted.username, error: ChatError.silent(after: silence)))
+                        await ChatServer.sendHeartbeats(
+                            to: admitted.id,
+                            every: interval,
+                            room: self.room,
+                            lastHeard: lastHeard
+                        ) { silence in
+                            self.onEvent(
+                                .failed(
+                                    peer: peer,
+                                    username: admitted.username,
+                                    error: ChatError.silent(after: silence)
+                                )
+                            )
                             channel.close(promise: nil)
                         }
                     }
@@ -62,7 +77,12 @@ extension ChatWebServer {
                 first = name
             }
             let name = try ChatServer.validatedUsername(first, limit: self.configuration.maximumUsernameBytes)
-            let sink = WebSocketMember(channel: channel, framing: self.configuration.server.framing, positioned: hello != nil, logger: self.logger)
+            let sink = WebSocketMember(
+                channel: channel,
+                framing: self.configuration.server.framing,
+                positioned: hello != nil,
+                logger: self.logger
+            )
             // What the node's log no longer has, from the stream, before the member is in.
             let older = await self.room.older(since: hello?.resume)
             let id = try self.room.join(name: name, connection: sink, hello: hello, older: older) { reason in
@@ -98,7 +118,12 @@ extension ChatWebServer {
                 self.room.answerWho(member.id)
             case nil:
                 if self.configuration.reportsTexts {
-                    self.onEvent(.received(username: member.username, text: String(decoding: text.readableBytesView, as: UTF8.self)))
+                    self.onEvent(
+                        .received(
+                            username: member.username,
+                            text: String(decoding: text.readableBytesView, as: UTF8.self)
+                        )
+                    )
                 }
                 await self.room.publish([text], from: member.id, nameFrame: member.nameFrame)
             }

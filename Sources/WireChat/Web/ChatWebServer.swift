@@ -44,40 +44,64 @@ struct ChatWebServer: Sendable {
                         // With the server's certificate, the page and the WebSocket go over TLS
                         // too (https:// and wss://).
                         // At most --max-connections at once, on this port as on the TCP one.
-                        try channel.pipeline.syncOperations.addHandler(WebConnectionLimitHandler(limit: limit, logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(
+                            WebConnectionLimitHandler(limit: limit, logger: logger)
+                        )
                         if let tls {
                             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
                         }
                         // A first request is due within the first-message timeout, as a TCP
                         // client's username is.
                         if let first = timeouts.firstMessage {
-                            try channel.pipeline.syncOperations.addHandler(WebRequestDeadline(timeout: first), name: WebRequestDeadline.name)
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebRequestDeadline(timeout: first),
+                                name: WebRequestDeadline.name
+                            )
                         }
                         // Page requests kept alive are closed when idle, as idle TCP members are;
                         // a browser member has a clock of its own after the upgrade.
                         if let idle = timeouts.idle {
-                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)), name: Self.httpIdleName)
-                            try channel.pipeline.syncOperations.addHandler(WebIdleCloser(after: idle), name: Self.httpIdleCloserName)
+                            try channel.pipeline.syncOperations.addHandler(
+                                IdleStateHandler(allTimeout: TimeAmount(idle)),
+                                name: Self.httpIdleName
+                            )
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebIdleCloser(after: idle),
+                                name: Self.httpIdleCloserName
+                            )
                         }
                         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                             maxFrameSize: maximumFrameSize,
                             shouldUpgrade: { channel, head in
                                 // Only /chat is a WebSocket endpoint; anything else stays HTTP.
-                                channel.eventLoop.makeSucceededFuture(Self.path(of: head) == "/chat" ? HTTPHeaders() : nil)
+                                channel.eventLoop.makeSucceededFuture(
+                                    Self.path(of: head) == "/chat" ? HTTPHeaders() : nil
+                                )
                             },
                             upgradePipelineHandler: { channel, _ in
                                 channel.eventLoop.makeCompletedFuture {
                                     // The member's username deadline, idle timeout and heartbeats,
                                     // on the same clock as a TCP member's, instead of the page's.
                                     if timeouts.firstMessage != nil {
-                                        channel.pipeline.syncOperations.removeHandler(name: WebRequestDeadline.name, promise: nil)
+                                        channel.pipeline.syncOperations.removeHandler(
+                                            name: WebRequestDeadline.name,
+                                            promise: nil
+                                        )
                                     }
                                     if timeouts.idle != nil {
-                                        channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleName, promise: nil)
-                                        channel.pipeline.syncOperations.removeHandler(name: Self.httpIdleCloserName, promise: nil)
+                                        channel.pipeline.syncOperations.removeHandler(
+                                            name: Self.httpIdleName,
+                                            promise: nil
+                                        )
+                                        channel.pipeline.syncOperations.removeHandler(
+                                            name: Self.httpIdleCloserName,
+                                            promise: nil
+                                        )
                                     }
                                     if timeouts.areSet {
-                                        try channel.pipeline.syncOperations.addHandler(WebSocketTimeoutHandler(timeouts: timeouts))
+                                        try channel.pipeline.syncOperations.addHandler(
+                                            WebSocketTimeoutHandler(timeouts: timeouts)
+                                        )
                                     }
                                     return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
                                 }
@@ -89,7 +113,10 @@ struct ChatWebServer: Sendable {
                                 channel.eventLoop.makeCompletedFuture {
                                     // A first request came in time: a page request.
                                     if timeouts.firstMessage != nil {
-                                        channel.pipeline.syncOperations.removeHandler(name: WebRequestDeadline.name, promise: nil)
+                                        channel.pipeline.syncOperations.removeHandler(
+                                            name: WebRequestDeadline.name,
+                                            promise: nil
+                                        )
                                     }
                                     try channel.pipeline.syncOperations.addHandler(HTTPByteBufferResponsePartHandler())
                                     return .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
@@ -136,7 +163,9 @@ struct ChatWebServer: Sendable {
 
     // MARK: HTTP
 
-    private func answer(_ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>) async throws {
+    private func answer(
+        _ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
+    ) async throws {
         try await http.executeThenClose { inbound, outbound in
             var request: HTTPRequestHead?
             for try await part in inbound {
@@ -154,7 +183,9 @@ struct ChatWebServer: Sendable {
                     headers.add(name: "Content-Type", value: type)
                     headers.add(name: "Content-Length", value: String(body.readableBytes))
                     headers.add(name: "Cache-Control", value: "no-store")
-                    try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: head.version, status: status, headers: headers))
+                    )
                     if head.method != .HEAD {
                         try await outbound.write(.body(body))
                     }
@@ -173,7 +204,10 @@ struct ChatWebServer: Sendable {
         case "/", "/index.html":
             return (.ok, "text/html; charset=utf-8", ByteBuffer(string: ChatWebPage.html))
         case "/chat":
-            return (.badRequest, "text/plain; charset=utf-8", ByteBuffer(string: "/chat is a WebSocket endpoint: connect with a WebSocket client.\n"))
+            return (
+                .badRequest, "text/plain; charset=utf-8",
+                ByteBuffer(string: "/chat is a WebSocket endpoint: connect with a WebSocket client.\n")
+            )
         default:
             return (.notFound, "text/plain; charset=utf-8", ByteBuffer(string: "Not found: the chat page is at /.\n"))
         }

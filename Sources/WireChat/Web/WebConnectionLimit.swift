@@ -18,7 +18,11 @@ final class WebConnectionLimit: Sendable {
     func enter() -> Bool {
         var current = self.open.load(ordering: .relaxed)
         while current < self.maximum {
-            let (exchanged, original) = self.open.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            let (exchanged, original) = self.open.compareExchange(
+                expected: current,
+                desired: current + 1,
+                ordering: .relaxed
+            )
             if exchanged { return true }
             current = original
         }

@@ -28,7 +28,12 @@ final class WebSocketMember: ChatMemberSink {
 
     private let logger: Logger
 
-    init(channel: any Channel, framing: Framing, positioned: Bool = false, logger: Logger = Logger(label: "wire.chat.web")) {
+    init(
+        channel: any Channel,
+        framing: Framing,
+        positioned: Bool = false,
+        logger: Logger = Logger(label: "wire.chat.web")
+    ) {
         self.channel = channel
         self.logger = logger
         self.framesPerRecord = positioned ? 3 : 2
@@ -59,12 +64,17 @@ final class WebSocketMember: ChatMemberSink {
                 let (user, text) = (state.fields[0], self.framesPerRecord == 3 ? state.fields[1] : frame)
                 let position = self.framesPerRecord == 3 && frame.readableBytes > 0 ? frame : nil
                 state.fields.removeAll(keepingCapacity: true)
-                frames.append(Self.textFrame(user: user, text: text, position: position, allocator: self.channel.allocator))
+                frames.append(
+                    Self.textFrame(user: user, text: text, position: position, allocator: self.channel.allocator)
+                )
             }
         } catch {
             self.logger.error(
                 "a record for a browser did not decode in the room's framing; closing that browser",
-                metadata: ["peer.address": "\(self.channel.remoteAddress?.endpointDescription ?? "unknown")", "error": "\(error)"]
+                metadata: [
+                    "peer.address": "\(self.channel.remoteAddress?.endpointDescription ?? "unknown")",
+                    "error": "\(error)",
+                ]
             )
             self.channel.close(promise: nil)
         }
@@ -97,7 +107,12 @@ final class WebSocketMember: ChatMemberSink {
     }
 
     /// One record as a JSON text frame.
-    static func textFrame(user: ByteBuffer, text: ByteBuffer, position: ByteBuffer? = nil, allocator: ByteBufferAllocator) -> WebSocketFrame {
+    static func textFrame(
+        user: ByteBuffer,
+        text: ByteBuffer,
+        position: ByteBuffer? = nil,
+        allocator: ByteBufferAllocator
+    ) -> WebSocketFrame {
         var json = allocator.buffer(capacity: user.readableBytes + text.readableBytes + 48)
         json.writeString(#"{"user":"#)
         JSONText.write(user, into: &json)

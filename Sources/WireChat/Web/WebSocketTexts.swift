@@ -11,7 +11,11 @@ struct WebSocketTexts {
     private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
     private let maximumMessageSize: Int
 
-    init(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>, maximumMessageSize: Int) {
+    init(
+        _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
+        outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
+        maximumMessageSize: Int
+    ) {
         self.frames = inbound.makeAsyncIterator()
         self.outbound = outbound
         self.maximumMessageSize = maximumMessageSize

@@ -23,7 +23,6 @@ guard let framing = Framing(rawValue: options["framing"] ?? "be32") else {
     exit(2)
 }
 
-
 switch command {
 case "server":
     try runServer(mode: options["mode"] ?? "echo", host: host, port: port, framing: framing)
@@ -60,5 +59,7 @@ case "echo":
             + "\"mean_us\": \(mean), \"p50_us\": \(percentile(50)), \"p99_us\": \(percentile(99))}"
     )
 default:
-    print("usage: nio-baseline server|sink|echo [--host H] [--port P] [--framing be32|ascii10] [--mode sink|echo] [--count N] [--size S] [--warmup W]")
+    print(
+        "usage: nio-baseline server|sink|echo [--host H] [--port P] [--framing be32|ascii10] [--mode sink|echo] [--count N] [--size S] [--warmup W]"
+    )
 }
