@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "WireSecurity", targets: ["WireSecurity"]),
         .library(name: "WireChat", targets: ["WireChat"]),
         .library(name: "WirePickle", targets: ["WirePickle"]),
+        .library(name: "WireCodable", targets: ["WireCodable"]),
         .library(name: "WireNATS", targets: ["WireNATS"]),
         .executable(name: "wire", targets: ["WireCLI"]),
     ],
@@ -48,11 +49,21 @@ let package = Package(
             name: "Wire",
             dependencies: [
                 "WireFraming",
-                "WirePickle",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Codable values as messages (JSON, pickles): apart, so that Wire needs neither Foundation
+        // nor WirePickle.
+        .target(
+            name: "WireCodable",
+            dependencies: [
+                "Wire",
+                "WirePickle",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -172,6 +183,7 @@ let package = Package(
             dependencies: [
                 "WireSecurity",
                 "Wire",
+                "WireCodable",
                 "WireTestSupport",
                 "WireFraming",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 import Wire
+import WireCodable
 
 /// Codable values over a connection, as JSON and as Python pickles.
 struct MessageEncodingTests {
@@ -38,6 +39,10 @@ struct MessageEncodingTests {
         ]
         let value = try MessageEncoding.pickle.decode([Int: String].self, from: ByteBuffer(bytes: bytes))
         #expect(value == [1: "hi", 2: "there"])
-        #expect(Array(try MessageEncoding.pickle.encode([1: "hi"] as [Int: String]).readableBytesView).starts(with: [0x80, 0x04]))
+        #expect(
+            Array(try MessageEncoding.pickle.encode([1: "hi"] as [Int: String]).readableBytesView).starts(with: [
+                0x80, 0x04,
+            ])
+        )
     }
 }

@@ -1,10 +1,12 @@
+public import NIOCore
+public import Wire
+import WirePickle
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import NIOCore
-import WirePickle
 
 /// How a `Codable` value becomes one message and back: JSON, or a Python pickle (the sockets
 /// tutorial's part 3).
