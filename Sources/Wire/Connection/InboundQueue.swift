@@ -22,11 +22,10 @@ final class InboundQueue: Sendable {
         var batchBytes: [Int] = []
         var queuedBytes = 0
         var end: Result<Void, any Error>?
-        var waiter: CheckedContinuation<[ByteBuffer]?, any Error>?
-        /// The waiting consumer takes one message, not a batch (``nextMessage()``).
-        var waiterTakesOne = false
+        /// The consumer, if it waits; its condition: it takes one message, not a batch
+        /// (``nextMessage()``).
+        var waiters = Waiters<Bool, [ByteBuffer]?>()
         var readHeld = false
-        var cancelRequested = false
     }
 
     private let channel: any Channel
@@ -41,42 +40,33 @@ final class InboundQueue: Sendable {
 
     /// Queues a batch, or hands it straight to a waiting consumer.
     func push(_ batch: [ByteBuffer], bytes: Int) {
-        let handOver = self.state.withLock { state -> (CheckedContinuation<[ByteBuffer]?, any Error>, [ByteBuffer])? in
+        let handOver = self.state.withLock { state -> Waiters<Bool, [ByteBuffer]?>.Resumption? in
             guard state.end == nil else { return nil }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                guard state.waiterTakesOne, batch.count > 1 else { return (waiter, batch) }
+            if let takesOne = state.waiters.firstCondition {
+                guard takesOne, batch.count > 1 else { return state.waiters.takeFirst(.success(batch)) }
                 // A consumer that takes one message gets the first; the rest wait in the queue.
-                state.waiterTakesOne = false
                 let first = batch[0]
                 state.batches.append(Array(batch.dropFirst()))
                 state.batchBytes.append(bytes - first.readableBytes)
                 state.queuedBytes += bytes - first.readableBytes
-                return (waiter, [first])
+                return state.waiters.takeFirst(.success([first]))
             }
             state.batches.append(batch)
             state.batchBytes.append(bytes)
             state.queuedBytes += bytes
             return nil
         }
-        if let (waiter, messages) = handOver {
-            waiter.resume(returning: messages)
-        }
+        handOver?.resume()
     }
 
     /// Ends the sequence after the queued batches: cleanly with `nil`, or with `error`.
     func finish(_ error: (any Error)?) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
-            guard state.end == nil else { return nil }
+        let waiters = self.state.withLock { state -> [Waiters<Bool, [ByteBuffer]?>.Resumption] in
+            guard state.end == nil else { return [] }
             state.end = error.map { .failure($0) } ?? .success(())
-            defer { state.waiter = nil }
-            return state.waiter
+            return state.waiters.takeAll(error.map { .failure($0) } ?? .success(nil))
         }
-        if let error {
-            waiter?.resume(throwing: error)
-        } else {
-            waiter?.resume(returning: nil)
-        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Whether the channel may read now; if not, the read is remembered and done later.
@@ -138,47 +128,11 @@ final class InboundQueue: Sendable {
     }
 
     private func waitForBatch(takingOne: Bool) async throws -> [ByteBuffer]? {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[ByteBuffer]?, any Error>) in
-                enum Ready {
-                    case batch([ByteBuffer])
-                    case end(Result<Void, any Error>)
-                    case cancelled
-                    case waiting
-                }
-                let ready = self.state.withLock { state -> Ready in
-                    if state.cancelRequested {
-                        state.cancelRequested = false
-                        return .cancelled
-                    }
-                    if !state.batches.isEmpty {
-                        return .batch(takingOne ? state.takeOne() : state.takeFirst())
-                    }
-                    if let end = state.end {
-                        return .end(end)
-                    }
-                    state.waiter = continuation
-                    state.waiterTakesOne = takingOne
-                    return .waiting
-                }
-                switch ready {
-                case .batch(let batch): continuation.resume(returning: batch)
-                case .end(.success): continuation.resume(returning: nil)
-                case .end(.failure(let error)): continuation.resume(throwing: error)
-                case .cancelled: continuation.resume(throwing: CancellationError())
-                case .waiting: break
-                }
+        try await self.state.wait(in: \.waiters, for: takingOne) { state in
+            if !state.batches.isEmpty {
+                return .success(takingOne ? state.takeOne() : state.takeFirst())
             }
-        } onCancel: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<[ByteBuffer]?, any Error>? in
-                guard let waiter = state.waiter else {
-                    state.cancelRequested = true
-                    return nil
-                }
-                state.waiter = nil
-                return waiter
-            }
-            waiter?.resume(throwing: CancellationError())
+            return state.end.map { end in end.map { nil } }
         }
     }
 }

@@ -21,40 +21,24 @@ final class OutboundBuffer: Sendable {
     /// Payloads at least this large are queued as they are instead of being copied into a batch.
     static let copyLimit = 16 * 1024
 
-    private struct Waiter {
-        var id: UInt64
-        var threshold: Int
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
     private struct State {
         var queued: [ByteBuffer] = []
         var batch = ByteBuffer()
         var unwrittenBytes = 0
         var flushScheduled = false
         var closed = false
-        var waiters: [Waiter] = []
-        var cancelledWaiters: Set<UInt64> = []
-        var nextWaiterID: UInt64 = 0
+        /// Senders waiting until at most so many bytes (their condition) are unwritten.
+        var waiters = Waiters<Int, Void>()
 
-        /// Removes the waiters that can go on: those whose threshold is met succeed, and once the
+        /// Takes the waiters that can go on: those whose threshold is met succeed, and once the
         /// connection is closed, every other one fails.
-        mutating func takeReadyWaiters() -> [(waiter: Waiter, succeeded: Bool)] {
+        mutating func takeReadyWaiters(closedError: ConnectionError) -> [Waiters<Int, Void>.Resumption] {
             guard !self.waiters.isEmpty else { return [] }
-            let unwritten = self.unwrittenBytes
-            var ready: [(waiter: Waiter, succeeded: Bool)] = []
-            self.waiters.removeAll { waiter in
-                if unwritten <= waiter.threshold {
-                    ready.append((waiter, true))
-                    return true
-                }
-                if self.closed {
-                    ready.append((waiter, false))
-                    return true
-                }
-                return false
+            let (unwritten, closed) = (self.unwrittenBytes, self.closed)
+            return self.waiters.take { threshold in
+                if unwritten <= threshold { return .success(()) }
+                return closed ? .failure(closedError) : nil
             }
-            return ready
         }
     }
 
@@ -65,7 +49,13 @@ final class OutboundBuffer: Sendable {
     let peer: String
     private let state = Mutex(State())
 
-    init(channel: any Channel, encoder: MessageEncoder, peer: String, highWatermark: Int = 1 << 22, lowWatermark: Int = 1 << 21) {
+    init(
+        channel: any Channel,
+        encoder: MessageEncoder,
+        peer: String,
+        highWatermark: Int = 1 << 22,
+        lowWatermark: Int = 1 << 21
+    ) {
         self.channel = channel
         self.encoder = encoder
         self.peer = peer
@@ -185,66 +175,26 @@ final class OutboundBuffer: Sendable {
             if failed {
                 state.closed = true
             }
-            return state.takeReadyWaiters()
+            return state.takeReadyWaiters(closedError: self.closedError)
         }
-        self.resume(ready)
-    }
-
-    private func resume(_ waiters: [(waiter: Waiter, succeeded: Bool)]) {
-        for (waiter, succeeded) in waiters {
-            if succeeded {
-                waiter.continuation.resume()
-            } else {
-                waiter.continuation.resume(throwing: self.closedError)
-            }
-        }
+        for waiter in ready { waiter.resume() }
     }
 
     /// Waits until at most `threshold` bytes are unwritten; throws if the connection closes first.
     func waitUntilUnwritten(atMost threshold: Int) async throws {
-        let id = self.state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
+        try await self.state.wait(in: \.waiters, for: threshold) { state in
+            if state.unwrittenBytes <= threshold { return .success(()) }
+            return state.closed ? .failure(self.closedError) : nil
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let immediate: Result<Void, any Error>? = self.state.withLock { state in
-                    if state.cancelledWaiters.remove(id) != nil {
-                        return .failure(CancellationError())
-                    }
-                    if state.unwrittenBytes <= threshold {
-                        return .success(())
-                    }
-                    if state.closed {
-                        return .failure(self.closedError)
-                    }
-                    state.waiters.append(Waiter(id: id, threshold: threshold, continuation: continuation))
-                    return nil
-                }
-                if let immediate {
-                    continuation.resume(with: immediate)
-                }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { state -> Waiter? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
-                    state.cancelledWaiters.insert(id)
-                    return nil
-                }
-                return state.waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
-        }
-        self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
     }
 
     /// Refuses further sends.
     func markClosed() {
         let ready = self.state.withLock { state in
             state.closed = true
-            return state.takeReadyWaiters()
+            return state.takeReadyWaiters(closedError: self.closedError)
         }
-        self.resume(ready)
+        for waiter in ready { waiter.resume() }
     }
 }
 

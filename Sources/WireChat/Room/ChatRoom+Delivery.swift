@@ -8,40 +8,19 @@ import Synchronization
 extension ChatRoom {
     // MARK: Waiting senders
 
+    /// Waits until the member may send again (or has left, or its task is cancelled).
     func waitForTurn(_ id: MemberID) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let goNow = self.state.withLock { state -> Bool in
-                    if state.cancelledWaiters.remove(id) != nil {
-                        return true
-                    }
-                    // The turn may have come between the check and now.
-                    guard state.machine.isWaiting(id) else { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if goNow {
-                    continuation.resume()
-                }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let waiter = state.waiters.removeValue(forKey: id) else {
-                    state.cancelledWaiters.insert(id)
-                    return nil
-                }
-                return waiter
-            }
-            waiter?.resume()
+        _ = try? await self.state.wait(in: \.turns, for: id) { state in
+            // The turn may have come between the send that held it and now.
+            state.machine.isWaiting(id) ? nil : .success(())
         }
-        self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
     }
 
     // MARK: Writing
 
     /// What to do once the lock is released.
     struct Work {
-        var resumed: [CheckedContinuation<Void, Never>] = []
+        var resumed: [Waiters<MemberID, Void>.Resumption] = []
         var evictions: [ChatRoomState<Link>.Eviction] = []
         /// Tell the other nodes about the evictions, and that whether someone here is behind changed.
         var outlet: (@Sendable (ChatRoomOutput) -> Void)?
@@ -63,23 +42,24 @@ extension ChatRoom {
                 self.enqueue(bytes, for: id, link: link, in: &state)
             }
         }
-        for id in actions.resumed {
-            if let waiter = state.waiters.removeValue(forKey: id) {
-                work.resumed.append(waiter)
+        if !state.turns.isEmpty && !(actions.resumed.isEmpty && actions.evictions.isEmpty) {
+            // Senders whose turn came, and evicted ones, which wait no more.
+            let (resumed, evictions) = (actions.resumed, actions.evictions)
+            work.resumed += state.turns.take { id in
+                resumed.contains(id) || evictions.contains { $0.id == id } ? .success(()) : nil
             }
         }
         for eviction in actions.evictions {
             // Best effort: the notice goes after what is queued, and the connection closes soon after.
-            let notice = self.noticePayload("evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))")
+            let notice = self.noticePayload(
+                "evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))"
+            )
             if let bytes = notice.bytes(for: eviction.link) {
                 self.enqueue(bytes, for: eviction.id, link: eviction.link, in: &state)
             }
             // After the drain that writes the notice, close once it has left; a member that wakes
             // up gets what waited for it and the notice, as long as it keeps taking bytes.
             Self.closeAfterWrites(eviction.link.connection, within: self.stallTimeout)
-            if let waiter = state.waiters.removeValue(forKey: eviction.id) {
-                work.resumed.append(waiter)
-            }
             work.evictions.append(eviction)
         }
         if let onCaughtUp = state.onCaughtUp, state.machine.behind.isEmpty {
@@ -118,7 +98,9 @@ extension ChatRoom {
         }
         for eviction in work.evictions {
             work.outlet?(.left(eviction.name))
-            eviction.link.onEvict(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))
+            eviction.link.onEvict(
+                ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout)
+            )
             if self.announcesMembership {
                 self.broadcastNotice("\(eviction.name) left", except: nil)
             }
@@ -215,7 +197,11 @@ extension ChatRoom {
     /// connection first if it takes nothing for `timeout`, or has not taken everything after ten
     /// times that (a member that is still reading gets the time it needs within reason, one that
     /// has stopped does not hold the room's memory or its place).
-    static func afterWrites(_ connection: any ChatMemberSink, within timeout: TimeAmount, close: Bool) -> EventLoopFuture<Void> {
+    static func afterWrites(
+        _ connection: any ChatMemberSink,
+        within timeout: TimeAmount,
+        close: Bool
+    ) -> EventLoopFuture<Void> {
         let loop = connection.eventLoop
         let written = loop.makePromise(of: Void.self)
         loop.execute {

@@ -55,8 +55,8 @@ public final class ChatRoom: Sendable {
 
         /// Members whose records carry positions.
         var positionedMembers = 0
-        var waiters: [MemberID: CheckedContinuation<Void, Never>] = [:]
-        var cancelledWaiters: Set<MemberID> = []
+        /// Senders waiting for their turn (``waitForTurn(_:)``).
+        var turns = Waiters<MemberID, Void>()
         var outboxes: [ObjectIdentifier: Outbox] = [:]
         /// Where the room tells the other nodes what happens here, if it spans several.
         var outlet: (@Sendable (ChatRoomOutput) -> Void)?
@@ -150,7 +150,8 @@ public final class ChatRoom: Sendable {
         link.session = hello?.session
         let now = NIODeadline.now()
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
-        let (id, work, outlet) = try self.state.withLock { state throws(ChatError) -> (MemberID, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
+        let (id, work, outlet) = try self.state.withLock {
+            state throws(ChatError) -> (MemberID, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
             // Best effort across nodes: two nodes may let the same name in at the same moment.
             if state.remoteNodes.values.contains(where: { $0.names.contains(name) }) {
                 throw ChatError.usernameTaken(name)
@@ -160,12 +161,24 @@ public final class ChatRoom: Sendable {
             var work = Work()
             var records: [Payload]
             if let resume = hello?.resume {
-                records = self.missed(by: name, since: resume, log: state.log, older: older, next: state.nextPosition, streamed: state.streamsTexts)
+                records = self.missed(
+                    by: name,
+                    since: resume,
+                    log: state.log,
+                    older: older,
+                    next: state.nextPosition,
+                    streamed: state.streamsTexts
+                )
             } else {
-                var history = state.log.last(self.historySize).map { Payload(record: $0.record, position: $0.position, room: self) }
+                var history = state.log.last(self.historySize).map {
+                    Payload(record: $0.record, position: $0.position, room: self)
+                }
                 if self.announcesMembership && !history.isEmpty {
                     // Marked, so that nobody takes an old text for a new one.
-                    history.insert(self.noticePayload("history: the last \(history.count) text\(history.count == 1 ? "" : "s")"), at: 0)
+                    history.insert(
+                        self.noticePayload("history: the last \(history.count) text\(history.count == 1 ? "" : "s")"),
+                        at: 0
+                    )
                     history.append(self.noticePayload("end of history"))
                 }
                 records = history
@@ -196,7 +209,9 @@ public final class ChatRoom: Sendable {
     private func replaceSilentMember(named name: String, session: String?) -> Bool {
         guard let session, !session.isEmpty else { return false }
         let old = self.state.withLock { state -> (ChatRoomState<Link>.Member, MemberID)? in
-            guard let (id, member) = state.machine.member(named: name), member.link.session == session else { return nil }
+            guard let (id, member) = state.machine.member(named: name), member.link.session == session else {
+                return nil
+            }
             return (member, id)
         }
         guard let (member, id) = old else { return false }
@@ -209,7 +224,14 @@ public final class ChatRoom: Sendable {
     /// that says how much (and how much the log no longer has). `older`: what came before the
     /// log's first entry, read from the stream (``older(since:)``). Its own texts are not sent
     /// back: the room never sends a member its own text, and it saw them when it said them.
-    func missed(by name: String, since position: ChatPosition, log: ChatLog, older: ChatLog.Older?, next: UInt64, streamed: Bool) -> [Payload] {
+    func missed(
+        by name: String,
+        since position: ChatPosition,
+        log: ChatLog,
+        older: ChatLog.Older?,
+        next: UInt64,
+        streamed: Bool
+    ) -> [Payload] {
         var (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
         if let older, streamed {
             let head = all.first?.position
@@ -234,13 +256,15 @@ public final class ChatRoom: Sendable {
         case .some(.unknown): text += ", and older ones are no longer kept"
         case .some(.tooMany): text += ", and older ones are too many to replay"
         }
-        return [self.noticePayload(text)] + entries.map { Payload(record: $0.record, position: $0.position, room: self) }
+        return [self.noticePayload(text)]
+            + entries.map { Payload(record: $0.record, position: $0.position, room: self) }
     }
 
     /// Removes a member, if it is still in the room; what was queued for it is still written.
     /// `quietly`: nobody is told (the same member is coming back on a new connection).
     func leave(_ id: MemberID, quietly: Bool = false) {
-        let (member, work, outlet) = self.state.withLock { state -> (ChatRoomState<Link>.Member?, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
+        let (member, work, outlet) = self.state.withLock {
+            state -> (ChatRoomState<Link>.Member?, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
             let (member, actions) = state.machine.leave(id)
             if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
             var work = Work()
@@ -285,7 +309,8 @@ public final class ChatRoom: Sendable {
             // Framed once for every recipient; in a room kept in a stream, they come back framed.
             var size = 0
             for text in texts {
-                size += nameFrame.readableBytes + text.readableBytes + self.encoder.overhead(forLength: text.readableBytes)
+                size +=
+                    nameFrame.readableBytes + text.readableBytes + self.encoder.overhead(forLength: text.readableBytes)
             }
             bytes.reserveCapacity(size)
             for text in texts {
@@ -393,7 +418,9 @@ public final class ChatRoom: Sendable {
     func remember(_ ranges: [Range<Int>], of bytes: ByteBuffer, at positions: [ChatPosition?], in state: inout State) {
         guard self.logSize > 0 else { return }
         for (range, position) in zip(ranges, positions) {
-            let record = ByteBuffer(bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound])
+            let record = ByteBuffer(
+                bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound]
+            )
             state.log.append(ChatLog.Entry(position: position, record: record), keeping: self.logSize)
         }
     }
