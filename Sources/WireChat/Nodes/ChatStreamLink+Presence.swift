@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import WireNATS
+
+/// The link's connection to NATS, and who is where: presence on core NATS, as in a core room.
+extension ChatStreamLink {
+    // MARK: The connection
+
+    func handle(_ event: NATSClientEvent) {
+        switch event {
+        case .connected(let server), .reconnected(let server):
+            self.linked(server: server.description)
+            self.consumer.withLock { $0 }?.connectionCameBack()
+        case .disconnected(let reason):
+            self.split(reason)
+        case .connectionAttemptFailed(let server, let reason):
+            self.logger.debug(
+                "NATS connection attempt failed",
+                metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"]
+            )
+        case .lameDuckMode(let server):
+            self.logger.info(
+                "the NATS server is shutting down; moving to another",
+                metadata: ["nats.server": "\(server)"]
+            )
+        case .serverError(let text):
+            self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
+        case .slowConsumer, .publishDropped, .closed:
+            self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
+        }
+    }
+
+    func linked(server: String) {
+        self.decide { ($0.linkBack(), ()) }
+        self.room.setSplit(false)
+        self.saidSplit.store(false, ordering: .relaxed)
+        self.logger.info(
+            "the room is whole: linked to the other nodes through its stream",
+            metadata: ["nats.server": "\(server)"]
+        )
+        self.onEvent(.roomWhole(server: server))
+        self.publishPresence(.hello)
+    }
+
+    func split(_ reason: String) {
+        // What this node's members have not been given of their own node's texts, they get now.
+        self.decide { ($0.linkLost(), ()) }
+        self.room.setSplit(true)
+        guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
+        self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
+        self.onEvent(.roomSplit(reason: reason))
+    }
+
+    // MARK: Presence
+
+    func publishPresence(_ kind: ChatNATSLink.Presence.Kind) {
+        self.client.eventLoop.execute {
+            guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
+            let presence = ChatNATSLink.Presence(
+                kind: kind,
+                names: kind == .bye ? [] : self.room.usernames,
+                behind: false
+            )
+            do {
+                let json = try JSONEncoder().encode(presence)
+                self.client.publishSoon(ByteBuffer(bytes: json), to: "\(self.prefix).presence.\(self.node)")
+            } catch {
+                self.logger.error("cannot encode presence", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func receivedPresence(_ message: NATSMessage) {
+        let node = String(message.subject.dropFirst(self.prefix.count + ".presence.".count))
+        guard node != self.node else { return }
+        let presence: ChatNATSLink.Presence
+        do {
+            presence = try JSONDecoder().decode(
+                ChatNATSLink.Presence.self,
+                from: Data(message.payload.readableBytesView)
+            )
+        } catch {
+            self.logger.warning(
+                "dropped a malformed presence",
+                metadata: ["chat.from": "\(node)", "error": "\(error)"]
+            )
+            return
+        }
+        switch presence.kind {
+        case .bye:
+            self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
+            self.room.removeRemote(node: node)
+        case .hello:
+            self.room.updateRemote(node: node, names: presence.names, isBehind: false)
+            self.publishPresence(.state)
+        case .state:
+            self.room.updateRemote(node: node, names: presence.names, isBehind: false)
+        }
+    }
+
+    func presenceTicker() async throws {
+        let interval = self.configuration.presenceInterval
+        while true {
+            try await Task.sleep(for: interval)
+            self.publishPresence(.state)
+            let deadline = NIODeadline.now() - TimeAmount(interval * Self.silentIntervals)
+            for node in self.room.silentNodes(since: deadline) {
+                self.logger.info("a node stopped answering; its members have left", metadata: ["chat.from": "\(node)"])
+                self.room.removeRemote(node: node)
+            }
+        }
+    }
+}
