@@ -29,6 +29,14 @@ struct WebChatTests {
         #expect(try await server.finish().status == 0)
     }
 
+    @Test func aBrowserThatSaysQuitGetsItsRecordsAndThenTheCloseFrameLast() async throws {
+        let (server, tcpPort, webPort) = try await Self.startServer()
+        let driver = try await RunningProcess.python("ws_quit.py", ["\(tcpPort)", "\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
     @Test func withTheServersCertificateBrowsersJoinOverTLS() async throws {
         let certificates = try await TestCertificates.make()
         let server = try RunningProcess.wire([

@@ -13,6 +13,8 @@ extension ChatWebServer {
         let nameFrame: ByteBuffer
         /// What the page said before its username, if anything (docs/PROTOCOLS.md §4.1).
         let hello: ChatHello?
+        /// Where the room writes its records.
+        let sink: WebSocketMember
     }
 
     func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
@@ -25,42 +27,59 @@ extension ChatWebServer {
                     outbound: outbound,
                     maximumMessageSize: self.configuration.server.maximumMessageSize
                 )
-                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else { return }
+                guard let admitted = try await self.admit(&texts, channel: channel, peer: peer) else {
+                    try await texts.sendClose()
+                    return
+                }
                 defer {
                     self.room.leave(admitted.id)
                     self.onEvent(.closed(username: admitted.username))
                 }
-                guard let interval = admitted.hello?.heartbeat else {
-                    try await self.relay(admitted, &texts)
-                    return
+                let quit = try await self.relayWithHeartbeats(admitted, &texts, channel: channel, peer: peer)
+                // Out of the room before the close frame, so that no record can follow it; after
+                // /quit, what the room queued before still reaches the member (as a TCP member's
+                // does), unless it has stopped reading.
+                self.room.leave(admitted.id)
+                if quit {
+                    await self.room.flush(admitted.sink, within: self.room.stallTimeout)
+                    texts.close(.normalClosure)
                 }
-                // The page sends a heartbeat when it has said nothing for `interval`, and takes
-                // the connection as dead after three of the room's that do not come.
-                let lastHeard = ChatServer.LastHeard()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        await ChatServer.sendHeartbeats(
-                            to: admitted.id,
-                            every: interval,
-                            room: self.room,
-                            lastHeard: lastHeard
-                        ) { silence in
-                            self.onEvent(
-                                .failed(
-                                    peer: peer,
-                                    username: admitted.username,
-                                    error: ChatError.silent(after: silence)
-                                )
-                            )
-                            channel.close(promise: nil)
-                        }
-                    }
-                    defer { group.cancelAll() }
-                    try await self.relay(admitted, &texts) { lastHeard.heard() }
-                }
+                try await texts.sendClose()
             }
         } catch {
             self.report(error, peer: peer)
+        }
+    }
+
+    /// Relays the member's texts; with heartbeats when its hello asked for them (the page sends
+    /// one when it has said nothing for the interval, and takes the connection as dead after three
+    /// of the room's that do not come). Returns whether it said /quit.
+    private func relayWithHeartbeats(
+        _ admitted: WebMember,
+        _ texts: inout WebSocketTexts,
+        channel: any Channel,
+        peer: String
+    ) async throws -> Bool {
+        guard let interval = admitted.hello?.heartbeat else {
+            return try await self.relay(admitted, &texts)
+        }
+        let lastHeard = ChatServer.LastHeard()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await ChatServer.sendHeartbeats(
+                    to: admitted.id,
+                    every: interval,
+                    room: self.room,
+                    lastHeard: lastHeard
+                ) { silence in
+                    self.onEvent(
+                        .failed(peer: peer, username: admitted.username, error: ChatError.silent(after: silence))
+                    )
+                    channel.close(promise: nil)
+                }
+            }
+            defer { group.cancelAll() }
+            return try await self.relay(admitted, &texts) { lastHeard.heard() }
         }
     }
 
@@ -89,7 +108,7 @@ extension ChatWebServer {
                 self.onEvent(.dropped(username: name, reason: reason))
             }
             self.onEvent(.accepted(peer: peer, username: name))
-            return WebMember(id: id, username: name, nameFrame: self.room.nameFrame(name), hello: hello)
+            return WebMember(id: id, username: name, nameFrame: self.room.nameFrame(name), hello: hello, sink: sink)
         } catch let error as ChatError {
             self.onEvent(.refused(peer: peer, reason: error))
             let notice = WebSocketMember.textFrame(
@@ -98,22 +117,26 @@ extension ChatWebServer {
                 allocator: channel.allocator
             )
             try await texts.write(notice)
-            try await texts.close(.policyViolation)
+            texts.close(.policyViolation)
             return nil
         }
     }
 
-    /// Relays the member's texts, one at a time, and answers its commands, until it leaves.
+    /// Relays the member's texts, one at a time, and answers its commands, until it leaves;
+    /// returns whether it said /quit.
     @inline(never)  // a frame of its own, apart from serve's
-    private func relay(_ member: WebMember, _ texts: inout WebSocketTexts, onActivity: () -> Void = {}) async throws {
+    private func relay(
+        _ member: WebMember,
+        _ texts: inout WebSocketTexts,
+        onActivity: () -> Void = {}
+    ) async throws -> Bool {
         while let text = try await texts.next() {
             onActivity()
             // After a hello an empty text is a heartbeat.
             if member.hello != nil && text.readableBytes == 0 { continue }
             switch ChatServer.command(in: text) {
             case .quit:
-                try await texts.close(.normalClosure)
-                return
+                return true
             case .who:
                 self.room.answerWho(member.id)
             case nil:
@@ -128,6 +151,7 @@ extension ChatWebServer {
                 await self.room.publish([text], from: member.id, nameFrame: member.nameFrame)
             }
         }
+        return false
     }
 
     /// A browser that went away without a close frame (a closed tab) just left; anything else is

@@ -3,13 +3,16 @@ import NIOWebSocket
 
 /// A browser member's frames as the room reads them: whole text messages, fragments gathered.
 ///
-/// Answers pings on the way. What ends a member is answered with the close frame it calls for: the
-/// browser's own close (1000), a new message inside a fragmented one (1002), a binary frame (1003),
-/// a message over the limit (1009).
+/// Answers pings on the way. What ends a member calls for a close frame: the browser's own close
+/// (1000), a new message inside a fragmented one (1002), a binary frame (1003), a message over the
+/// limit (1009). It is sent by ``sendClose()``, once the member has left the room, so that it is
+/// the last frame on the connection.
 struct WebSocketTexts {
     private var frames: NIOAsyncChannelInboundStream<WebSocketFrame>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
     private let maximumMessageSize: Int
+    /// The close frame the end of the member calls for, not sent yet.
+    private(set) var closing: WebSocketErrorCode?
 
     init(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
@@ -30,10 +33,10 @@ struct WebSocketTexts {
             case .ping:
                 try await self.outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
             case .connectionClose:
-                try await self.close(.normalClosure)
+                self.closing = .normalClosure
                 return nil
             case .binary:
-                try await self.close(.unacceptableData)
+                self.closing = .unacceptableData
                 return nil
             default:
                 break
@@ -55,27 +58,38 @@ struct WebSocketTexts {
                 var more = next.unmaskedData
                 data.writeBuffer(&more)
                 if data.readableBytes > self.maximumMessageSize {
-                    try await self.close(.messageTooLarge)
+                    self.closing = .messageTooLarge
                     return nil
                 }
                 finished = next.fin
             case .ping:
                 try await self.outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: next.unmaskedData))
             case .connectionClose:
-                try await self.close(.normalClosure)
+                self.closing = .normalClosure
                 return nil
             case .pong:
                 break
             default:
-                try await self.close(.protocolError)
+                self.closing = .protocolError
                 return nil
             }
         }
         return data
     }
 
-    /// Sends a close frame with `code`.
-    func close(_ code: WebSocketErrorCode) async throws {
+    /// Ends the member with a close frame with `code` (unless another is already due).
+    mutating func close(_ code: WebSocketErrorCode) {
+        if self.closing == nil { self.closing = code }
+    }
+
+    /// Sends the close frame that is due, if one is: the last frame on the connection.
+    mutating func sendClose() async throws {
+        guard let code = self.closing else { return }
+        self.closing = nil
+        try await self.send(close: code)
+    }
+
+    private func send(close code: WebSocketErrorCode) async throws {
         var data = ByteBuffer()
         data.write(webSocketErrorCode: code)
         try await self.outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
