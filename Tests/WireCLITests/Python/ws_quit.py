@@ -3,8 +3,8 @@
   ws_quit.py TCP_PORT WEB_PORT
 
 The server's Close frame must be the last thing on the connection: the records the room gave the
-member before it left come first, and nothing after. Eight members leave in turn (the moment
-a text slips in after the Close frame is brief). Prints "ok" or what failed.
+member before it left come first, and nothing after. Sixteen members leave in turn (the moment
+a text could slip in after the Close frame is brief). Prints "ok" or what failed.
 """
 import json
 import os
@@ -21,25 +21,40 @@ from wsclient import ConnectionClosed, connect  # noqa: E402
 tcp_port, web_port = int(sys.argv[1]), int(sys.argv[2])
 
 
-def fail(reason):
-    print(f"FAILED: {reason}")
-    sys.exit(1)
-
-
 talker = socket.create_connection(("127.0.0.1", tcp_port))
 talker.settimeout(20)
 talker.sendall(frame("talker"))
 stop = threading.Event()
+threads = []
+
+
+def finish():
+    # The talker's threads end here, blocked in a call or not: the script must exit by itself.
+    stop.set()
+    try:
+        talker.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    for thread in threads:
+        thread.join(timeout=10)
+    talker.close()
+
+
+def fail(reason):
+    finish()
+    print(f"FAILED: {reason}")
+    sys.exit(1)
 
 
 def talk():
-    # Texts keep coming while the browsers leave: 20 every 2 ms, less than one reads, so that it
-    # is never far behind (and never evicted) and texts are on their way at every moment.
-    burst = b"".join(frame(f"text {n}") for n in range(20))
+    # Texts keep coming while the browsers leave: two every millisecond, far less than one reads
+    # even on a loaded machine, so that it is never behind and texts are on their way at every
+    # moment.
+    burst = b"".join(frame(f"text {n}") for n in range(2))
     try:
         while not stop.is_set():
             talker.sendall(burst)
-            time.sleep(0.002)
+            time.sleep(0.001)
     except OSError:
         pass
 
@@ -53,9 +68,10 @@ def drain_talker():
         pass
 
 
-threading.Thread(target=drain_talker, daemon=True).start()
+threads.append(threading.Thread(target=drain_talker, daemon=True))
+threads[-1].start()
 started = False
-for round in range(8):
+for round in range(16):
     ws = connect(f"ws://127.0.0.1:{web_port}/chat", open_timeout=20)
     ws.send(f"leaver{round}")
     if not started:
@@ -65,10 +81,11 @@ for round in range(8):
             record = json.loads(ws.recv())
             if record["user"] == "[server]" and "talker" in record["text"].split(": ", 1)[-1].split(", "):
                 break
-        threading.Thread(target=talk, daemon=True).start()
+        threads.append(threading.Thread(target=talk, daemon=True))
+        threads[-1].start()
         started = True
     received = 0
-    while received < 200:
+    while received < 100:
         if json.loads(ws.recv())["user"] == "talker":
             received += 1
     ws.send("/quit")
@@ -90,5 +107,5 @@ for round in range(8):
         after += chunk
     if after:
         fail(f"round {round}: {len(after)} bytes came after the Close frame (starting {after[:40]!r})")
-stop.set()
+finish()
 print("ok")
