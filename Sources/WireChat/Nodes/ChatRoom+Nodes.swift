@@ -79,8 +79,7 @@ extension ChatRoom {
             ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes))
         }
         guard bytes.readableBytes > 0 else { return refused }
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
+        self.withWork { [bytes, ranges] state, work in
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.remoteNodes[node]?.lastSeen = now
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
@@ -91,37 +90,29 @@ extension ChatRoom {
             let payload = self.payload(bytes, records: ranges, positions: positions, in: state)
             let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
             self.apply(actions, payload: payload, to: &state, work: &work)
-            return work
         }
-        self.perform(work)
         return refused
     }
 
     /// Sets what another node reported: its members (joins and leaves are announced here) and
     /// whether one of them is behind (this node's senders then wait).
     func updateRemote(node: String, names: [String], isBehind: Bool, now: NIODeadline = .now()) {
-        let (joined, left, work) = self.state.withLock { state -> ([String], [String], Work) in
+        let (joined, left) = self.withWork { state, work -> ([String], [String]) in
             let old = state.remoteNodes[node]?.names ?? []
             state.remoteNodes[node] = RemoteNode(names: names, lastSeen: now)
-            var work = Work()
-            let actions = state.machine.setHold("node:" + node, isBehind)
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return (names.filter { !old.contains($0) }, old.filter { !names.contains($0) }, work)
+            self.apply(state.machine.setHold("node:" + node, isBehind), payload: nil, to: &state, work: &work)
+            return (names.filter { !old.contains($0) }, old.filter { !names.contains($0) })
         }
-        self.perform(work)
         self.announce(joined: joined, left: left)
     }
 
     /// Forgets another node: it said goodbye, or has not been heard from for too long.
     func removeRemote(node: String) {
-        let (left, work) = self.state.withLock { state -> ([String], Work) in
+        let left = self.withWork { state, work -> [String] in
             let names = state.remoteNodes.removeValue(forKey: node)?.names ?? []
-            var work = Work()
-            let actions = state.machine.setHold("node:" + node, false)
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return (names, work)
+            self.apply(state.machine.setHold("node:" + node, false), payload: nil, to: &state, work: &work)
+            return names
         }
-        self.perform(work)
         self.announce(joined: [], left: left)
     }
 
@@ -137,9 +128,8 @@ extension ChatRoom {
     /// While split, nobody waits for the other nodes, and their members are kept until they are
     /// heard from again.
     func setSplit(_ isSplit: Bool, now: NIODeadline = .now()) {
-        let (changed, work) = self.state.withLock { state -> (Bool, Work) in
-            var work = Work()
-            guard state.isSplit != isSplit else { return (false, work) }
+        let changed = self.withWork { state, work -> Bool in
+            guard state.isSplit != isSplit else { return false }
             state.isSplit = isSplit
             if isSplit {
                 let actions = state.machine.clearHolds { $0.hasPrefix("node:") }
@@ -150,9 +140,8 @@ extension ChatRoom {
                     state.remoteNodes[node]?.lastSeen = now
                 }
             }
-            return (true, work)
+            return true
         }
-        self.perform(work)
         guard changed else { return }
         self.broadcastNotice(
             isSplit
@@ -174,17 +163,13 @@ extension ChatRoom {
     }
 
     private func setHold(_ key: String, _ isHeld: Bool, decision: Int? = nil) {
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
+        self.withWork { state, work in
             if let decision {
-                guard decision > state.lastHoldDecision else { return work }
+                guard decision > state.lastHoldDecision else { return }
                 state.lastHoldDecision = decision
             }
-            let actions = state.machine.setHold(key, isHeld)
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return work
+            self.apply(state.machine.setHold(key, isHeld), payload: nil, to: &state, work: &work)
         }
-        self.perform(work)
     }
 
     private func announce(joined: [String], left: [String]) {

@@ -46,17 +46,14 @@ extension ChatRoom {
         }
         guard !groups.isEmpty else { return }
         let now = NIODeadline.now()
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
+        self.withWork { [groups] state, work in
             for group in groups {
                 self.remember(group.ranges, of: group.bytes, at: group.positions, in: &state)
                 let payload = self.payload(group.bytes, records: group.ranges, positions: group.positions, in: state)
                 let actions = state.machine.broadcast(bytes: group.bytes.readableBytes, from: group.excluding, now: now)
                 self.apply(actions, payload: payload, to: &state, work: &work)
             }
-            return work
         }
-        self.perform(work)
     }
 
     /// Whether the link may read on now: `true` when no member here is behind; otherwise `false`,

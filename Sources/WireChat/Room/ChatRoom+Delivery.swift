@@ -28,6 +28,31 @@ extension ChatRoom {
         var caughtUp: (@Sendable () -> Void)?
     }
 
+    /// Runs `body` under the room's lock with a fresh ``Work``, then does that work once the lock
+    /// is released (writes scheduled, senders resumed, evictions told); returns what `body` did.
+    func withWork<Result: Sendable, Failure: Error>(
+        _ body: @Sendable (inout State, inout Work) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let (result, work) = try self.state.withLock { state throws(Failure) -> (Result, Work) in
+            var work = Work()
+            let result = try body(&state, &work)
+            return (result, work)
+        }
+        self.perform(work)
+        return result
+    }
+
+    /// Takes the machine's decision on an event and carries it out: `payload` to its recipients,
+    /// and the rest of its actions.
+    func act(
+        payload: Payload? = nil,
+        _ decide: @Sendable (inout ChatRoomState<Link>) -> ChatRoomState<Link>.Actions
+    ) {
+        self.withWork { state, work in
+            self.apply(decide(&state.machine), payload: payload, to: &state, work: &work)
+        }
+    }
+
     /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
     func apply(
         _ actions: ChatRoomState<Link>.Actions,
@@ -145,13 +170,7 @@ extension ChatRoom {
     /// A member's socket took `bytes` (or its connection failed, and they never will be).
     func written(_ id: MemberID, bytes: Int) {
         let now = NIODeadline.now()
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
-            let actions = state.machine.written(id, bytes: bytes, now: now)
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return work
-        }
-        self.perform(work)
+        self.act { $0.written(id, bytes: bytes, now: now) }
     }
 
     // MARK: Stalls
@@ -165,13 +184,7 @@ extension ChatRoom {
     }
 
     func tick(now: NIODeadline = .now()) {
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
-            let actions = state.machine.tick(now: now)
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return work
-        }
-        self.perform(work)
+        self.act { $0.tick(now: now) }
     }
 
     /// Waits until everything queued for `connection` so far has been taken by its socket, or

@@ -22,15 +22,14 @@ extension ChatRoom {
         link.session = hello?.session
         let now = NIODeadline.now()
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
-        let (id, work, outlet) = try self.state.withLock {
-            state throws(ChatError) -> (MemberID, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
+        let (id, outlet) = try self.withWork {
+            [link] state, work throws(ChatError) -> (MemberID, (@Sendable (ChatRoomOutput) -> Void)?) in
             // Best effort across nodes: two nodes may let the same name in at the same moment.
             if state.remoteNodes.values.contains(where: { $0.names.contains(name) }) {
                 throw ChatError.usernameTaken(name)
             }
             let id = try state.machine.join(name: name, link: link, now: now)
             if link.wantsPositions { state.positionedMembers += 1 }
-            var work = Work()
             var records: [Payload]
             if let resume = hello?.resume {
                 records = self.missed(
@@ -64,9 +63,8 @@ extension ChatRoom {
                 let actions = state.machine.send(bytes: record.plain.readableBytes, to: id, now: now)
                 self.apply(actions, payload: record, to: &state, work: &work)
             }
-            return (id, work, state.outlet)
+            return (id, state.outlet)
         }
-        self.perform(work)
         if !replaced {
             outlet?(.joined(name))
             if self.announcesMembership {
@@ -135,19 +133,16 @@ extension ChatRoom {
     /// Removes a member, if it is still in the room; what was queued for it is still written.
     /// `quietly`: nobody is told (the same member is coming back on a new connection).
     func leave(_ id: MemberID, quietly: Bool = false) {
-        let (member, work, outlet) = self.state.withLock {
-            state -> (ChatRoomState<Link>.Member?, Work, (@Sendable (ChatRoomOutput) -> Void)?) in
+        let (name, outlet) = self.withWork { state, work -> (String?, (@Sendable (ChatRoomOutput) -> Void)?) in
             let (member, actions) = state.machine.leave(id)
             if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
-            var work = Work()
             self.apply(actions, payload: nil, to: &state, work: &work)
-            return (member, work, state.outlet)
+            return (member?.name, state.outlet)
         }
-        self.perform(work)
-        guard !quietly else { return }
-        if let member { outlet?(.left(member.name)) }
-        if let member, self.announcesMembership {
-            self.broadcastNotice("\(member.name) left", except: nil)
+        guard !quietly, let name else { return }
+        outlet?(.left(name))
+        if self.announcesMembership {
+            self.broadcastNotice("\(name) left", except: nil)
         }
     }
 
@@ -155,15 +150,12 @@ extension ChatRoom {
     /// queued for it is written (or after a second for one that does not read).
     func shutDown() {
         let notice = self.noticePayload("the server is shutting down")
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
+        self.withWork { state, work in
             let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, from: nil, now: .now())
             self.apply(actions, payload: notice, to: &state, work: &work)
             for (_, member) in state.machine.members {
                 Self.closeAfterWrites(member.link.connection, within: .seconds(1))
             }
-            return work
         }
-        self.perform(work)
     }
 }

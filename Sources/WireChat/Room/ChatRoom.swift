@@ -156,10 +156,9 @@ public final class ChatRoom: Sendable {
             }
         }
         while !Task.isCancelled {
-            let (done, work, outlet) = self.state.withLock { state -> (Bool, Work, Outlet?) in
-                var work = Work()
-                guard let member = state.machine.members[sender] else { return (true, work, nil) }
-                guard state.machine.mayPublish(sender) else { return (false, work, nil) }
+            let (done, outlet) = self.withWork { [bytes, records] state, work -> (Bool, Outlet?) in
+                guard let member = state.machine.members[sender] else { return (true, nil) }
+                guard state.machine.mayPublish(sender) else { return (false, nil) }
                 if !streams {
                     // Numbered here, under the lock, in the order the room delivers them.
                     let first = state.nextPosition
@@ -170,9 +169,8 @@ public final class ChatRoom: Sendable {
                     let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
                     self.apply(actions, payload: payload, to: &state, work: &work)
                 }
-                return (true, work, state.outlet.map { Outlet(send: $0, name: member.name) })
+                return (true, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
-            self.perform(work)
             // Outside the lock, from the sender's own task: its texts reach the other nodes in order.
             if let outlet {
                 outlet.send(.texts(name: outlet.name, texts: texts, sender: sender))
@@ -215,25 +213,13 @@ public final class ChatRoom: Sendable {
     }
 
     private func send(_ payload: Payload, to id: MemberID) {
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
-            let actions = state.machine.send(bytes: payload.plain.readableBytes, to: id, now: .now())
-            self.apply(actions, payload: payload, to: &state, work: &work)
-            return work
-        }
-        self.perform(work)
+        self.act(payload: payload) { $0.send(bytes: payload.plain.readableBytes, to: id, now: .now()) }
     }
 
     /// Sends a notice from the room to every member but `except`.
     func broadcastNotice(_ text: String, except: MemberID?) {
         let notice = self.noticePayload(text)
-        let work = self.state.withLock { state -> Work in
-            var work = Work()
-            let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, from: except, now: .now())
-            self.apply(actions, payload: notice, to: &state, work: &work)
-            return work
-        }
-        self.perform(work)
+        self.act(payload: notice) { $0.broadcast(bytes: notice.plain.readableBytes, from: except, now: .now()) }
     }
 
     /// A notice in the tutorial's two frames.
