@@ -1,0 +1,209 @@
+import NIOCore
+import WireFraming
+
+/// What one kind of member connection gives a member's session: its messages, where the room
+/// writes its records, and how it is refused and ended. A TCP connection in the room's framing
+/// (``ChatServer/TCPTransport``) and a browser over WebSocket (``WebSocketTransport``).
+protocol ChatMemberTransport: SendableMetatype {
+    associatedtype Sink: ChatMemberSink
+
+    /// The peer's address, for events.
+    var peer: String { get }
+    /// Where the room writes this member's records; `positioned`: it said hello.
+    func sink(positioned: Bool) -> Sink
+    /// The next message alone (a hello, a username); `nil` at the end.
+    mutating func next() async throws -> ByteBuffer?
+    /// The next burst of messages, in order; `nil` at the end.
+    mutating func nextBatch() async throws -> [ByteBuffer]?
+    /// Refuses the member: a notice that says why, and whatever ends the connection.
+    mutating func refuse(_ reason: ChatError, positioned: Bool) async
+    /// Ends the connection of a member that has left the room (and been flushed): after /quit
+    /// (`quit`), or because its messages ended.
+    mutating func finish(quit: Bool) async
+    /// Whether `error`, ending the member's messages, is just the peer going away.
+    func isPeerGone(_ error: any Error) -> Bool
+}
+
+/// One member's life in the room, whatever carries it: the hello and the username, then texts
+/// and commands (with heartbeats when its hello asked for them) until it leaves; then what the
+/// room queued for it before it left, and the end. Written once for TCP members and browsers.
+///
+/// Split in steps on purpose: an async function's frame stays in the member's task while it waits
+/// for messages, so the step that waits (``relay(_:_:onActivity:)``) holds only what relaying
+/// needs; the handshake's and the errors' temporaries are gone by then.
+struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
+    /// A member the room has admitted.
+    struct Member: Sendable {
+        let id: ChatRoom.MemberID
+        let username: String
+        /// The username's frame, framed once for every text the member sends.
+        let nameFrame: ByteBuffer
+        /// What its hello asked for, if it sent one (Wire's own client, the chat page).
+        let hello: ChatHello?
+        let sink: Transport.Sink
+    }
+
+    let room: ChatRoom
+    let usernameLimit: Int
+    let reportsTexts: Bool
+    let onEvent: @Sendable (ChatEvent) -> Void
+
+    func run(_ transport: inout Transport) async {
+        guard let member = await self.admit(&transport) else { return }
+        let (failure, quit) = await self.relayWithHeartbeats(member, &transport)
+        if let failure {
+            self.report(failure, member: member, transport: transport)
+        }
+        self.room.leave(member.id)
+        // What the room queued for this member before it left still reaches it, unless it has
+        // stopped reading; only then the end (a browser's Close frame: nothing may follow it).
+        await self.room.flush(member.sink, within: self.room.stallTimeout)
+        await transport.finish(quit: quit)
+        self.onEvent(.closed(username: member.username))
+    }
+
+    /// Reads the hello (if any) and the username and joins the room, or refuses the member.
+    @inline(never)  // its frame is freed before the member's long wait, not merged into run's
+    private func admit(_ transport: inout Transport) async -> Member? {
+        let username: String
+        var hello: ChatHello?
+        do {
+            guard var first = try await transport.next() else { return nil }
+            // Wire's own clients say hello first (a frame no username can be), then the name.
+            hello = try ChatHello.parse(first)
+            if hello != nil {
+                guard let name = try await transport.next() else { return nil }
+                first = name
+            }
+            username = try ChatServer.validatedUsername(first, limit: self.usernameLimit)
+        } catch let error as ChatError {
+            self.onEvent(.refused(peer: transport.peer, reason: error))
+            await transport.refuse(error, positioned: hello != nil)
+            return nil
+        } catch {
+            if !transport.isPeerGone(error) {
+                self.onEvent(.failed(peer: transport.peer, username: nil, error: error))
+            }
+            return nil
+        }
+        let sink = transport.sink(positioned: hello != nil)
+        do {
+            // What the node's log no longer has, from the stream, before the member is in.
+            let older = await self.room.older(since: hello?.resume)
+            let id = try self.room.join(name: username, connection: sink, hello: hello, older: older) { reason in
+                self.onEvent(.dropped(username: username, reason: reason))
+            }
+            self.onEvent(.accepted(peer: transport.peer, username: username))
+            if hello != nil {
+                // At once: the client knows it is in (a quiet room may say nothing for a while).
+                self.room.heartbeat(id)
+            }
+            return Member(
+                id: id,
+                username: username,
+                nameFrame: self.room.nameFrame(username),
+                hello: hello,
+                sink: sink
+            )
+        } catch {
+            self.onEvent(.refused(peer: transport.peer, reason: error))
+            await transport.refuse(error, positioned: hello != nil)
+            return nil
+        }
+    }
+
+    /// Relays; when the hello asked for heartbeats, the room sends the member one every interval
+    /// and takes it as gone after three intervals without a word from it (its heartbeats count).
+    private func relayWithHeartbeats(
+        _ member: Member,
+        _ transport: inout Transport
+    ) async -> (failure: (any Error)?, quit: Bool) {
+        guard let interval = member.hello?.heartbeat else {
+            return await self.relay(member, &transport)
+        }
+        let lastHeard = ChatServer.LastHeard()
+        let peer = transport.peer
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await ChatServer.sendHeartbeats(
+                    to: member.id,
+                    every: interval,
+                    room: self.room,
+                    lastHeard: lastHeard
+                ) { silence in
+                    self.onEvent(
+                        .failed(peer: peer, username: member.username, error: ChatError.silent(after: silence))
+                    )
+                    member.sink.close()
+                }
+            }
+            defer { group.cancelAll() }
+            return await self.relay(member, &transport) { lastHeard.heard() }
+        }
+    }
+
+    /// Relays the member's texts a burst at a time until it quits or its messages end; returns
+    /// the error that ended it, if one did, and whether it said /quit.
+    @inline(never)  // a frame of its own, apart from run's
+    private func relay(
+        _ member: Member,
+        _ transport: inout Transport,
+        onActivity: () -> Void = {}
+    ) async -> (failure: (any Error)?, quit: Bool) {
+        // A member that said hello sends empty messages as heartbeats; the tutorial's are texts.
+        let skipsEmpty = member.hello != nil
+        do {
+            while let batch = try await transport.nextBatch() {
+                onActivity()
+                // Commands split a burst where they stand.
+                var texts: [ByteBuffer] = []
+                texts.reserveCapacity(batch.count)
+                for message in batch {
+                    if skipsEmpty && message.readableBytes == 0 { continue }
+                    if let command = ChatServer.command(in: message) {
+                        await self.room.publish(texts, from: member.id, nameFrame: member.nameFrame)
+                        texts.removeAll(keepingCapacity: true)
+                        switch command {
+                        case .quit:
+                            return (nil, true)
+                        case .who:
+                            self.room.answerWho(member.id)
+                        }
+                        continue
+                    }
+                    if self.reportsTexts {
+                        self.onEvent(
+                            .received(
+                                username: member.username,
+                                text: String(decoding: message.readableBytesView, as: UTF8.self)
+                            )
+                        )
+                    }
+                    texts.append(message)
+                }
+                await self.room.publish(texts, from: member.id, nameFrame: member.nameFrame)
+            }
+            return (nil, false)
+        } catch {
+            return (error, false)
+        }
+    }
+
+    /// Says why a member's messages ended with an error: to the member when it broke the
+    /// framing, and as an event; a cancellation (the server is stopping) or a peer that just went
+    /// away is no failure.
+    private func report(_ error: any Error, member: Member, transport: Transport) {
+        switch error {
+        case is CancellationError:
+            return
+        case let error as FramingError:
+            // Tell the member why, in its own framing, before it is closed.
+            self.room.notify(member.id, "closed: \(error)")
+            self.onEvent(.failed(peer: transport.peer, username: member.username, error: error))
+        case _ where transport.isPeerGone(error):
+            return
+        default:
+            self.onEvent(.failed(peer: transport.peer, username: member.username, error: error))
+        }
+    }
+}
