@@ -99,25 +99,15 @@ extension ChatNATSLink {
         case .disconnected(let reason):
             self.reportSplit(reason)
         case .connectionAttemptFailed(let server, let reason):
-            self.logger.debug(
-                "NATS connection attempt failed",
-                metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"]
-            )
+            event.log(to: self.logger)
             // Said once, and only when every configured server has failed: at start-up with
             // NATS not there yet, not at every attempt or when the next server will do.
             let failures = self.failedAttempts.wrappingAdd(1, ordering: .relaxed).newValue
             if failures >= self.client.configuration.servers.count {
                 self.reportSplit("\(server): \(reason)")
             }
-        case .lameDuckMode(let server):
-            self.logger.info(
-                "the NATS server is shutting down; moving to another",
-                metadata: ["nats.server": "\(server)"]
-            )
-        case .serverError(let text):
-            self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
-        case .slowConsumer, .publishDropped, .closed:
-            self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
+        default:
+            event.log(to: self.logger)
         }
     }
 

@@ -83,13 +83,7 @@ extension ChatRoom {
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.remoteNodes[node]?.lastSeen = now
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
-            let first = state.nextPosition
-            state.nextPosition += UInt64(ranges.count)
-            let positions = (0..<ranges.count).map { ChatPosition(major: first + UInt64($0)) }
-            self.remember(ranges, of: bytes, at: positions, in: &state)
-            let payload = self.payload(bytes, records: ranges, positions: positions, in: state)
-            let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: nil, now: .now())
-            self.apply(actions, payload: payload, to: &state, work: &work)
+            self.deliver(bytes, records: ranges, excluding: nil, in: &state, work: &work)
         }
         return refused
     }

@@ -45,13 +45,16 @@ extension ChatRoom {
             groups[groups.count - 1].positions.append(record.position)
         }
         guard !groups.isEmpty else { return }
-        let now = NIODeadline.now()
         self.withWork { [groups] state, work in
             for group in groups {
-                self.remember(group.ranges, of: group.bytes, at: group.positions, in: &state)
-                let payload = self.payload(group.bytes, records: group.ranges, positions: group.positions, in: state)
-                let actions = state.machine.broadcast(bytes: group.bytes.readableBytes, from: group.excluding, now: now)
-                self.apply(actions, payload: payload, to: &state, work: &work)
+                self.deliver(
+                    group.bytes,
+                    records: group.ranges,
+                    at: group.positions,
+                    excluding: group.excluding,
+                    in: &state,
+                    work: &work
+                )
             }
         }
     }

@@ -15,20 +15,8 @@ extension ChatStreamLink {
             self.consumer.withLock { $0 }?.connectionCameBack()
         case .disconnected(let reason):
             self.split(reason)
-        case .connectionAttemptFailed(let server, let reason):
-            self.logger.debug(
-                "NATS connection attempt failed",
-                metadata: ["nats.server": "\(server)", "nats.reason": "\(reason)"]
-            )
-        case .lameDuckMode(let server):
-            self.logger.info(
-                "the NATS server is shutting down; moving to another",
-                metadata: ["nats.server": "\(server)"]
-            )
-        case .serverError(let text):
-            self.logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
-        case .slowConsumer, .publishDropped, .closed:
-            self.logger.debug("NATS event", metadata: ["nats.event": "\(event)"])
+        default:
+            event.log(to: self.logger)
         }
     }
 

@@ -53,6 +53,30 @@ extension ChatRoom {
         }
     }
 
+    /// Delivers the records framed in `bytes` (at `ranges`, from its reader index) to every member
+    /// here but `excluding`, and keeps them in the log at `positions`; without positions they are
+    /// numbered here, in the order the room delivers them (a room on one node, or over core NATS).
+    func deliver(
+        _ bytes: ByteBuffer,
+        records ranges: [Range<Int>],
+        at positions: [ChatPosition?]? = nil,
+        excluding: MemberID?,
+        in state: inout State,
+        work: inout Work
+    ) {
+        let positions =
+            positions
+            ?? {
+                let first = state.nextPosition
+                state.nextPosition += UInt64(ranges.count)
+                return (0..<ranges.count).map { ChatPosition(major: first + UInt64($0)) }
+            }()
+        self.remember(ranges, of: bytes, at: positions, in: &state)
+        let payload = self.payload(bytes, records: ranges, positions: positions, in: state)
+        let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: excluding, now: .now())
+        self.apply(actions, payload: payload, to: &state, work: &work)
+    }
+
     /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
     func apply(
         _ actions: ChatRoomState<Link>.Actions,

@@ -160,14 +160,7 @@ public final class ChatRoom: Sendable {
                 guard let member = state.machine.members[sender] else { return (true, nil) }
                 guard state.machine.mayPublish(sender) else { return (false, nil) }
                 if !streams {
-                    // Numbered here, under the lock, in the order the room delivers them.
-                    let first = state.nextPosition
-                    state.nextPosition += UInt64(texts.count)
-                    let positions = (0..<records.count).map { ChatPosition(major: first + UInt64($0)) }
-                    self.remember(records, of: bytes, at: positions, in: &state)
-                    let payload = self.payload(bytes, records: records, positions: positions, in: state)
-                    let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: sender, now: .now())
-                    self.apply(actions, payload: payload, to: &state, work: &work)
+                    self.deliver(bytes, records: records, excluding: sender, in: &state, work: &work)
                 }
                 return (true, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
