@@ -17,7 +17,7 @@ extension ChatRoom {
         older: ChatLog.Older? = nil,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
-        var link = Link(connection: connection, onEvict: onEvict)
+        var link = Link(connection: connection, onEvict: onEvict, nameFrame: self.nameFrame(name))
         link.wantsPositions = hello != nil
         link.session = hello?.session
         let now = NIODeadline.now()

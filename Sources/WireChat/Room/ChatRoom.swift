@@ -26,6 +26,8 @@ public final class ChatRoom: Sendable {
     struct Link: Sendable {
         let connection: any ChatMemberSink
         let onEvict: @Sendable (ChatError) -> Void
+        /// Its username as the frame that starts each of its records, framed once at join.
+        let nameFrame: ByteBuffer
         /// It sent a hello: its records carry a third frame, their position.
         var wantsPositions = false
         /// The session its hello named, if any.
@@ -138,9 +140,12 @@ public final class ChatRoom: Sendable {
     /// Relays `texts` from `sender` to every other member, each as two frames (username, text),
     /// framed once for all of them. Waits while another member is too far behind; returns at once,
     /// dropping the texts, if the sender has left the room or its task is cancelled.
-    func publish(_ texts: [ByteBuffer], from sender: MemberID, nameFrame: ByteBuffer) async {
+    func publish(_ texts: [ByteBuffer], from sender: MemberID) async {
         guard !texts.isEmpty else { return }
-        let streams = self.state.withLock { $0.streamsTexts }
+        let found = self.state.withLock { state in
+            state.machine.members[sender].map { (state.streamsTexts, $0.link.nameFrame) }
+        }
+        guard let (streams, nameFrame) = found else { return }
         var bytes = ByteBuffer()
         var records: [Range<Int>] = []
         if !streams {

@@ -36,8 +36,6 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
     struct Member: Sendable {
         let id: ChatRoom.MemberID
         let username: String
-        /// The username's frame, framed once for every text the member sends.
-        let nameFrame: ByteBuffer
         /// What its hello asked for, if it sent one (Wire's own client, the chat page).
         let hello: ChatHello?
         let sink: Transport.Sink
@@ -101,7 +99,6 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
             return Member(
                 id: id,
                 username: username,
-                nameFrame: self.room.nameFrame(username),
                 hello: hello,
                 sink: sink
             )
@@ -161,7 +158,7 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
                 for message in batch {
                     if skipsEmpty && message.readableBytes == 0 { continue }
                     if let command = ChatServer.command(in: message) {
-                        await self.room.publish(texts, from: member.id, nameFrame: member.nameFrame)
+                        await self.room.publish(texts, from: member.id)
                         texts.removeAll(keepingCapacity: true)
                         switch command {
                         case .quit:
@@ -181,7 +178,7 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
                     }
                     texts.append(message)
                 }
-                await self.room.publish(texts, from: member.id, nameFrame: member.nameFrame)
+                await self.room.publish(texts, from: member.id)
             }
             return (nil, false)
         } catch {
