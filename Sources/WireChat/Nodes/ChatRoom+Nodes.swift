@@ -14,12 +14,6 @@ enum ChatRoomOutput: Sendable {
     case behindChanged
 }
 
-/// The members another node last reported, and when it last spoke.
-struct RemoteNode {
-    var names: [String]
-    var lastSeen: NIODeadline
-}
-
 /// A room that spans several nodes: the other nodes' records and members, their holds on this
 /// node's senders, and what this node's members are told when the room splits and heals.
 extension ChatRoom {
@@ -44,7 +38,7 @@ extension ChatRoom {
     /// others' as last reported.
     public var allUsernames: [String] {
         self.state.withLock { state in
-            state.machine.usernames + state.remoteNodes.keys.sorted().flatMap { state.remoteNodes[$0]?.names ?? [] }
+            state.machine.usernames + state.remote.usernames
         }
     }
 
@@ -81,7 +75,7 @@ extension ChatRoom {
         guard bytes.readableBytes > 0 else { return refused }
         self.withWork { [bytes, ranges] state, work in
             // Texts say a node is alive as well as its presence does (which may queue behind them).
-            state.remoteNodes[node]?.lastSeen = now
+            state.remote.heard(from: node, now: now)
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
             self.deliver(bytes, records: ranges, excluding: nil, in: &state, work: &work)
         }
@@ -92,10 +86,9 @@ extension ChatRoom {
     /// whether one of them is behind (this node's senders then wait).
     func updateRemote(node: String, names: [String], isBehind: Bool, now: NIODeadline = .now()) {
         let (joined, left) = self.withWork { state, work -> ([String], [String]) in
-            let old = state.remoteNodes[node]?.names ?? []
-            state.remoteNodes[node] = RemoteNode(names: names, lastSeen: now)
+            let change = state.remote.reported(names, by: node, now: now)
             self.apply(state.machine.setHold("node:" + node, isBehind), payload: nil, to: &state, work: &work)
-            return (names.filter { !old.contains($0) }, old.filter { !names.contains($0) })
+            return change
         }
         self.announce(joined: joined, left: left)
     }
@@ -103,7 +96,7 @@ extension ChatRoom {
     /// Forgets another node: it said goodbye, or has not been heard from for too long.
     func removeRemote(node: String) {
         let left = self.withWork { state, work -> [String] in
-            let names = state.remoteNodes.removeValue(forKey: node)?.names ?? []
+            let names = state.remote.removed(node)
             self.apply(state.machine.setHold("node:" + node, false), payload: nil, to: &state, work: &work)
             return names
         }
@@ -113,9 +106,7 @@ extension ChatRoom {
     /// The nodes not heard from since `deadline`; none while the room is split, since then
     /// nobody can be heard.
     func silentNodes(since deadline: NIODeadline) -> [String] {
-        self.state.withLock { state in
-            state.isSplit ? [] : state.remoteNodes.filter { $0.value.lastSeen < deadline }.map(\.key)
-        }
+        self.state.withLock { $0.remote.silent(since: deadline) }
     }
 
     /// Marks the room split from the other nodes or whole again, and tells the members here.
@@ -123,16 +114,10 @@ extension ChatRoom {
     /// heard from again.
     func setSplit(_ isSplit: Bool, now: NIODeadline = .now()) {
         let changed = self.withWork { state, work -> Bool in
-            guard state.isSplit != isSplit else { return false }
-            state.isSplit = isSplit
+            guard state.remote.setSplit(isSplit, now: now) else { return false }
             if isSplit {
-                let actions = state.machine.clearHolds { $0.hasPrefix("node:") }
-                self.apply(actions, payload: nil, to: &state, work: &work)
-            } else {
-                // Their clocks start again: a node that is gone for good expires from now.
-                for node in state.remoteNodes.keys {
-                    state.remoteNodes[node]?.lastSeen = now
-                }
+                // Nobody waits for nodes that cannot be heard.
+                self.apply(state.machine.clearHolds { $0.hasPrefix("node:") }, payload: nil, to: &state, work: &work)
             }
             return true
         }
@@ -158,10 +143,7 @@ extension ChatRoom {
 
     private func setHold(_ key: String, _ isHeld: Bool, decision: Int? = nil) {
         self.withWork { state, work in
-            if let decision {
-                guard decision > state.lastHoldDecision else { return }
-                state.lastHoldDecision = decision
-            }
+            if let decision, !state.remote.takes(holdDecision: decision) { return }
             self.apply(state.machine.setHold(key, isHeld), payload: nil, to: &state, work: &work)
         }
     }

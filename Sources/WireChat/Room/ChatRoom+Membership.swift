@@ -25,7 +25,7 @@ extension ChatRoom {
         let (id, outlet) = try self.withWork {
             [link] state, work throws(ChatError) -> (MemberID, (@Sendable (ChatRoomOutput) -> Void)?) in
             // Best effort across nodes: two nodes may let the same name in at the same moment.
-            if state.remoteNodes.values.contains(where: { $0.names.contains(name) }) {
+            if state.remote.hasMember(named: name) {
                 throw ChatError.usernameTaken(name)
             }
             let id = try state.machine.join(name: name, link: link, now: now)

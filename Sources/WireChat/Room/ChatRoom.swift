@@ -62,14 +62,10 @@ public final class ChatRoom: Sendable {
         var outboxes: [ObjectIdentifier: Outbox] = [:]
         /// Where the room tells the other nodes what happens here, if it spans several.
         var outlet: (@Sendable (ChatRoomOutput) -> Void)?
-        /// The members of the other nodes, by node.
-        var remoteNodes: [String: RemoteNode] = [:]
-        /// Cut off from the other nodes.
-        var isSplit = false
+        /// The other nodes: their members, whether the room is split from them, hold ordering.
+        var remote = ChatRemoteNodes()
         /// Whether the other nodes were last told that someone here is behind.
         var wasBehind = false
-        /// The number of the last window-hold decision applied (``ChatNodeFlow/decide()``).
-        var lastHoldDecision = 0
         /// The room is kept in a stream: members' texts go to the outlet only, and come back.
         var streamsTexts = false
         /// Called once no member here is behind (the stream link reads on then).
@@ -180,7 +176,7 @@ public final class ChatRoom: Sendable {
 
     /// Answers a member's `/who` with the usernames online, here and on the other nodes.
     func answerWho(_ id: MemberID) {
-        let isSplit = self.state.withLock { $0.isSplit && !$0.remoteNodes.isEmpty }
+        let isSplit = self.state.withLock { $0.remote.isCutOff }
         let note = isSplit ? " (the other nodes are out of reach)" : ""
         self.notify(id, "online: " + self.allUsernames.joined(separator: ", ") + note)
     }
