@@ -54,6 +54,7 @@ extension ChatRoom {
         var refused = 0
         var bytes = ByteBuffer()
         var ranges: [Range<Int>] = []
+        var sources: [(user: String, text: ByteBuffer)] = []
         // Each sender's name is checked and framed once per batch; `nil` when it cannot be framed.
         var nameFrames: [String: ByteBuffer?] = [:]
         for record in records {
@@ -71,13 +72,14 @@ extension ChatRoom {
                 continue
             }
             ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes))
+            sources.append((record.name, record.text))
         }
         guard bytes.readableBytes > 0 else { return refused }
-        self.withWork { [bytes, ranges] state, work in
+        self.withWork { [bytes, ranges, sources] state, work in
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.remote.heard(from: node, now: now)
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
-            self.deliver(bytes, records: ranges, excluding: nil, in: &state, work: &work)
+            self.deliver(bytes, records: ranges, sources: { sources }, excluding: nil, in: &state, work: &work)
         }
         return refused
     }

@@ -21,6 +21,7 @@ extension ChatRoom {
             var bytes = ByteBuffer()
             var ranges: [Range<Int>] = []
             var positions: [ChatPosition?] = []
+            var sources: [(user: String, text: ByteBuffer)] = []
         }
         var groups: [Group] = []
         var nameFrames: [String: ByteBuffer?] = [:]
@@ -43,6 +44,7 @@ extension ChatRoom {
                 self.appendRecord(record.text, nameFrame: nameFrame, to: &groups[groups.count - 1].bytes)
             )
             groups[groups.count - 1].positions.append(record.position)
+            groups[groups.count - 1].sources.append((record.name, record.text))
         }
         guard !groups.isEmpty else { return }
         self.withWork { [groups] state, work in
@@ -51,6 +53,7 @@ extension ChatRoom {
                     group.bytes,
                     records: group.ranges,
                     at: group.positions,
+                    sources: { group.sources },
                     excluding: group.excluding,
                     in: &state,
                     work: &work

@@ -2,7 +2,8 @@ import NIOCore
 @_spi(Broadcast) import Wire
 
 /// Where the room writes a member's records: a TCP connection in the room's framing, or another
-/// kind of member (a browser over WebSocket) that turns the same framed bytes into its own form.
+/// kind of member (a browser over WebSocket, ``ChatRecordSink``) that takes the records
+/// themselves and encodes each once for its own wire.
 ///
 /// Every method but `eventLoop` runs on `eventLoop`.
 protocol ChatMemberSink: Sendable {
@@ -16,6 +17,26 @@ protocol ChatMemberSink: Sendable {
     var unsentBytes: Int { get }
     /// Closes the member's connection.
     func close()
+}
+
+/// A member that takes records rather than bytes framed for TCP members, and encodes them for
+/// its own wire (a browser: one JSON text frame each). ``ChatMemberSink/writeFramed(_:promise:)``
+/// gets empty buffers only, to wait for what was queued before.
+protocol ChatRecordSink: ChatMemberSink {
+    /// Queues `records`; `promise` succeeds once the member's socket has taken them.
+    func writeRecords(_ records: ArraySlice<ChatOutgoingRecord>, promise: EventLoopPromise<Void>?)
+}
+
+/// One record as the room hands it to a ``ChatRecordSink``: who said it, what, and where it sits
+/// in the room (`nil` for the room's notices). A heartbeat has an empty user and text; the
+/// room's mark (what a member has, when it joins) has only a position.
+struct ChatOutgoingRecord: Sendable {
+    let user: String
+    let text: ByteBuffer
+    let position: ChatPosition?
+    /// What it counts for in the room's flow control: its size in the room's framing (what a
+    /// TCP member would be sent; 0 for a heartbeat or mark, which those are not sent).
+    let accounted: Int
 }
 
 extension WireConnection: ChatMemberSink {}

@@ -56,10 +56,13 @@ extension ChatRoom {
     /// Delivers the records framed in `bytes` (at `ranges`, from its reader index) to every member
     /// here but `excluding`, and keeps them in the log at `positions`; without positions they are
     /// numbered here, in the order the room delivers them (a room on one node, or over core NATS).
+    /// `sources` gives who said each and what, for members that take records (called only while
+    /// one is here).
     func deliver(
         _ bytes: ByteBuffer,
         records ranges: [Range<Int>],
         at positions: [ChatPosition?]? = nil,
+        sources: () -> [(user: String, text: ByteBuffer)],
         excluding: MemberID?,
         in state: inout State,
         work: inout Work
@@ -72,7 +75,7 @@ extension ChatRoom {
                 return (0..<ranges.count).map { ChatPosition(major: first + UInt64($0)) }
             }()
         self.remember(ranges, of: bytes, at: positions, in: &state)
-        let payload = self.payload(bytes, records: ranges, positions: positions, in: state)
+        let payload = self.payload(bytes, records: ranges, positions: positions, sources: sources, in: state)
         let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: excluding, now: .now())
         self.apply(actions, payload: payload, to: &state, work: &work)
     }
@@ -87,8 +90,8 @@ extension ChatRoom {
         if let payload {
             for (id, link) in actions.recipients {
                 // A member of the tutorial's protocol gets no heartbeat (it has no plain form).
-                guard let bytes = payload.bytes(for: link) else { continue }
-                self.enqueue(bytes, for: id, link: link, in: &state)
+                guard let outgoing = payload.outgoing(for: link) else { continue }
+                self.enqueue(outgoing, for: id, link: link, in: &state)
             }
         }
         if !state.turns.isEmpty && !(actions.resumed.isEmpty && actions.evictions.isEmpty) {
@@ -103,8 +106,8 @@ extension ChatRoom {
             let notice = self.noticePayload(
                 "evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))"
             )
-            if let bytes = notice.bytes(for: eviction.link) {
-                self.enqueue(bytes, for: eviction.id, link: eviction.link, in: &state)
+            if let outgoing = notice.outgoing(for: eviction.link) {
+                self.enqueue(outgoing, for: eviction.id, link: eviction.link, in: &state)
             }
             // After the drain that writes the notice, close once it has left; a member that wakes
             // up gets what waited for it and the notice, as long as it keeps taking bytes.
@@ -127,10 +130,10 @@ extension ChatRoom {
 
     /// Queues `bytes` for one member. The loop's drain is submitted under the lock, so that the
     /// order of the loop's tasks is the order of the room's decisions.
-    func enqueue(_ bytes: ByteBuffer, for id: MemberID, link: Link, in state: inout State) {
+    func enqueue(_ outgoing: Outgoing, for id: MemberID, link: Link, in state: inout State) {
         let loop = link.connection.eventLoop
         let key = ObjectIdentifier(loop)
-        state.outboxes[key, default: Outbox()].queues[id, default: (link, [])].buffers.append(bytes)
+        state.outboxes[key, default: Outbox()].queues[id, default: (link, [])].buffers.append(outgoing)
         if !state.outboxes[key, default: Outbox()].scheduled {
             state.outboxes[key, default: Outbox()].scheduled = true
             loop.execute { self.drain(loop) }
@@ -159,7 +162,7 @@ extension ChatRoom {
     /// Writes everything queued for the members of `loop`, and flushes each member once.
     func drain(_ loop: any EventLoop) {
         let key = ObjectIdentifier(loop)
-        let queues = self.state.withLock { state -> [MemberID: (link: Link, buffers: [ByteBuffer])] in
+        let queues = self.state.withLock { state -> [MemberID: (link: Link, buffers: [Outgoing])] in
             guard var outbox = state.outboxes.removeValue(forKey: key) else { return [:] }
             defer { state.outboxes[key] = Outbox() }
             outbox.scheduled = false
@@ -168,27 +171,60 @@ extension ChatRoom {
         for (id, queue) in queues {
             let connection = queue.link.connection
             var unacknowledged = 0
-            for (index, buffer) in queue.buffers.enumerated() {
-                let isLast = index == queue.buffers.count - 1
-                var rest = buffer
-                while rest.readableBytes > 0 {
-                    let length = min(rest.readableBytes, Self.progressChunk - unacknowledged)
-                    // A slice shares the buffer's storage: nothing is copied.
-                    guard let slice = rest.readSlice(length: length) else { break }
-                    unacknowledged += length
-                    if unacknowledged >= Self.progressChunk || (isLast && rest.readableBytes == 0) {
-                        let promise = loop.makePromise(of: Void.self)
-                        let bytes = unacknowledged
-                        promise.futureResult.whenComplete { _ in self.written(id, bytes: bytes) }
-                        connection.writeFramed(slice, promise: promise)
-                        unacknowledged = 0
+            for (index, outgoing) in queue.buffers.enumerated() {
+                switch outgoing {
+                case .framed(let buffer):
+                    // The last of a run of framed bytes is acknowledged, whatever its size.
+                    let endsRun: Bool
+                    if index == queue.buffers.count - 1 {
+                        endsRun = true
+                    } else if case .framed = queue.buffers[index + 1] {
+                        endsRun = false
                     } else {
-                        connection.writeFramed(slice, promise: nil)
+                        endsRun = true
+                    }
+                    var rest = buffer
+                    while rest.readableBytes > 0 {
+                        let length = min(rest.readableBytes, Self.progressChunk - unacknowledged)
+                        // A slice shares the buffer's storage: nothing is copied.
+                        guard let slice = rest.readSlice(length: length) else { break }
+                        unacknowledged += length
+                        if unacknowledged >= Self.progressChunk || (endsRun && rest.readableBytes == 0) {
+                            connection.writeFramed(
+                                slice,
+                                promise: self.acknowledgement(id, bytes: unacknowledged, on: loop)
+                            )
+                            unacknowledged = 0
+                        } else {
+                            connection.writeFramed(slice, promise: nil)
+                        }
+                    }
+                case .records(let records):
+                    guard let sink = queue.link.recordSink else { continue }
+                    // In slices of about progressChunk (counted as the room counts them), each
+                    // acknowledged on its own.
+                    var start = records.startIndex
+                    var accounted = 0
+                    for index in records.indices {
+                        accounted += records[index].accounted
+                        if accounted >= Self.progressChunk || index == records.count - 1 {
+                            let promise = accounted > 0 ? self.acknowledgement(id, bytes: accounted, on: loop) : nil
+                            sink.writeRecords(records[start...index], promise: promise)
+                            start = index + 1
+                            accounted = 0
+                        }
                     }
                 }
             }
             connection.flushFramed()
         }
+    }
+
+    /// A promise that tells the room, once it completes, that the member's socket took `bytes`.
+    private func acknowledgement(_ id: MemberID, bytes: Int, on loop: any EventLoop) -> EventLoopPromise<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.written(id, bytes: bytes) }
+        return promise
     }
 
     /// A member's socket took `bytes` (or its connection failed, and they never will be).

@@ -17,7 +17,12 @@ extension ChatRoom {
         older: ChatLog.Older? = nil,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
-        var link = Link(connection: connection, onEvict: onEvict, nameFrame: self.nameFrame(name))
+        var link = Link(
+            connection: connection,
+            onEvict: onEvict,
+            nameFrame: self.nameFrame(name),
+            recordSink: connection as? any ChatRecordSink
+        )
         link.wantsPositions = hello != nil
         link.session = hello?.session
         let now = NIODeadline.now()
@@ -30,6 +35,7 @@ extension ChatRoom {
             }
             let id = try state.machine.join(name: name, link: link, now: now)
             if link.wantsPositions { state.positionedMembers += 1 }
+            if link.recordSink != nil { state.recordMembers += 1 }
             var records: [Payload]
             if let resume = hello?.resume {
                 records = self.missed(
@@ -136,6 +142,7 @@ extension ChatRoom {
         let (name, outlet) = self.withWork { state, work -> (String?, (@Sendable (ChatRoomOutput) -> Void)?) in
             let (member, actions) = state.machine.leave(id)
             if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
+            if member?.link.recordSink != nil { state.recordMembers -= 1 }
             self.apply(actions, payload: nil, to: &state, work: &work)
             return (member?.name, state.outlet)
         }

@@ -1,13 +1,17 @@
 import NIOCore
+import WireFraming
 
 extension ChatRoom {
-    /// What the room sends in one go, in the two forms members read: the tutorial's records of two
-    /// frames, and, for members whose hello asked for them, records of three frames (username,
-    /// text, position). The second is made only while such a member is in the room.
+    /// What the room sends in one go, in the forms members read: the tutorial's records of two
+    /// frames; for members whose hello asked for them, records of three frames (username, text,
+    /// position); and for members that take records (browsers), the records themselves. The
+    /// second and third are made only while such a member is in the room.
     struct Payload {
         var plain = ByteBuffer()
         /// `nil`: nobody here wants positions (or this is for the tutorial's members only).
         var positioned: ByteBuffer?
+        /// `nil`: nobody here takes records.
+        var records: [ChatOutgoingRecord]?
 
         /// One logged record: its two frames, and its position as a third.
         init(record: ByteBuffer, position: ChatPosition?, room: ChatRoom) {
@@ -15,20 +19,34 @@ extension ChatRoom {
             var positioned = record
             room.appendPosition(position, to: &positioned)
             self.positioned = positioned
+            // Rare (a newcomer's history, what a member missed): read back from the frames.
+            self.records = room.outgoing(framed: record, position: position).map { [$0] }
         }
 
-        init(plain: ByteBuffer = ByteBuffer(), positioned: ByteBuffer? = nil) {
+        init(plain: ByteBuffer = ByteBuffer(), positioned: ByteBuffer? = nil, records: [ChatOutgoingRecord]? = nil) {
             self.plain = plain
             self.positioned = positioned
+            self.records = records
         }
 
-        /// The bytes for a member.
-        func bytes(for link: Link) -> ByteBuffer? {
-            if link.wantsPositions {
-                return self.positioned
+        /// What a member gets of it, in its form; `nil` for nothing (a heartbeat or mark, to a
+        /// member that wants no positions).
+        func outgoing(for link: Link) -> Outgoing? {
+            if link.recordSink != nil {
+                guard let records, link.wantsPositions || self.plain.readableBytes > 0 else { return nil }
+                return .records(records)
             }
-            return self.plain.readableBytes > 0 ? self.plain : nil
+            if link.wantsPositions {
+                return self.positioned.map { .framed($0) }
+            }
+            return self.plain.readableBytes > 0 ? .framed(self.plain) : nil
         }
+    }
+
+    /// What waits for one member in an outbox.
+    enum Outgoing {
+        case framed(ByteBuffer)
+        case records([ChatOutgoingRecord])
     }
 
     /// `position` as a frame (empty when there is none).
@@ -40,23 +58,48 @@ extension ChatRoom {
         Self.writeFrame(ByteBuffer(string: position.description), encoder: self.encoder, into: &bytes)
     }
 
-    /// Records framed in `bytes` (at `ranges`, from its reader index), in both forms: the second
-    /// with each record's position, made only while a member here wants it.
+    /// Records framed in `bytes` (at `ranges`, from its reader index), in every form members
+    /// here read: with each record's position only while a member here wants it, as records
+    /// (from `sources`: who said each, and what) only while a member here takes them.
     func payload(
         _ bytes: ByteBuffer,
         records ranges: [Range<Int>],
         positions: [ChatPosition?],
+        sources: () -> [(user: String, text: ByteBuffer)],
         in state: State
     ) -> Payload {
-        guard state.positionedMembers > 0 else { return Payload(plain: bytes) }
-        var positioned = ByteBuffer()
-        positioned.reserveCapacity(bytes.readableBytes + ranges.count * 24)
-        for (range, position) in zip(ranges, positions) {
-            positioned.writeBytes(
-                bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound]
-            )
-            self.appendPosition(position, to: &positioned)
+        var payload = Payload(plain: bytes)
+        if state.positionedMembers > 0 {
+            var positioned = ByteBuffer()
+            positioned.reserveCapacity(bytes.readableBytes + ranges.count * 24)
+            for (range, position) in zip(ranges, positions) {
+                positioned.writeBytes(
+                    bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound]
+                )
+                self.appendPosition(position, to: &positioned)
+            }
+            payload.positioned = positioned
         }
-        return Payload(plain: bytes, positioned: positioned)
+        if state.recordMembers > 0 {
+            payload.records = zip(sources(), zip(ranges, positions)).map { source, record in
+                ChatOutgoingRecord(user: source.user, text: source.text, position: record.1, accounted: record.0.count)
+            }
+        }
+        return payload
+    }
+
+    /// A record framed in the room's framing (its two frames), as a record; `nil` if it is not one.
+    func outgoing(framed record: ByteBuffer, position: ChatPosition?) -> ChatOutgoingRecord? {
+        var decoder = MessageDecoder(framing: self.framing, maximumMessageSize: Int.max)
+        var input = record
+        guard let user = try? decoder.decode(buffer: &input), let text = try? decoder.decode(buffer: &input) else {
+            return nil
+        }
+        return ChatOutgoingRecord(
+            user: String(decoding: user.readableBytesView, as: UTF8.self),
+            text: text,
+            position: position,
+            accounted: record.readableBytes
+        )
     }
 }

@@ -28,6 +28,8 @@ public final class ChatRoom: Sendable {
         let onEvict: @Sendable (ChatError) -> Void
         /// Its username as the frame that starts each of its records, framed once at join.
         let nameFrame: ByteBuffer
+        /// The connection, when it takes records rather than framed bytes (a browser).
+        let recordSink: (any ChatRecordSink)?
         /// It sent a hello: its records carry a third frame, their position.
         var wantsPositions = false
         /// The session its hello named, if any.
@@ -37,7 +39,7 @@ public final class ChatRoom: Sendable {
     /// What waits to be written on one event loop, per member, in order.
     struct Outbox {
         var scheduled = false
-        var queues: [MemberID: (link: Link, buffers: [ByteBuffer])] = [:]
+        var queues: [MemberID: (link: Link, buffers: [Outgoing])] = [:]
     }
 
     struct State {
@@ -57,6 +59,8 @@ public final class ChatRoom: Sendable {
 
         /// Members whose records carry positions.
         var positionedMembers = 0
+        /// Members that take records rather than framed bytes (browsers).
+        var recordMembers = 0
         /// Senders waiting for their turn (``waitForTurn(_:)``).
         var turns = Waiters<MemberID, Void>()
         var outboxes: [ObjectIdentifier: Outbox] = [:]
@@ -86,6 +90,7 @@ public final class ChatRoom: Sendable {
     let positionBase: UInt64
     /// Whether joins and leaves are announced to the others.
     public let announcesMembership: Bool
+    let framing: Framing
     let encoder: MessageEncoder
     let stallTimeout: TimeAmount
     let state: Mutex<State>
@@ -97,6 +102,7 @@ public final class ChatRoom: Sendable {
         self.historySize = configuration.historySize
         self.logSize = max(configuration.historySize, configuration.resumeLogSize)
         self.announcesMembership = configuration.announcesMembership
+        self.framing = configuration.server.framing
         self.encoder = MessageEncoder(framing: configuration.server.framing, maximumMessageSize: Int.max)
         self.stallTimeout = TimeAmount(configuration.stallTimeout)
         let pauseBytes = max(1, min(configuration.pauseQueuedBytes, configuration.maximumQueuedBytes / 2))
@@ -161,7 +167,14 @@ public final class ChatRoom: Sendable {
                 guard let member = state.machine.members[sender] else { return (true, nil) }
                 guard state.machine.mayPublish(sender) else { return (false, nil) }
                 if !streams {
-                    self.deliver(bytes, records: records, excluding: sender, in: &state, work: &work)
+                    self.deliver(
+                        bytes,
+                        records: records,
+                        sources: { texts.map { (member.name, $0) } },
+                        excluding: sender,
+                        in: &state,
+                        work: &work
+                    )
                 }
                 return (true, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
@@ -188,7 +201,8 @@ public final class ChatRoom: Sendable {
 
     /// Sends a heartbeat to a member whose hello asked for them: a record of three empty frames.
     func heartbeat(_ id: MemberID) {
-        var heartbeat = Payload()
+        var heartbeat = Payload(records: [ChatOutgoingRecord(user: "", text: ByteBuffer(), position: nil, accounted: 0)]
+        )
         heartbeat.positioned = self.emptyFrame
         heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
         heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
@@ -198,7 +212,8 @@ public final class ChatRoom: Sendable {
     /// A heartbeat that carries a position: the member has everything up to it (for positioned
     /// members only; the tutorial's never see it).
     func markPayload(_ position: ChatPosition) -> Payload {
-        var mark = Payload()
+        var mark = Payload(records: [ChatOutgoingRecord(user: "", text: ByteBuffer(), position: position, accounted: 0)]
+        )
         var positioned = self.emptyFrame
         positioned.writeImmutableBuffer(self.emptyFrame)
         Self.writeFrame(ByteBuffer(string: position.description), encoder: self.encoder, into: &positioned)
@@ -228,7 +243,13 @@ public final class ChatRoom: Sendable {
         let plain = self.notice(text)
         var positioned = plain
         positioned.writeImmutableBuffer(self.emptyFrame)
-        return Payload(plain: plain, positioned: positioned)
+        let record = ChatOutgoingRecord(
+            user: Self.serverName,
+            text: ByteBuffer(string: text),
+            position: nil,
+            accounted: plain.readableBytes
+        )
+        return Payload(plain: plain, positioned: positioned, records: [record])
     }
 
     /// Keeps the records at `ranges` of `bytes` (each its two frames) with their positions in the

@@ -10,12 +10,11 @@ import NIOWebSocket
 struct WebSocketTransport: ChatMemberTransport {
     var texts: WebSocketTexts
     let channel: any Channel
-    let framing: Framing
     let logger: Logger
     let peer: String
 
     func sink(positioned: Bool) -> WebSocketMember {
-        WebSocketMember(channel: self.channel, framing: self.framing, positioned: positioned, logger: self.logger)
+        WebSocketMember(channel: self.channel, positioned: positioned, logger: self.logger)
     }
 
     mutating func next() async throws -> ByteBuffer? {
@@ -78,7 +77,6 @@ extension ChatWebServer {
                         maximumMessageSize: self.configuration.server.maximumMessageSize
                     ),
                     channel: channel,
-                    framing: self.configuration.server.framing,
                     logger: self.logger,
                     peer: peer
                 )

@@ -4,94 +4,72 @@ import NIOWebSocket
 @_spi(Broadcast) import Wire
 import WireFraming
 
-/// A browser in the room: the room hands it records framed for TCP members, and it writes each
-/// one as a WebSocket text frame holding `{"user": "...", "text": "..."}`. A page that said hello
-/// (docs/PROTOCOLS.md §4.1) gets records of three frames, written with `"position"` too (none
-/// for the room's notices); a heartbeat is `{"user":"","text":""}`, and the room's position when
-/// it joined `{"user":"","text":"","position":"..."}`.
+/// A browser in the room: the room hands it records, and it writes each one as a WebSocket text
+/// frame holding `{"user": "...", "text": "..."}`. A page that said hello (docs/PROTOCOLS.md
+/// §4.1) gets `"position"` too (none for the room's notices); a heartbeat is
+/// `{"user":"","text":""}`, and the room's position when it joined `{"user":"","text":"","position":"..."}`.
 ///
-/// Records may arrive split across writes (the room writes in slices), so the framed bytes are
-/// decoded incrementally; every method runs on the channel's event loop.
-final class WebSocketMember: ChatMemberSink {
-    private struct State {
-        var decoder: MessageDecoder
-        var pending = ByteBuffer()
-        /// The frames of the record being read (username, text).
-        var fields: [ByteBuffer] = []
-        var lastWrite: EventLoopFuture<Void>?
-    }
-
+/// Every method runs on the channel's event loop, the one writer of the room's frames.
+final class WebSocketMember: ChatRecordSink {
     let channel: any Channel
-    /// 3 after a hello (username, text, position), else 2.
-    private let framesPerRecord: Int
-    private let state: NIOLoopBoundBox<State>
+    /// It said hello: its records carry their position.
+    private let positioned: Bool
+    /// The last write the room made, for an empty ``writeFramed(_:promise:)`` to wait for.
+    private let lastWrite: NIOLoopBoundBox<EventLoopFuture<Void>?>
 
     private let logger: Logger
 
     init(
         channel: any Channel,
-        framing: Framing,
         positioned: Bool = false,
         logger: Logger = Logger(label: "wire.chat.web")
     ) {
         self.channel = channel
         self.logger = logger
-        self.framesPerRecord = positioned ? 3 : 2
+        self.positioned = positioned
         // Made off the loop (by the member's task); used only on it.
-        self.state = NIOLoopBoundBox.makeBoxSendingValue(
-            State(decoder: MessageDecoder(framing: framing, maximumMessageSize: Int.max)),
-            as: State.self,
-            eventLoop: channel.eventLoop
-        )
+        self.lastWrite = NIOLoopBoundBox.makeBoxSendingValue(nil, eventLoop: channel.eventLoop)
     }
 
     var eventLoop: any EventLoop { self.channel.eventLoop }
 
-    func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
-        var state = self.state.value
-        defer { self.state.value = state }
-        var input = bytes
-        state.pending.writeBuffer(&input)
-        var frames: [WebSocketFrame] = []
-        // The room only ever writes whole frames of its own framing: nothing here can fail, but a
-        // decoding error would mean a bug, so it ends this member rather than the server.
-        do {
-            while let frame = try state.decoder.decode(buffer: &state.pending) {
-                guard state.fields.count + 1 == self.framesPerRecord else {
-                    state.fields.append(frame)
-                    continue
-                }
-                let (user, text) = (state.fields[0], self.framesPerRecord == 3 ? state.fields[1] : frame)
-                let position = self.framesPerRecord == 3 && frame.readableBytes > 0 ? frame : nil
-                state.fields.removeAll(keepingCapacity: true)
-                frames.append(
-                    Self.textFrame(user: user, text: text, position: position, allocator: self.channel.allocator)
-                )
-            }
-        } catch {
-            self.logger.error(
-                "a record for a browser did not decode in the room's framing; closing that browser",
-                metadata: [
-                    "peer.address": "\(self.channel.remoteAddress?.endpointDescription ?? "unknown")",
-                    "error": "\(error)",
-                ]
-            )
-            self.channel.close(promise: nil)
-        }
-        state.pending.discardReadBytes()
-        guard let last = frames.popLast() else {
-            // Nothing whole yet, or an empty write that waits for what came before.
-            if let promise {
-                if let previous = state.lastWrite { previous.cascade(to: promise) } else { promise.succeed() }
-            }
+    func writeRecords(_ records: ArraySlice<ChatOutgoingRecord>, promise: EventLoopPromise<Void>?) {
+        guard let last = records.last else {
+            self.writeFramed(ByteBuffer(), promise: promise)
             return
         }
-        for frame in frames {
-            self.channel.write(frame, promise: nil)
+        for record in records.dropLast() {
+            self.channel.write(self.frame(record), promise: nil)
         }
         let written = promise ?? self.channel.eventLoop.makePromise()
-        self.channel.write(last, promise: written)
-        state.lastWrite = written.futureResult
+        self.channel.write(self.frame(last), promise: written)
+        self.lastWrite.value = written.futureResult
+    }
+
+    private func frame(_ record: ChatOutgoingRecord) -> WebSocketFrame {
+        Self.textFrame(
+            user: ByteBuffer(string: record.user),
+            text: record.text,
+            position: self.positioned ? record.position.map { ByteBuffer(string: $0.description) } : nil,
+            allocator: self.channel.allocator
+        )
+    }
+
+    /// Waits for what was written before; the room writes a browser's records through
+    /// ``writeRecords(_:promise:)`` only, so framed bytes would be a bug: they end this member
+    /// rather than the server, with a line in the log.
+    func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard bytes.readableBytes == 0 else {
+            self.logger.error(
+                "the room wrote framed bytes to a browser; closing that browser",
+                metadata: ["peer.address": "\(self.channel.remoteAddress?.endpointDescription ?? "unknown")"]
+            )
+            self.channel.close(promise: nil)
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        guard let promise else { return }
+        if let previous = self.lastWrite.value { previous.cascade(to: promise) } else { promise.succeed() }
     }
 
     func flushFramed() {
