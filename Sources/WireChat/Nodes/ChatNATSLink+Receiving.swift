@@ -40,16 +40,7 @@ extension ChatNATSLink {
                 self.publishPresence(.state)
             }
         case "presence":
-            let presence: Presence
-            do {
-                presence = try JSONDecoder().decode(Presence.self, from: Data(message.payload.readableBytesView))
-            } catch {
-                self.logger.warning(
-                    "dropped a malformed presence",
-                    metadata: ["chat.from": "\(node)", "error": "\(error)"]
-                )
-                return
-            }
+            guard let presence = Presence.decode(message.payload, from: node, logger: self.logger) else { return }
             if presence.kind == .bye {
                 self.flow.withLock { $0.forget(node) }
             } else {
@@ -65,15 +56,8 @@ extension ChatNATSLink {
                 }
             }
             self.updateWindowHold()
-            switch presence.kind {
-            case .bye:
-                self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
-                self.room.removeRemote(node: node)
-            case .hello:
-                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
+            if self.room.heard(presence, from: node, holdsForIt: true, logger: self.logger) {
                 self.publishPresence(.state)
-            case .state:
-                self.room.updateRemote(node: node, names: presence.names, isBehind: presence.behind)
             }
         default:
             break

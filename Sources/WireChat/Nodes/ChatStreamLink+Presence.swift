@@ -63,28 +63,12 @@ extension ChatStreamLink {
     func receivedPresence(_ message: NATSMessage) {
         let node = String(message.subject.dropFirst(self.prefix.count + ".presence.".count))
         guard node != self.node else { return }
-        let presence: ChatNATSLink.Presence
-        do {
-            presence = try JSONDecoder().decode(
-                ChatNATSLink.Presence.self,
-                from: Data(message.payload.readableBytesView)
-            )
-        } catch {
-            self.logger.warning(
-                "dropped a malformed presence",
-                metadata: ["chat.from": "\(node)", "error": "\(error)"]
-            )
+        guard let presence = ChatNATSLink.Presence.decode(message.payload, from: node, logger: self.logger) else {
             return
         }
-        switch presence.kind {
-        case .bye:
-            self.logger.info("a node left the room", metadata: ["chat.from": "\(node)"])
-            self.room.removeRemote(node: node)
-        case .hello:
-            self.room.updateRemote(node: node, names: presence.names, isBehind: false)
+        // The stream is the buffer between nodes: nobody here waits for another node's members.
+        if self.room.heard(presence, from: node, holdsForIt: false, logger: self.logger) {
             self.publishPresence(.state)
-        case .state:
-            self.room.updateRemote(node: node, names: presence.names, isBehind: false)
         }
     }
 
