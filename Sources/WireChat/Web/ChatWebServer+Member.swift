@@ -69,11 +69,11 @@ extension ChatWebServer {
         let channel = member.channel
         let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
         do {
-            try await member.executeThenClose { inbound, outbound in
+            try await member.executeThenClose { inbound, _ in
                 var transport = WebSocketTransport(
                     texts: WebSocketTexts(
                         inbound,
-                        outbound: outbound,
+                        channel: channel,
                         maximumMessageSize: self.configuration.server.maximumMessageSize
                     ),
                     channel: channel,

@@ -9,18 +9,20 @@ import NIOWebSocket
 /// the last frame on the connection.
 struct WebSocketTexts {
     private var frames: NIOAsyncChannelInboundStream<WebSocketFrame>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    /// Its frames go out as the room's records do, through the channel on its event loop: one
+    /// writer, so that they keep the order they were written in.
+    private let channel: any Channel
     private let maximumMessageSize: Int
     /// The close frame the end of the member calls for, not sent yet.
     private(set) var closing: WebSocketErrorCode?
 
     init(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
+        channel: any Channel,
         maximumMessageSize: Int
     ) {
         self.frames = inbound.makeAsyncIterator()
-        self.outbound = outbound
+        self.channel = channel
         self.maximumMessageSize = maximumMessageSize
     }
 
@@ -31,7 +33,7 @@ struct WebSocketTexts {
             case .text:
                 return try await self.gather(frame)
             case .ping:
-                try await self.outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                try await self.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
             case .connectionClose:
                 self.closing = .normalClosure
                 return nil
@@ -63,7 +65,7 @@ struct WebSocketTexts {
                 }
                 finished = next.fin
             case .ping:
-                try await self.outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: next.unmaskedData))
+                try await self.write(WebSocketFrame(fin: true, opcode: .pong, data: next.unmaskedData))
             case .connectionClose:
                 self.closing = .normalClosure
                 return nil
@@ -92,11 +94,11 @@ struct WebSocketTexts {
     private func send(close code: WebSocketErrorCode) async throws {
         var data = ByteBuffer()
         data.write(webSocketErrorCode: code)
-        try await self.outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        try await self.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
     }
 
     /// Sends a text frame.
     func write(_ frame: WebSocketFrame) async throws {
-        try await self.outbound.write(frame)
+        try await self.channel.writeAndFlush(frame).get()
     }
 }
