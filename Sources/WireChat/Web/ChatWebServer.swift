@@ -29,11 +29,8 @@ struct ChatWebServer: Sendable {
     let onEvent: @Sendable (ChatEvent) -> Void
 
     func run() async throws {
-        let maximumFrameSize = min(self.configuration.server.maximumMessageSize, Int(UInt32.max))
-        let tls = self.configuration.server.tls
-        let timeouts = self.configuration.server.timeouts
         let limit = WebConnectionLimit(maximum: self.configuration.server.maximumConnections)
-        let logger = self.logger
+        let (server, logger) = (self.configuration.server, self.logger)
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {
             channel = try await ServerBootstrap(group: self.eventLoopGroup)
@@ -41,91 +38,7 @@ struct ChatWebServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: self.host, port: self.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        // With the server's certificate, the page and the WebSocket go over TLS
-                        // too (https:// and wss://).
-                        // At most --max-connections at once, on this port as on the TCP one.
-                        try channel.pipeline.syncOperations.addHandler(
-                            WebConnectionLimitHandler(limit: limit, logger: logger)
-                        )
-                        if let tls {
-                            try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
-                        }
-                        // A first request is due within the first-message timeout, as a TCP
-                        // client's username is.
-                        if let first = timeouts.firstMessage {
-                            try channel.pipeline.syncOperations.addHandler(
-                                WebRequestDeadline(timeout: first),
-                                name: WebRequestDeadline.name
-                            )
-                        }
-                        // Page requests kept alive are closed when idle, as idle TCP members are;
-                        // a browser member has a clock of its own after the upgrade.
-                        if let idle = timeouts.idle {
-                            try channel.pipeline.syncOperations.addHandler(
-                                IdleStateHandler(allTimeout: TimeAmount(idle)),
-                                name: Self.httpIdleName
-                            )
-                            try channel.pipeline.syncOperations.addHandler(
-                                WebIdleCloser(after: idle),
-                                name: Self.httpIdleCloserName
-                            )
-                        }
-                        let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
-                            maxFrameSize: maximumFrameSize,
-                            shouldUpgrade: { channel, head in
-                                // Only /chat is a WebSocket endpoint; anything else stays HTTP.
-                                channel.eventLoop.makeSucceededFuture(
-                                    Self.path(of: head) == "/chat" ? HTTPHeaders() : nil
-                                )
-                            },
-                            upgradePipelineHandler: { channel, _ in
-                                channel.eventLoop.makeCompletedFuture {
-                                    // The member's username deadline, idle timeout and heartbeats,
-                                    // on the same clock as a TCP member's, instead of the page's.
-                                    if timeouts.firstMessage != nil {
-                                        channel.pipeline.syncOperations.removeHandler(
-                                            name: WebRequestDeadline.name,
-                                            promise: nil
-                                        )
-                                    }
-                                    if timeouts.idle != nil {
-                                        channel.pipeline.syncOperations.removeHandler(
-                                            name: Self.httpIdleName,
-                                            promise: nil
-                                        )
-                                        channel.pipeline.syncOperations.removeHandler(
-                                            name: Self.httpIdleCloserName,
-                                            promise: nil
-                                        )
-                                    }
-                                    if timeouts.areSet {
-                                        try channel.pipeline.syncOperations.addHandler(
-                                            WebSocketTimeoutHandler(timeouts: timeouts)
-                                        )
-                                    }
-                                    return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
-                                }
-                            }
-                        )
-                        let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
-                            upgraders: [upgrader],
-                            notUpgradingCompletionHandler: { channel in
-                                channel.eventLoop.makeCompletedFuture {
-                                    // A first request came in time: a page request.
-                                    if timeouts.firstMessage != nil {
-                                        channel.pipeline.syncOperations.removeHandler(
-                                            name: WebRequestDeadline.name,
-                                            promise: nil
-                                        )
-                                    }
-                                    try channel.pipeline.syncOperations.addHandler(HTTPByteBufferResponsePartHandler())
-                                    return .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
-                                }
-                            }
-                        )
-                        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-                            configuration: .init(upgradeConfiguration: upgrade)
-                        )
+                        try Self.configure(channel, server: server, limit: limit, logger: logger)
                     }
                 }
         } catch {
@@ -154,8 +67,8 @@ struct ChatWebServer: Sendable {
         }
     }
 
-    private static let httpIdleName = "wire.web.idle"
-    private static let httpIdleCloserName = "wire.web.idle-closer"
+    static let httpIdleName = "wire.web.idle"
+    static let httpIdleCloserName = "wire.web.idle-closer"
 
     static func path(of head: HTTPRequestHead) -> String {
         String(head.uri.prefix { $0 != "?" })
