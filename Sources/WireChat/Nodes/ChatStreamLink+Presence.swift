@@ -20,7 +20,11 @@ extension ChatStreamLink {
         }
     }
 
+    /// On the client's event loop, as every decision of the machine is.
     func linked(server: String) {
+        guard self.client.eventLoop.inEventLoop else {
+            return self.client.eventLoop.execute { self.linked(server: server) }
+        }
         self.decide { ($0.linkBack(), ()) }
         self.room.setSplit(false)
         self.saidSplit.store(false, ordering: .relaxed)
@@ -32,7 +36,11 @@ extension ChatStreamLink {
         self.publishPresence(.hello)
     }
 
+    /// On the client's event loop, as every decision of the machine is.
     func split(_ reason: String) {
+        guard self.client.eventLoop.inEventLoop else {
+            return self.client.eventLoop.execute { self.split(reason) }
+        }
         // What this node's members have not been given of their own node's texts, they get now.
         self.decide { ($0.linkLost(), ()) }
         self.room.setSplit(true)

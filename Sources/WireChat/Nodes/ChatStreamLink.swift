@@ -16,7 +16,9 @@ import WireNATS
 ///   its members: the stream is the buffer between nodes;
 /// - who is where travels on core NATS, `wire.chat.lobby.presence.N`, as in a core room.
 ///
-/// The decisions are ``ChatStreamNodeState``'s; this class does the I/O.
+/// The decisions are ``ChatStreamNodeState``'s, a value confined to the NATS client's event loop
+/// (every event reaches it there: the members' texts, the stream's batches, acknowledgements,
+/// the link lost and back); this class does the I/O.
 final class ChatStreamLink: Sendable {
     /// How the first connection went.
     enum Outcome {
@@ -32,12 +34,16 @@ final class ChatStreamLink: Sendable {
     let prefix: String
     let logger: Logger
     let onEvent: @Sendable (ChatEvent) -> Void
-    let machine: Mutex<ChatStreamNodeState>
+    /// Read and changed on the client's event loop only.
+    let machine: NIOLoopBoundBox<ChatStreamNodeState>
     let consumer = Mutex<JetStreamOrderedConsumer?>(nil)
     let isClosing = Atomic<Bool>(false)
     /// Whether the last thing said of the room is that it is split.
     let saidSplit = Atomic<Bool>(true)
 
+    /// The largest batch: room for the headers and the protocol line within the server's
+    /// max_payload (1 MiB by default).
+    static let batchLimit = 512 * 1024
     /// Bytes waiting to be published above which this node's senders wait.
     static let backlogLimit = 8 * 1024 * 1024
     /// Presence intervals without a word from a node after which it is taken as gone.
@@ -63,7 +69,10 @@ final class ChatStreamLink: Sendable {
         self.logger = logger
         self.onEvent = onEvent
         // Room for the headers and the protocol line within the server's max_payload (1 MiB by default).
-        self.machine = Mutex(ChatStreamNodeState(node: self.node, batchLimit: 512 * 1024))
+        self.machine = NIOLoopBoundBox.makeBoxSendingValue(
+            ChatStreamNodeState(node: self.node, batchLimit: Self.batchLimit),
+            eventLoop: self.client.eventLoop
+        )
     }
 
     var streamSubject: String { "\(self.prefix).stream.\(self.node)" }
@@ -118,54 +127,55 @@ final class ChatStreamLink: Sendable {
 
     // MARK: Out
 
+    /// What the room tells the other nodes, from a member's task: taken to the client's event
+    /// loop, in the order it came (each sender's texts keep theirs).
     func send(_ output: ChatRoomOutput) {
         switch output {
-        case .texts(let name, var texts, let sender):
-            // A text NATS cannot carry reaches this node's members only.
-            let limit = self.machine.withLock { $0.batchLimit }
-            let tooLarge = texts.filter { ChatStreamNodeState.size(name: name, text: $0) > limit }
-            if !tooLarge.isEmpty {
-                texts.removeAll { ChatStreamNodeState.size(name: name, text: $0) > limit }
-                self.logger.warning(
-                    "a text is too large for the room's stream and reaches this node only",
-                    metadata: ["chat.user": "\(name)", "chat.bytes": "\(tooLarge.map(\.readableBytes))"]
-                )
-                self.room.deliverStreamed(
-                    ChatStreamNodeState.Delivery(
-                        records: tooLarge.map { .init(name: name, text: $0, excluding: sender, position: nil) }
-                    )
-                )
-            }
-            let backlogged = self.decide { machine in
-                (machine.sent(texts, from: sender, name: name), machine.isBacklogged(limit: Self.backlogLimit))
-            }
-            if backlogged { self.room.setStreamBacklogHold(true) }
+        case .texts(let name, let texts, let sender):
+            self.client.eventLoop.execute { self.sent(texts, name: name, from: sender) }
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)
         }
     }
 
-    /// Runs one decision of the machine and what it says. Deliveries happen under the machine's
-    /// lock, so that the members get them in the order they were decided, whichever task decided
-    /// (a sender's while split, the stream reader's, the connection's); the room never calls the
-    /// link with its own lock held, so the order of locks is always this one, then the room's.
+    /// A member's texts, to publish; on the client's event loop.
+    func sent(_ texts: [ByteBuffer], name: String, from sender: ChatRoom.MemberID) {
+        var texts = texts
+        // A text NATS cannot carry reaches this node's members only.
+        let limit = Self.batchLimit
+        let tooLarge = texts.filter { ChatStreamNodeState.size(name: name, text: $0) > limit }
+        if !tooLarge.isEmpty {
+            texts.removeAll { ChatStreamNodeState.size(name: name, text: $0) > limit }
+            self.logger.warning(
+                "a text is too large for the room's stream and reaches this node only",
+                metadata: ["chat.user": "\(name)", "chat.bytes": "\(tooLarge.map(\.readableBytes))"]
+            )
+            self.room.deliverStreamed(
+                ChatStreamNodeState.Delivery(
+                    records: tooLarge.map { .init(name: name, text: $0, excluding: sender, position: nil) }
+                )
+            )
+        }
+        let backlogged = self.decide { machine in
+            (machine.sent(texts, from: sender, name: name), machine.isBacklogged(limit: Self.backlogLimit))
+        }
+        if backlogged { self.room.setStreamBacklogHold(true) }
+    }
+
+    /// Runs one decision of the machine and does what it says, on the client's event loop: the
+    /// members get deliveries in the order they were decided, whatever event led to them (a
+    /// sender's texts while split, the stream's batches, the link lost).
     @discardableResult
     func decide<Result>(_ body: (inout ChatStreamNodeState) -> ([ChatStreamNodeState.Action], Result)) -> Result {
-        let (publishes, result) = self.machine.withLock { machine -> ([ChatStreamNodeState.Message], Result) in
-            let (actions, result) = body(&machine)
-            var publishes: [ChatStreamNodeState.Message] = []
-            for action in actions {
-                switch action {
-                case .deliver(let delivery):
-                    self.room.deliverStreamed(delivery)
-                case .publish(let message):
-                    publishes.append(message)
-                }
+        self.client.eventLoop.preconditionInEventLoop()
+        let (actions, result) = body(&self.machine.value)
+        for action in actions {
+            switch action {
+            case .deliver(let delivery):
+                self.room.deliverStreamed(delivery)
+            case .publish(let message):
+                self.publish(message)
             }
-            return (publishes, result)
-        }
-        for message in publishes {
-            self.publish(message)
         }
         return result
     }
@@ -222,7 +232,7 @@ final class ChatStreamLink: Sendable {
                 }
             }
         }
-        self.stored(message)
+        self.client.eventLoop.execute { self.stored(message) }
     }
 
     // MARK: In
