@@ -71,6 +71,13 @@ struct ChatRoomTests {
         #expect(records.map(\.user) == ["alice", "alice"])
         #expect(records.map { String(buffer: $0.text) } == ["hi", "there\n"])
         #expect(records.allSatisfy { $0.position != nil })
+        // Encoded once for every browser: with the position for pages that said hello.
+        let position = try #require(records[0].position)
+        #expect(String(buffer: records[0].json) == #"{"user":"alice","text":"hi"}"#)
+        #expect(
+            String(buffer: records[1].positionedJSON)
+                == #"{"user":"alice","text":"there\n","position":"# + "\"\(ChatPosition(major: position.major + 1))\"}"
+        )
         #expect(browser.framedBytes.withLock { $0 } == 0, "no framed bytes to a browser")
         // Counted as a TCP member is: its records' sizes in the room's framing.
         await Self.until { reader.received.withLock { $0.readableBytes } > 0 }

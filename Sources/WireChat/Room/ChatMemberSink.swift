@@ -30,6 +30,9 @@ protocol ChatRecordSink: ChatMemberSink {
 /// One record as the room hands it to a ``ChatRecordSink``: who said it, what, and where it sits
 /// in the room (`nil` for the room's notices). A heartbeat has an empty user and text; the
 /// room's mark (what a member has, when it joins) has only a position.
+///
+/// Encoded once for every browser, when the room makes it: `{"user":"...","text":"..."}`, and
+/// with `"position"` for pages that said hello.
 struct ChatOutgoingRecord: Sendable {
     let user: String
     let text: ByteBuffer
@@ -37,6 +40,19 @@ struct ChatOutgoingRecord: Sendable {
     /// What it counts for in the room's flow control: its size in the room's framing (what a
     /// TCP member would be sent; 0 for a heartbeat or mark, which those are not sent).
     let accounted: Int
+    /// The record as JSON, without its position and with it (the same when it has none).
+    let json: ByteBuffer
+    let positionedJSON: ByteBuffer
+
+    init(user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int) {
+        self.user = user
+        self.text = text
+        self.position = position
+        self.accounted = accounted
+        self.json = JSONText.record(user: user, text: text, position: nil)
+        self.positionedJSON =
+            position.map { JSONText.record(user: user, text: text, position: $0.description) } ?? self.json
+    }
 }
 
 extension WireConnection: ChatMemberSink {}

@@ -28,11 +28,7 @@ struct WebSocketTransport: ChatMemberTransport {
 
     /// The reason as a record from the room, then a Close frame (1008).
     mutating func refuse(_ reason: ChatError, positioned: Bool) async {
-        let notice = WebSocketMember.textFrame(
-            user: ByteBuffer(string: ChatRoom.serverName),
-            text: ByteBuffer(string: "refused: \(reason)"),
-            allocator: self.channel.allocator
-        )
+        let notice = WebSocketMember.textFrame(user: ChatRoom.serverName, text: "refused: \(reason)")
         do {
             try await self.texts.write(notice)
             self.texts.close(.policyViolation)

@@ -46,13 +46,9 @@ final class WebSocketMember: ChatRecordSink {
         self.lastWrite.value = written.futureResult
     }
 
+    /// The record's JSON, made once by the room for every browser.
     private func frame(_ record: ChatOutgoingRecord) -> WebSocketFrame {
-        Self.textFrame(
-            user: ByteBuffer(string: record.user),
-            text: record.text,
-            position: self.positioned ? record.position.map { ByteBuffer(string: $0.description) } : nil,
-            allocator: self.channel.allocator
-        )
+        WebSocketFrame(fin: true, opcode: .text, data: self.positioned ? record.positionedJSON : record.json)
     }
 
     /// Waits for what was written before; the room writes a browser's records through
@@ -84,31 +80,35 @@ final class WebSocketMember: ChatRecordSink {
         self.channel.close(promise: nil)
     }
 
-    /// One record as a JSON text frame.
-    static func textFrame(
-        user: ByteBuffer,
-        text: ByteBuffer,
-        position: ByteBuffer? = nil,
-        allocator: ByteBufferAllocator
-    ) -> WebSocketFrame {
-        var json = allocator.buffer(capacity: user.readableBytes + text.readableBytes + 48)
-        json.writeString(#"{"user":"#)
-        JSONText.write(user, into: &json)
-        json.writeString(#","text":"#)
-        JSONText.write(text, into: &json)
-        if let position {
-            json.writeString(#","position":"#)
-            JSONText.write(position, into: &json)
-        }
-        json.writeString("}")
-        return WebSocketFrame(fin: true, opcode: .text, data: json)
+    /// One record as a JSON text frame (a refusal, before the member is in the room).
+    static func textFrame(user: String, text: String) -> WebSocketFrame {
+        WebSocketFrame(
+            fin: true,
+            opcode: .text,
+            data: JSONText.record(user: user, text: ByteBuffer(string: text), position: nil)
+        )
     }
 }
 
 /// JSON strings, written byte by byte: what needs escaping is escaped, invalid UTF-8 becomes U+FFFD.
 enum JSONText {
-    static func write(_ bytes: ByteBuffer, into out: inout ByteBuffer) {
-        let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+    /// `{"user":"...","text":"..."}`, with `"position"` when there is one.
+    static func record(user: String, text: ByteBuffer, position: String?) -> ByteBuffer {
+        var json = ByteBuffer()
+        json.reserveCapacity(user.utf8.count + text.readableBytes + (position?.utf8.count ?? 0) + 40)
+        json.writeString(#"{"user":"#)
+        Self.write(user, into: &json)
+        json.writeString(#","text":"#)
+        Self.write(String(decoding: text.readableBytesView, as: UTF8.self), into: &json)
+        if let position {
+            json.writeString(#","position":"#)
+            Self.write(position, into: &json)
+        }
+        json.writeString("}")
+        return json
+    }
+
+    static func write(_ text: String, into out: inout ByteBuffer) {
         out.writeInteger(UInt8(ascii: "\""))
         for scalar in text.unicodeScalars {
             switch scalar {
