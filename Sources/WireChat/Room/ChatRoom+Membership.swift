@@ -44,11 +44,12 @@ extension ChatRoom {
                     log: state.log,
                     older: older,
                     next: state.nextPosition,
-                    streamed: state.streamsTexts
+                    streamed: state.streamsTexts,
+                    asRecords: link.recordSink != nil
                 )
             } else {
                 var history = state.log.last(self.historySize).map {
-                    Payload(record: $0.record, position: $0.position, room: self)
+                    Payload(record: $0.record, position: $0.position, room: self, asRecord: link.recordSink != nil)
                 }
                 if self.announcesMembership && !history.isEmpty {
                     // Marked, so that nobody takes an old text for a new one.
@@ -106,7 +107,8 @@ extension ChatRoom {
         log: ChatLog,
         older: ChatLog.Older?,
         next: UInt64,
-        streamed: Bool
+        streamed: Bool,
+        asRecords: Bool = false
     ) -> [Payload] {
         var (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
         if let older, streamed {
@@ -133,7 +135,7 @@ extension ChatRoom {
         case .some(.tooMany): text += ", and older ones are too many to replay"
         }
         return [self.noticePayload(text)]
-            + entries.map { Payload(record: $0.record, position: $0.position, room: self) }
+            + entries.map { Payload(record: $0.record, position: $0.position, room: self, asRecord: asRecords) }
     }
 
     /// Removes a member, if it is still in the room; what was queued for it is still written.

@@ -13,14 +13,17 @@ extension ChatRoom {
         /// `nil`: nobody here takes records.
         var records: [ChatOutgoingRecord]?
 
-        /// One logged record: its two frames, and its position as a third.
-        init(record: ByteBuffer, position: ChatPosition?, room: ChatRoom) {
+        /// One logged record, for one member: its two frames, its position as a third, and, for a
+        /// member that takes records (`asRecord`), the record read back from its frames (rare: a
+        /// browser's history, or what it missed).
+        init(record: ByteBuffer, position: ChatPosition?, room: ChatRoom, asRecord: Bool) {
             self.plain = record
             var positioned = record
             room.appendPosition(position, to: &positioned)
             self.positioned = positioned
-            // Rare (a newcomer's history, what a member missed): read back from the frames.
-            self.records = room.outgoing(framed: record, position: position).map { [$0] }
+            if asRecord {
+                self.records = room.outgoing(framed: record, position: position).map { [$0] }
+            }
         }
 
         init(plain: ByteBuffer = ByteBuffer(), positioned: ByteBuffer? = nil, records: [ChatOutgoingRecord]? = nil) {
