@@ -17,14 +17,13 @@ extension ChatRoom {
         older: ChatLog.Older? = nil,
         onEvict: @escaping @Sendable (ChatError) -> Void
     ) throws(ChatError) -> MemberID {
-        var link = Link(
+        let link = Link(
             connection: connection,
             onEvict: onEvict,
             nameFrame: self.nameFrame(name),
-            recordSink: connection as? any ChatRecordSink
+            wantsPositions: hello != nil,
+            session: hello?.session
         )
-        link.wantsPositions = hello != nil
-        link.session = hello?.session
         let now = NIODeadline.now()
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
         let (id, outlet) = try self.withWork {
