@@ -115,6 +115,8 @@ public final class ChatRoom: Sendable {
     private let serverNameFrame: ByteBuffer
     /// An empty frame: the position of a notice, and all three frames of a heartbeat.
     let emptyFrame: ByteBuffer
+    /// A heartbeat, the same every time: made once.
+    let heartbeatPayload: Payload
 
     init(configuration: ChatServerConfiguration) {
         self.historySize = configuration.historySize
@@ -140,6 +142,12 @@ public final class ChatRoom: Sendable {
         var empty = ByteBuffer()
         Self.writeFrame(ByteBuffer(), encoder: self.encoder, into: &empty)
         self.emptyFrame = empty
+        var heartbeat = ByteBuffer()
+        for _ in 0..<3 { heartbeat.writeImmutableBuffer(empty) }
+        self.heartbeatPayload = Payload(
+            positioned: heartbeat,
+            records: [ChatOutgoingRecord(user: "", text: ByteBuffer(), position: nil, accounted: 0)]
+        )
     }
 
     /// The usernames online on this node, in the order they joined (``allUsernames`` adds the
@@ -219,12 +227,7 @@ public final class ChatRoom: Sendable {
 
     /// Sends a heartbeat to a member whose hello asked for them: a record of three empty frames.
     func heartbeat(_ id: MemberID) {
-        var heartbeat = Payload(records: [ChatOutgoingRecord(user: "", text: ByteBuffer(), position: nil, accounted: 0)]
-        )
-        heartbeat.positioned = self.emptyFrame
-        heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
-        heartbeat.positioned?.writeImmutableBuffer(self.emptyFrame)
-        self.send(heartbeat, to: id)
+        self.send(self.heartbeatPayload, to: id)
     }
 
     /// A heartbeat that carries a position: the member has everything up to it (for positioned
