@@ -1,3 +1,4 @@
+public import Wire
 public import WireSecurity
 
 /// How a ``NATSClient`` connects, keeps its connection alive and reconnects.
@@ -30,8 +31,9 @@ public struct NATSClientConfiguration: Sendable {
     /// failing after one round. Default `false`.
     public var retriesFirstConnect: Bool
     /// TLS for the servers that require it (their INFO says so) and `tls://` URLs; `nil` uses the
-    /// system's trust store. Servers that do not ask for TLS are reached without it.
-    public var tls: WireTLS?
+    /// system's trust store. Servers that do not ask for TLS are reached without it. Asked for its
+    /// handlers at every connection, so a `ReloadableTLS` serves new connections its new files.
+    public var tls: (any ConnectionSecurity)?
 
     public init(
         servers: [NATSServerAddress],
@@ -45,7 +47,7 @@ public struct NATSClientConfiguration: Sendable {
         reconnectBufferBytes: Int = 8 * 1024 * 1024,
         subscriptionBufferMessages: Int = 65_536,
         retriesFirstConnect: Bool = false,
-        tls: WireTLS? = nil
+        tls: (any ConnectionSecurity)? = nil
     ) {
         precondition(!servers.isEmpty, "at least one NATS server is needed")
         precondition(maximumOutstandingPings > 0, "maximumOutstandingPings must be positive")

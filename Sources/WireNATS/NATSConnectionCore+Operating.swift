@@ -41,7 +41,7 @@ extension NATSConnectionCore {
             let usesTLS = server.requiresTLS || info.requiresTLS
             if usesTLS {
                 do {
-                    let tls = try self.configuration.tls ?? WireTLS.client()
+                    let tls: any ConnectionSecurity = try self.configuration.tls ?? WireTLS.client()
                     try channel.pipeline.syncOperations.addHandlers(
                         tls.makeHandlers(host: server.host),
                         position: .first

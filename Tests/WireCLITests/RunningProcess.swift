@@ -85,6 +85,11 @@ final class RunningProcess: Sendable {
         self.child.interrupt()
     }
 
+    /// Sends SIGHUP, as an operator does to have a server read its certificates again.
+    func hangUp() {
+        self.child.signal(SIGHUP)
+    }
+
     /// Waits until standard output contains `text`; returns all output so far.
     @discardableResult
     func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {

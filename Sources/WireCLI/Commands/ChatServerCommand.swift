@@ -115,6 +115,8 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
+    @OptionGroup var logOptions: LogOptions
+
     func validate() throws {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
@@ -141,7 +143,7 @@ struct ChatServerCommand: AsyncParsableCommand {
     }
 
     /// The link to other nodes, if --nats is given.
-    func natsConfiguration() throws -> ChatNATSConfiguration? {
+    func natsConfiguration(tls: ReloadableTLS? = nil) throws -> ChatNATSConfiguration? {
         guard let nats = self.nats else {
             guard self.natsCA == nil else { throw ValidationError("--nats-ca needs --nats.") }
             guard self.room == nil else {
@@ -154,7 +156,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         }
         do {
             let servers = try NATSServerAddress.list(nats)
-            let tls = try self.natsCA.map { try WireTLS.client(trustedCertificatesPath: $0) }
+            let tls = try tls ?? self.natsTLS()
             var configuration = try ChatNATSConfiguration(servers: servers, room: self.room ?? "lobby", tls: tls)
             configuration.usesJetStream = !self.streamOptions.natsCore
             configuration.stream = try self.streamOptions.limits()
@@ -166,13 +168,24 @@ struct ChatServerCommand: AsyncParsableCommand {
         }
     }
 
+    /// TLS towards NATS servers, trusting --nats-ca (read again on SIGHUP).
+    func natsTLS() throws -> ReloadableTLS? {
+        try self.natsCA.map { path in try ReloadableTLS { try WireTLS.client(trustedCertificatesPath: path) } }
+    }
+
     func run() async throws {
         let (host, port) = try self.addressArguments.endpoint(
             defaultHost: "127.0.0.1",
             defaultPort: 1234,
             listening: true
         )
-        let logger = makeLogger(label: "wire.chat-server", verbose: self.verbose)
+        let logger = self.logOptions.logger(label: "wire.chat-server", verbose: self.verbose)
+        let tls = try self.tlsOptions.makeTLS()
+        let natsTLS = try self.natsTLS()
+        var reloadable = self.tlsOptions.reloadable(tls)
+        if let natsTLS, let path = self.natsCA {
+            reloadable.append(ReloadableFiles(description: "the NATS certificate authorities \(path)", tls: natsTLS))
+        }
         let configuration = ChatServerConfiguration(
             server: ServerConfiguration(
                 host: host,
@@ -184,7 +197,7 @@ struct ChatServerCommand: AsyncParsableCommand {
                 idleTimeout: seconds(self.idleTimeout),
                 firstMessageTimeout: seconds(self.usernameTimeout),
                 maximumConnections: self.maxConnections,
-                tls: try self.tlsOptions.makeTLS(),
+                tls: tls,
                 heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
                 secret: try self.secretOptions.makeSecret()
             ),
@@ -197,53 +210,93 @@ struct ChatServerCommand: AsyncParsableCommand {
             reportsTexts: self.showMessages,
             webHost: self.webHost,
             webPort: self.webPort,
-            nats: try self.natsConfiguration()
+            nats: try self.natsConfiguration(tls: natsTLS)
         )
-        let output = LogOutput(Output.standardOutput)
-        defer { output.flush() }
+        let log = LogOutput(Output.standardOutput)
+        defer { log.flush() }
+        let output = self.logOptions.lines { log.line($0) }
+        let room = self.room ?? "lobby"
         let server = ChatServer(
             configuration: configuration,
             logger: logger,
             onListening: { address in
-                output.line("Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)")
+                output.line(
+                    "Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)",
+                    ["address": address.endpointDescription, "framing": "\(configuration.server.framing)"]
+                )
             },
             onWebListening: { address in
                 let scheme = configuration.server.tls == nil ? "http" : "https"
-                output.line("Serving the chat page on \(scheme)://\(address.endpointDescription)/ (WebSocket at /chat)")
+                output.line(
+                    "Serving the chat page on \(scheme)://\(address.endpointDescription)/ (WebSocket at /chat)",
+                    ["address": address.endpointDescription, "url": "\(scheme)://\(address.endpointDescription)/"]
+                )
             },
-            onEvent: { event in
-                switch event {
-                case .accepted(let peer, let username):
-                    output.line("Accepted new connection from \(peer), username: \(escapedLine(username))")
-                case .received(let username, let text):
-                    output.line("Received message from \(escapedLine(username)): \(escapedLine(text))")
-                case .closed(let username):
-                    output.line("Closed connection from: \(escapedLine(username))")
-                case .dropped(let username, let reason):
-                    output.line("Evicted \(escapedLine(username)) from the room: \(reason)")
-                case .refused(let peer, let reason):
-                    output.line("Refused connection from \(peer): \(reason)")
-                case .failed(let peer, let username, let error):
-                    output.line(
-                        "Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)"
-                    )
-                case .roomSplit(let reason):
-                    output.line(
-                        "Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting"
-                    )
-                case .roomWhole(let server):
-                    output.line(
-                        "Room whole: linked to the other nodes of room \(self.room ?? "lobby") through \(server)"
-                    )
-                case .roomStream(let description):
-                    output.line("Room kept in \(description)")
-                case .jetStreamUnavailable(let server):
-                    output.line(
-                        "Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)"
-                    )
-                }
-            }
+            onEvent: { event in Self.report(event, room: room, to: output) }
         )
-        try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
+        try await runUntilInterrupted(
+            server,
+            openConnections: { server.openConnections },
+            logger: logger,
+            lines: self.logOptions.lines { Output.standardError.line($0) },
+            onHangUp: { [reloadable] in reloadCertificates(reloadable, lines: output) }
+        )
+    }
+
+    /// A room event as the line the tutorial's server prints (or its JSON form).
+    static func report(_ event: ChatEvent, room: String, to output: StatusLines) {
+        switch event {
+        case .accepted(let peer, let username):
+            output.line(
+                "Accepted new connection from \(peer), username: \(escapedLine(username))",
+                ["peer": peer, "username": username]
+            )
+        case .received(let username, let text):
+            output.line(
+                "Received message from \(escapedLine(username)): \(escapedLine(text))",
+                ["username": username, "text": text]
+            )
+        case .closed(let username):
+            output.line("Closed connection from: \(escapedLine(username))", ["username": username])
+        case .dropped(let username, let reason):
+            output.line(
+                "Evicted \(escapedLine(username)) from the room: \(reason)",
+                level: .warning,
+                ["username": username, "reason": "\(reason)"]
+            )
+        case .refused(let peer, let reason):
+            output.line(
+                "Refused connection from \(peer): \(reason)",
+                level: .warning,
+                ["peer": peer, "reason": "\(reason)"]
+            )
+        case .failed(let peer, let username, let error):
+            var metadata = ["peer": peer, "error": "\(error)"]
+            metadata["username"] = username
+            output.line(
+                "Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)",
+                level: .warning,
+                metadata
+            )
+        case .roomSplit(let reason):
+            output.line(
+                "Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting",
+                level: .warning,
+                ["room": room, "reason": reason]
+            )
+        case .roomWhole(let server):
+            output.line(
+                "Room whole: linked to the other nodes of room \(room) through \(server)",
+                ["room": room, "server": server]
+            )
+        case .roomStream(let description):
+            output.line("Room kept in \(description)", ["room": room, "stream": description])
+        case .jetStreamUnavailable(let server):
+            output.line(
+                "Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)",
+                level: .warning,
+                ["room": room, "server": server]
+            )
+        }
     }
 }

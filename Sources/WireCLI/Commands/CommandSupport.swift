@@ -5,8 +5,16 @@ func seconds(_ value: Double) -> Duration? {
     value > 0 ? .milliseconds(Int64(value * 1000)) : nil
 }
 
-func makeLogger(label: String, verbose: Bool) -> Logger {
-    var logger = Logger(label: label, factory: { label in StreamLogHandler.standardError(label: label) })
+func makeLogger(label: String, verbose: Bool, format: LogFormat = .text) -> Logger {
+    var logger = Logger(
+        label: label,
+        factory: { label in
+            switch format {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
+        }
+    )
     logger.logLevel = verbose ? .debug : .warning
     return logger
 }

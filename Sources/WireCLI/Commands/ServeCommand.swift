@@ -92,6 +92,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log connection events to standard error.")
     var verbose = false
 
+    @OptionGroup var logOptions: LogOptions
+
     func validate() throws {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
@@ -134,7 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
             defaultPort: 1234,
             listening: true
         )
-        let logger = makeLogger(label: "wire.serve", verbose: self.verbose)
+        let logger = self.logOptions.logger(label: "wire.serve", verbose: self.verbose)
+        let tls = try self.tlsOptions.makeTLS()
         let configuration = ServerConfiguration(
             host: host,
             port: port,
@@ -146,7 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: seconds(self.idleTimeout),
             firstMessageTimeout: seconds(self.firstMessageTimeout),
             maximumConnections: self.maxConnections,
-            tls: try self.tlsOptions.makeTLS(),
+            tls: tls,
             heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
             secret: try self.secretOptions.makeSecret()
         )
@@ -170,9 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
         let sharesStream = printsData && !isRawStream
         let output: StatusLines
         if sharesStream {
-            output = StatusLines { text in statusStream.line(text) }
+            output = self.logOptions.lines { text in statusStream.line(text) }
         } else {
-            output = StatusLines { text in log.line(text) }
+            output = self.logOptions.lines { text in log.line(text) }
         }
         let printer = MessagePrinter(
             format: self.json ? .json : self.outputFormat ?? (self.framingOptions.framing == .raw ? .raw : .text),
@@ -201,10 +204,23 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration,
             logger: logger,
             onListening: { address in
-                output.line("Listening on \(address.endpointDescription) (\(configuration.framing) framing)")
+                output.line(
+                    "Listening on \(address.endpointDescription) (\(configuration.framing) framing)",
+                    ["address": address.endpointDescription, "framing": "\(configuration.framing)"]
+                )
             },
             handler: handler.serve
         )
-        try await runUntilInterrupted(server, openConnections: { server.openConnections }, logger: logger)
+        // Like nc, a closed terminal ends it, unless there is a certificate to read again.
+        let reloadable = self.tlsOptions.reloadable(tls)
+        let hangUp: (@Sendable () -> Void)? =
+            reloadable.isEmpty ? nil : { @Sendable in reloadCertificates(reloadable, lines: output) }
+        try await runUntilInterrupted(
+            server,
+            openConnections: { server.openConnections },
+            logger: logger,
+            lines: self.logOptions.lines { Output.standardError.line($0) },
+            onHangUp: hangUp
+        )
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import Wire
 
@@ -81,14 +82,21 @@ struct ServeHandler: Sendable {
     }
 
     private func opened(_ connection: WireConnection) {
-        self.output?.line("Connection from \(connection.peerDescription) has been established.")
+        self.output?.line(
+            "Connection from \(connection.peerDescription) has been established.",
+            ["peer": connection.peerDescription]
+        )
     }
 
     private func closed(_ connection: WireConnection) {
-        self.output?.line("Connection from \(connection.peerDescription) closed.")
+        self.output?.line("Connection from \(connection.peerDescription) closed.", ["peer": connection.peerDescription])
     }
 
     private func failed(_ connection: WireConnection, _ error: any Error) {
-        self.errors.line("Connection from \(connection.peerDescription) closed: \(error)")
+        self.errors.line(
+            "Connection from \(connection.peerDescription) closed: \(error)",
+            level: .warning,
+            ["peer": connection.peerDescription, "error": "\(error)"]
+        )
     }
 }

@@ -10,11 +10,14 @@ import Musl
 
 /// Runs a server until SIGINT or SIGTERM, as a user expects of Ctrl-C: the first says how many
 /// connections are still open and lets them finish within the grace period; a second one stops at
-/// once (exit status 130, as a shell reports an interrupted command).
+/// once (exit status 130, as a shell reports an interrupted command). SIGHUP calls `onHangUp`
+/// (the servers read their certificates again), and is ignored without it.
 func runUntilInterrupted(
     _ service: some Service,
     openConnections: @escaping @Sendable () -> Int,
-    logger: Logger
+    logger: Logger,
+    lines: StatusLines = StatusLines { Output.standardError.line($0) },
+    onHangUp: (@Sendable () -> Void)? = nil
 ) async throws {
     // The group's own debug logging describes every service at length: keep it for warnings.
     var groupLogger = logger
@@ -26,18 +29,29 @@ func runUntilInterrupted(
         }
         tasks.addTask {
             var interrupted = false
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+            // Without a use for SIGHUP, it keeps its default (a closed terminal ends the server).
+            let signals: [UnixSignal] = onHangUp == nil ? [.sigint, .sigterm] : [.sigint, .sigterm, .sighup]
+            for await signal in await UnixSignalsSequence(trapping: signals) {
+                if signal == .sighup {
+                    onHangUp?()
+                    continue
+                }
+                let open = openConnections()
                 if interrupted {
-                    let open = openConnections()
-                    Output.standardError.line("stopped without waiting for \(open) connection\(open == 1 ? "" : "s")")
+                    lines.line(
+                        "stopped without waiting for \(open) connection\(open == 1 ? "" : "s")",
+                        level: .warning,
+                        ["open_connections": "\(open)"]
+                    )
                     exit(130)
                 }
                 interrupted = true
-                let open = openConnections()
-                Output.standardError.line(
+                lines.line(
                     open == 0
                         ? "shutting down"
-                        : "shutting down, \(open) connection\(open == 1 ? "" : "s") open (Ctrl-C again to stop now)"
+                        : "shutting down, \(open) connection\(open == 1 ? "" : "s") open (Ctrl-C again to stop now)",
+                    level: .notice,
+                    ["open_connections": "\(open)"]
                 )
                 await group.triggerGracefulShutdown()
             }

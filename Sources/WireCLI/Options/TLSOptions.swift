@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Wire
 import WireSecurity
 
@@ -16,9 +17,47 @@ struct ServerTLSOptions: ParsableArguments {
         }
     }
 
-    func makeTLS() throws -> WireTLS? {
+    /// The server's TLS, read again from the same files on SIGHUP (``reloadCertificates(_:lines:)``).
+    func makeTLS() throws -> ReloadableTLS? {
         guard let cert = self.tlsCert, let key = self.tlsKey else { return nil }
-        return try WireTLS.server(certificateChainPath: cert, privateKeyPath: key)
+        return try ReloadableTLS { try WireTLS.server(certificateChainPath: cert, privateKeyPath: key) }
+    }
+
+    /// What SIGHUP reads again, named for the log.
+    func reloadable(_ tls: ReloadableTLS?) -> [ReloadableFiles] {
+        guard let tls, let cert = self.tlsCert, let key = self.tlsKey else { return [] }
+        return [ReloadableFiles(description: "the TLS certificate \(cert) and key \(key)", tls: tls)]
+    }
+}
+
+/// TLS files that SIGHUP reads again, and how the log names them.
+struct ReloadableFiles: Sendable {
+    let description: String
+    let tls: ReloadableTLS
+}
+
+/// On SIGHUP: reads every file of `files` again; new connections use what was read, open ones keep
+/// theirs. A file that does not load keeps the old one in use, and the log says why.
+func reloadCertificates(_ files: [ReloadableFiles], lines: StatusLines) {
+    guard !files.isEmpty else {
+        lines.line("SIGHUP: no certificate to read again (no --tls-cert or --nats-ca)", level: .notice)
+        return
+    }
+    for file in files {
+        do {
+            try file.tls.reload()
+            lines.line(
+                "SIGHUP: read \(file.description) again; new connections use them",
+                level: .notice,
+                ["files": file.description]
+            )
+        } catch {
+            lines.line(
+                "SIGHUP: kept \(file.description) as they were: \(error)",
+                level: .error,
+                ["files": file.description, "error": "\(error)"]
+            )
+        }
     }
 }
 

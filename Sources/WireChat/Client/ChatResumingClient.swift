@@ -158,12 +158,21 @@ public final class ChatResumingClient: Sendable {
                     isFirst = false
                     wait = .milliseconds(500)
                     disconnectedSince = nil
-                    for text in queued {
-                        try await session.send(text)
+                    for (index, text) in queued.enumerated() {
+                        do {
+                            try await session.send(text)
+                        } catch {
+                            // The connection failed (a TLS handshake, a reset): these go with the
+                            // next one, and its records below say why it failed.
+                            let unsent = queued[index...]
+                            self.state.withLock { $0.queued.insert(contentsOf: unsent, at: 0) }
+                            break
+                        }
                     }
                     if isLeaving {
-                        // It left while there was no connection: what it said goes first.
-                        try await session.leave()
+                        // It left while there was no connection: what it said goes first. If
+                        // the connection failed instead, its records below say why.
+                        try? await session.leave()
                     }
                     var first = true
                     defer {
@@ -199,11 +208,14 @@ public final class ChatResumingClient: Sendable {
             } catch {
                 reason = "\(error)"
             }
-            let isLeaving = self.state.withLock { state -> Bool in
+            let (isLeaving, unsent) = self.state.withLock { state -> (Bool, Int) in
                 state.session = nil
-                return state.isLeaving
+                return (state.isLeaving, state.queued.count)
             }
-            if isLeaving { return }
+            // Leaving ends the session once the server was heard (a connection whose TLS handshake
+            // failed took the texts but never delivered them) and nothing it said waits; otherwise
+            // it fails or tries again as below.
+            if isLeaving && unsent == 0 && everHeard { return }
             // A first connection that never got a word from the server (refused, reset at the
             // hello by a server that does not speak it, or too small a message limit) is not
             // tried again: that will not change.

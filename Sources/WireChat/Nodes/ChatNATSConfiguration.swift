@@ -1,3 +1,4 @@
+public import Wire
 public import WireNATS
 public import WireSecurity
 
@@ -29,7 +30,7 @@ public struct ChatNATSConfiguration: Sendable {
     public init(
         servers: [NATSServerAddress],
         room: String = "lobby",
-        tls: WireTLS? = nil,
+        tls: (any ConnectionSecurity)? = nil,
         presenceInterval: Duration = .seconds(1)
     ) throws(ChatError) {
         guard Self.isValidRoomName(room) else { throw ChatError.invalidRoomName(room) }
