@@ -121,4 +121,96 @@ struct OperatorTests {
         server.interrupt()
         #expect(try await server.finish().status == 0)
     }
+
+    /// The port a server printed in "Serving metrics on http://127.0.0.1:PORT/metrics".
+    static func metricsPort(_ server: RunningProcess) async throws -> Int {
+        let output = try await server.waitForOutput(containing: "(health at /healthz)\n")
+        let match = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/metrics"#)))
+        return try #require(match.output[1].substring.flatMap { Int($0) })
+    }
+
+    /// GET `path` on `port` (until it answers `status`, when given): the status and the body.
+    static func get(_ port: Int, _ path: String, until status: Int? = nil) async throws -> (Int?, String) {
+        let result = try await RunningProcess.python(
+            "http_get.py",
+            ["\(port)", path] + (status.map { ["\($0)"] } ?? [])
+        ).finish()
+        let (first, rest) = (result.output.prefix { $0 != "\n" }, result.output.drop { $0 != "\n" }.dropFirst())
+        return (Int(first), String(rest))
+    }
+
+    @Test func metricsCountAKnownWorkloadExactlyAndPrometheusParsesThem() async throws {
+        let server = try RunningProcess.wire([
+            "chat-server", "--port", "0", "--quiet", "--max-username-bytes", "8", "--stall-timeout", "1",
+            "--metrics-port", "0",
+        ])
+        let metricsPort = try await Self.metricsPort(server)
+        let port = try await server.port()
+        let driver = try await RunningProcess.python("metrics_scrape.py", ["\(port)", "\(metricsPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
+
+    @Test func theWebPortServesMetricsAndHealthAndServeHasThemToo() async throws {
+        let chat = try RunningProcess.wire(["chat-server", "--port", "0", "--web-port", "0"])
+        let output = try await chat.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        try await chat.waitForOutput(containing: "framing)\n")
+        #expect(try await Self.get(webPort, "/healthz") == (200, "ok\n"))
+        let (status, page) = try await Self.get(webPort, "/metrics")
+        #expect(status == 200)
+        #expect(page.contains("wire_chat_members{transport=\"websocket\"} 0.0\n"), "\(page)")
+        // Nothing of NATS in a room on one node.
+        #expect(!page.contains("nats"))
+        chat.interrupt()
+        #expect(try await chat.finish().status == 0)
+
+        let serve = try RunningProcess.wire(["serve", "--port", "0", "--echo", "--metrics-port", "0"])
+        let metricsPort = try await Self.metricsPort(serve)
+        let port = try await serve.port()
+        let client = try await RunningProcess.wire(["connect", "--port", "\(port)", "--send", "hello"]).finish()
+        #expect(client.output == "hello\n")
+        let (_, metrics) = try await Self.get(metricsPort, "/metrics")
+        #expect(metrics.contains("wire_connections_accepted_total{listener=\"tcp\"} 1\n"), "\(metrics)")
+        // "hello" behind the tutorial's 10-byte header, each way.
+        #expect(metrics.contains("wire_received_bytes_total{listener=\"tcp\"} 15\n"), "\(metrics)")
+        #expect(metrics.contains("wire_sent_bytes_total{listener=\"tcp\"} 15\n"), "\(metrics)")
+        #expect(!metrics.contains("wire_chat"))
+        serve.interrupt()
+        #expect(try await serve.finish().status == 0)
+    }
+}
+
+/// `/healthz` follows the room's link to the other nodes through a real nats-server.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerProcess.shouldRun))
+struct HealthTests {
+    @Test func healthIs503WhileNATSIsGoneAnd200WhenItIsBack() async throws {
+        let nats = try await NATSServerProcess()
+        defer { nats.stop() }
+        let server = try RunningProcess.wire([
+            "chat-server", "--port", "0", "--nats", nats.url, "--room", "health", "--metrics-port", "0",
+        ])
+        let metricsPort = try await OperatorTests.metricsPort(server)
+        try await server.waitForOutput(containing: "Room whole: linked to the other nodes of room health")
+        #expect(try await OperatorTests.get(metricsPort, "/healthz", until: 200) == (200, "ok\n"))
+        #expect(try await OperatorTests.get(metricsPort, "/metrics").1.contains("wire_chat_nats_link_up 1.0\n"))
+
+        await nats.stopped()
+        try await server.waitForOutput(containing: "Room split: NATS is out of reach")
+        let (status, reason) = try await OperatorTests.get(metricsPort, "/healthz", until: 503)
+        #expect(status == 503)
+        #expect(reason.hasPrefix("the room is split: NATS is out of reach ("), "\(reason)")
+        #expect(reason.hasSuffix(")\n") && !reason.dropLast().contains("\n"), "\(reason)")
+        #expect(try await OperatorTests.get(metricsPort, "/metrics").1.contains("wire_chat_nats_link_up 0.0\n"))
+
+        try await nats.restart()
+        #expect(try await OperatorTests.get(metricsPort, "/healthz", until: 200) == (200, "ok\n"))
+        let metrics = try await OperatorTests.get(metricsPort, "/metrics").1
+        #expect(metrics.contains("wire_chat_nats_link_up 1.0\n"), "\(metrics)")
+        #expect(metrics.contains("wire_chat_nats_reconnects_total 1\n"), "\(metrics)")
+        server.interrupt()
+        #expect(try await server.finish().status == 0)
+    }
 }

@@ -136,8 +136,15 @@ final class RunningProcess: Sendable {
     func port(onStandardError: Bool = false) async throws -> Int {
         let output =
             try await onStandardError ? self.waitForErrorOutput(containing: "\n") : self.waitForOutput(containing: "\n")
-        let first = output.split(separator: "\n").first.map(String.init) ?? ""
+        var first = output.split(separator: "\n").first.map(String.init) ?? ""
         if let port = Int(first) { return port }
+        if !first.hasPrefix("Listening on ") && first.hasPrefix("Serving ") {
+            // Another port of the same server spoke first (the metrics port): the next line.
+            let lines =
+                try await onStandardError
+                ? self.waitForErrorOutput(containing: "framing)\n") : self.waitForOutput(containing: "framing)\n")
+            first = lines.split(separator: "\n").first { $0.hasPrefix("Listening on ") }.map(String.init) ?? first
+        }
         // "Listening on 127.0.0.1:41801 (...)" or "Listening on [::1]:41801 (...)"
         let address = first.split(separator: " ").dropFirst(2).first ?? ""
         guard first.hasPrefix("Listening on "), let colon = address.lastIndex(of: ":"),

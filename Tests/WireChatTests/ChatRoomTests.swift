@@ -1,3 +1,4 @@
+import MetricsTestKit
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -85,6 +86,55 @@ struct ChatRoomTests {
         await Self.until { room.state.withLock { $0.machine.members[web]?.pendingBytes } == 0 }
         room.leave(web)
         #expect(room.state.withLock { $0.recordMembers } == 0)
+    }
+
+    /// A member whose socket takes nothing: its records stay pending.
+    final class StuckSink: ChatMemberSink {
+        let eventLoop: any EventLoop
+        /// Written at last by ``unstick()``, at the end of the test.
+        let promises = Mutex<[EventLoopPromise<Void>]>([])
+        init(_ loop: any EventLoop) { self.eventLoop = loop }
+        func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
+            if let promise { self.promises.withLock { $0.append(promise) } }
+        }
+        func unstick() {
+            for promise in self.promises.withLock({ $0 }) { promise.succeed() }
+        }
+        func flushFramed() {}
+        var unsentBytes: Int { 0 }
+        func close() {}
+    }
+
+    @Test func theRoomRecordsTextsDeliveriesAndItsLoadThroughTheFactoryItIsGiven() async throws {
+        let metrics = TestMetrics()
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let room = ChatRoom(
+            configuration: ChatServerConfiguration(
+                server: ServerConfiguration(port: 0, metricsFactory: metrics),
+                announcesMembership: false
+            )
+        )
+        let (sender, reader) = (FramedSink(loop), FramedSink(loop))
+        let alice = try room.join(name: "alice", connection: sender, onEvict: { _ in })
+        _ = try room.join(name: "bob", connection: reader, onEvict: { _ in })
+        await room.publish([ByteBuffer(string: "hi"), ByteBuffer(string: "there")], from: alice)
+        #expect(try metrics.expectCounter("wire_chat_texts_received_total").totalValue == 2)
+        #expect(try metrics.expectCounter("wire_chat_records_delivered_total").totalValue == 2)
+
+        // A third member whose socket takes nothing: what waits for it is the room's load.
+        let stuck = StuckSink(loop)
+        defer { stuck.unstick() }
+        let carol = try room.join(name: "carol", connection: stuck, onEvict: { _ in })
+        await room.publish([ByteBuffer(string: "again")], from: alice)
+        #expect(try metrics.expectCounter("wire_chat_records_delivered_total").totalValue == 4)
+        await Self.until { stuck.promises.withLock { !$0.isEmpty } }
+        let pending = try #require(room.state.withLock { $0.machine.members[carol]?.pendingBytes })
+        #expect(pending > 0)
+        room.tick()
+        #expect(try metrics.expectMeter("wire_chat_slowest_member_queued_bytes").lastValue == Double(pending))
+        #expect(try metrics.expectMeter("wire_chat_held_senders").lastValue == 0)
+        // Nothing of NATS in a room on one node.
+        #expect(throws: (any Error).self) { try metrics.expectCounter("wire_chat_nats_reconnects_total") }
     }
 
     /// A room with fake members on one event loop: no socket anywhere.

@@ -22,19 +22,23 @@ final class ConnectionSettings: Sendable {
     let timeouts: ConnectionTimeouts
     let tls: (any ConnectionSecurity)?
     let handshake: Handshake
+    /// What a server's connections record (a client's record nothing).
+    let metrics: ConnectionMetrics?
 
     init(
         framing: Framing,
         maximumMessageSize: Int,
         timeouts: ConnectionTimeouts,
         tls: (any ConnectionSecurity)?,
-        handshake: Handshake
+        handshake: Handshake,
+        metrics: ConnectionMetrics? = nil
     ) {
         self.framing = framing
         self.maximumMessageSize = maximumMessageSize
         self.timeouts = timeouts
         self.tls = tls
         self.handshake = handshake
+        self.metrics = metrics
     }
 
     /// Runs the shared-secret handshake on a new connection, if there is one.
@@ -60,13 +64,14 @@ extension ServerConfiguration {
         )
     }
 
-    var connectionSettings: ConnectionSettings {
+    func connectionSettings(metrics: ConnectionMetrics) -> ConnectionSettings {
         ConnectionSettings(
             framing: self.framing,
             maximumMessageSize: self.maximumMessageSize,
             timeouts: self.timeouts,
             tls: self.tls,
-            handshake: self.secret.map { .server($0, timeout: self.authenticationTimeout) } ?? .none
+            handshake: self.secret.map { .server($0, timeout: self.authenticationTimeout) } ?? .none,
+            metrics: metrics
         )
     }
 }

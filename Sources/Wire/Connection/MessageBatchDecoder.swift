@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import WireFraming
 
@@ -32,10 +33,19 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     private let filtersHeartbeats: Bool
     /// Whether a ``ConnectionTimeoutHandler`` after this one wants to hear of the peer's activity.
     private let reportsActivity: Bool
+    /// A server's: bytes received are counted once per read burst, framing errors once each.
+    private let metrics: ConnectionMetrics?
+    private var receivedBytes = 0
 
-    init(decoder: MessageDecoder, queue: InboundQueue, timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
+    init(
+        decoder: MessageDecoder,
+        queue: InboundQueue,
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(),
+        metrics: ConnectionMetrics? = nil
+    ) {
         self.decoder = decoder
         self.queue = queue
+        self.metrics = metrics
         self.filtersHeartbeats = timeouts.heartbeat != nil && decoder.framing.allowsEmptyMessages
         self.reportsActivity = timeouts.areSet
     }
@@ -49,6 +59,7 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.finished else { return }
         var input = Self.unwrapInboundIn(data)
+        self.receivedBytes += input.readableBytes
         if var buffer = self.cumulation {
             self.cumulation = nil  // one reference only, so the append below does not copy
             buffer.writeBuffer(&input)
@@ -79,6 +90,7 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.countReceived()
         self.passOnBatch(context: context)
         context.fireChannelReadComplete()
     }
@@ -133,9 +145,19 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
     }
 
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        self.countReceived()
+        if error is FramingError {
+            self.metrics?.framingErrors.increment()
+        }
         self.finished = true
         self.passOnBatch(context: context)
         self.queue.finish(error)
+    }
+
+    private func countReceived() {
+        guard self.receivedBytes > 0 else { return }
+        self.metrics?.receivedBytes.increment(by: self.receivedBytes)
+        self.receivedBytes = 0
     }
 
     private func passOnBatch(context: ChannelHandlerContext) {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import Synchronization
 import WireFraming
@@ -47,15 +48,20 @@ final class OutboundBuffer: Sendable {
     let highWatermark: Int
     let lowWatermark: Int
     let peer: String
+    /// A server connection's `wire_sent_bytes_total`: counted once per buffer written (a burst
+    /// of sends, or a broadcast's slice), not per message.
+    let sentBytes: CoreMetrics.Counter?
     private let state = Mutex(State())
 
     init(
         channel: any Channel,
         encoder: MessageEncoder,
         peer: String,
+        sentBytes: CoreMetrics.Counter? = nil,
         highWatermark: Int = 1 << 22,
         lowWatermark: Int = 1 << 21
     ) {
+        self.sentBytes = sentBytes
         self.channel = channel
         self.encoder = encoder
         self.peer = peer
@@ -131,6 +137,9 @@ final class OutboundBuffer: Sendable {
             defer { state.queued.removeAll(keepingCapacity: true) }
             return state.queued
         }
+        if let sentBytes = self.sentBytes, !buffers.isEmpty {
+            sentBytes.increment(by: buffers.reduce(0) { $0 + $1.readableBytes })
+        }
         for buffer in buffers {
             let promise = self.channel.eventLoop.makePromise(of: Void.self)
             let bytes = buffer.readableBytes
@@ -147,6 +156,7 @@ final class OutboundBuffer: Sendable {
     func writeFramed(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?) {
         self.channel.eventLoop.preconditionInEventLoop()
         self.writePending(endingBurst: false)
+        self.sentBytes?.increment(by: bytes.readableBytes)
         self.channel.write(bytes, promise: promise)
     }
 

@@ -42,7 +42,8 @@ enum WirePipeline {
         let outbound = OutboundBuffer(
             channel: channel,
             encoder: MessageEncoder(framing: settings.framing, maximumMessageSize: settings.maximumMessageSize),
-            peer: peer ?? "unknown peer"
+            peer: peer ?? "unknown peer",
+            sentBytes: settings.metrics?.sentBytes
         )
         if let tls = settings.tls {
             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: host))
@@ -51,7 +52,8 @@ enum WirePipeline {
             MessageBatchDecoder(
                 decoder: MessageDecoder(framing: settings.framing, maximumMessageSize: settings.maximumMessageSize),
                 queue: queue,
-                timeouts: settings.timeouts
+                timeouts: settings.timeouts,
+                metrics: settings.metrics
             )
         )
         if settings.timeouts.areSet {

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import WireFraming
 
 /// How a ``WireServer`` listens and frames its connections.
@@ -49,6 +50,10 @@ public struct ServerConfiguration: Sendable {
     public var secret: (any ConnectionAuthenticator)?
     /// How long the authentication handshake may take. Default 10 seconds.
     public var authenticationTimeout: Duration
+    /// Where the server records its metrics (connections, bytes, framing errors); `nil`, the
+    /// default, records through `MetricsSystem.factory`, which records nothing until the program
+    /// bootstraps a backend.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -67,7 +72,8 @@ public struct ServerConfiguration: Sendable {
         tls: (any ConnectionSecurity)? = nil,
         heartbeatInterval: Duration? = nil,
         secret: (any ConnectionAuthenticator)? = nil,
-        authenticationTimeout: Duration = .seconds(10)
+        authenticationTimeout: Duration = .seconds(10),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         precondition(maximumConnections > 0, "maximumConnections must be positive")
         precondition((0...65535).contains(port), "port must be between 0 and 65535, got \(port)")
@@ -89,5 +95,11 @@ public struct ServerConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.secret = secret
         self.authenticationTimeout = authenticationTimeout
+        self.metricsFactory = metricsFactory
+    }
+
+    /// The server's metrics on `listener`, through ``metricsFactory`` or swift-metrics' global one.
+    package func metrics(listener: String) -> ServerMetrics {
+        ServerMetrics(factory: self.metricsFactory ?? MetricsSystem.factory, listener: listener)
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -33,6 +34,7 @@ public struct WireServer: Service {
     private let onListening: @Sendable (SocketAddress) async -> Void
     private let handler: Handler
     private let connections = ConnectionRegistry()
+    private let metrics: ServerMetrics
 
     /// Creates a server.
     ///
@@ -54,6 +56,7 @@ public struct WireServer: Service {
         self.logger = logger
         self.onListening = onListening
         self.handler = handler
+        self.metrics = configuration.metrics(listener: "tcp")
     }
 
     /// How many connections the server is serving now (run a server value once).
@@ -74,6 +77,7 @@ public struct WireServer: Service {
         let connections = self.connections
         let gracePeriod = self.configuration.shutdownGracePeriod
         let runsOnEventLoop = self.configuration.runsHandlersOnEventLoop
+        let metrics = self.metrics
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
@@ -84,9 +88,20 @@ public struct WireServer: Service {
                         }
                         // The task captures what serving needs, not the whole server and its
                         // configuration: its context lives as long as the connection.
+                        metrics.accepted.increment()
+                        metrics.open.increment()
                         group.addTask { [logger = self.logger, handler = self.handler] in
-                            defer { connections.remove(child.channel) }
-                            await Self.serve(child, runsOnEventLoop: runsOnEventLoop, logger: logger, handler: handler)
+                            defer {
+                                connections.remove(child.channel)
+                                metrics.open.decrement()
+                            }
+                            await Self.serve(
+                                child,
+                                runsOnEventLoop: runsOnEventLoop,
+                                logger: logger,
+                                metrics: metrics,
+                                handler: handler
+                            )
                         }
                     }
                 }
@@ -107,7 +122,7 @@ public struct WireServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
-        let settings = configuration.connectionSettings
+        let settings = configuration.connectionSettings(metrics: self.metrics.connection)
         do {
             return try await bootstrap.bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -128,13 +143,19 @@ public struct WireServer: Service {
     /// Kept small on purpose: an async function's frame lives in its task for the connection's
     /// whole life, so the logging (metadata, interpolation, error matching) is in synchronous
     /// functions whose temporaries live on the thread's stack for a moment instead.
-    private static func serve(_ child: WireChannel, runsOnEventLoop: Bool, logger: Logger, handler: Handler) async {
+    private static func serve(
+        _ child: WireChannel,
+        runsOnEventLoop: Bool,
+        logger: Logger,
+        metrics: ServerMetrics,
+        handler: Handler
+    ) async {
         Self.logOpened(child, logger: logger)
         do {
             try await WirePipeline.withConnection(child, runsOnEventLoop: runsOnEventLoop, handler)
             Self.logClosed(child, logger: logger)
         } catch {
-            Self.logFailure(error, child: child, logger: logger)
+            Self.logFailure(error, child: child, logger: logger, metrics: metrics)
         }
     }
 
@@ -146,9 +167,10 @@ public struct WireServer: Service {
         logger.debug("connection closed", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
     }
 
-    private static func logFailure(_ error: any Error, child: WireChannel, logger: Logger) {
+    private static func logFailure(_ error: any Error, child: WireChannel, logger: Logger, metrics: ServerMetrics) {
         let metadata: Logger.Metadata = ["peer.address": "\(child.peer ?? "unknown")", "error": "\(error)"]
         if let error = error as? ConnectionError, error.isAuthenticationFailure {
+            metrics.refusedAuthentication.increment()
             // Worth an operator's attention: someone without the secret knocked.
             logger.warning("a peer failed the shared-secret handshake", metadata: metadata)
         } else {
@@ -159,6 +181,7 @@ public struct WireServer: Service {
     /// Tells a connection over the limit why it is closed, in its own framing, and closes it.
     private func refuse(_ child: WireChannel) async {
         let error = ConnectionError.serverFull(limit: self.configuration.maximumConnections)
+        self.metrics.refusedFull.increment()
         self.logger.warning(
             "refused a connection",
             metadata: [

@@ -117,6 +117,8 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @OptionGroup var logOptions: LogOptions
 
+    @OptionGroup(title: "Metrics and health") var metricsOptions: MetricsOptions
+
     func validate() throws {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
@@ -186,7 +188,12 @@ struct ChatServerCommand: AsyncParsableCommand {
         if let natsTLS, let path = self.natsCA {
             reloadable.append(ReloadableFiles(description: "the NATS certificate authorities \(path)", tls: natsTLS))
         }
-        let configuration = ChatServerConfiguration(
+        let operations = Operations(
+            options: self.metricsOptions,
+            servedElsewhere: self.webPort != nil,
+            linked: self.nats != nil
+        )
+        var configuration = ChatServerConfiguration(
             server: ServerConfiguration(
                 host: host,
                 port: port,
@@ -199,7 +206,8 @@ struct ChatServerCommand: AsyncParsableCommand {
                 maximumConnections: self.maxConnections,
                 tls: tls,
                 heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
-                secret: try self.secretOptions.makeSecret()
+                secret: try self.secretOptions.makeSecret(),
+                metricsFactory: operations.metricsFactory
             ),
             maximumUsernameBytes: self.maxUsernameBytes,
             stallTimeout: .milliseconds(Int64((self.stallTimeout * 1000).rounded())),
@@ -212,91 +220,42 @@ struct ChatServerCommand: AsyncParsableCommand {
             webPort: self.webPort,
             nats: try self.natsConfiguration(tls: natsTLS)
         )
+        configuration.webPages = operations.endpoints?.webPages ?? [:]
         let log = LogOutput(Output.standardOutput)
         defer { log.flush() }
         let output = self.logOptions.lines { log.line($0) }
         let room = self.room ?? "lobby"
+        let health = operations.health
         let server = ChatServer(
             configuration: configuration,
             logger: logger,
-            onListening: { address in
+            onListening: { [configuration] address in
+                health.listening()
                 output.line(
                     "Listening on \(address.endpointDescription) (\(configuration.server.framing) framing)",
                     ["address": address.endpointDescription, "framing": "\(configuration.server.framing)"]
                 )
             },
-            onWebListening: { address in
+            onWebListening: { [configuration] address in
                 let scheme = configuration.server.tls == nil ? "http" : "https"
                 output.line(
                     "Serving the chat page on \(scheme)://\(address.endpointDescription)/ (WebSocket at /chat)",
                     ["address": address.endpointDescription, "url": "\(scheme)://\(address.endpointDescription)/"]
                 )
             },
-            onEvent: { event in Self.report(event, room: room, to: output) }
+            onEvent: { event in
+                health.record(event)
+                Self.report(event, room: room, to: output)
+            }
         )
         try await runUntilInterrupted(
             server,
+            beside: operations.metricsServer(output: output),
             openConnections: { server.openConnections },
             logger: logger,
             lines: self.logOptions.lines { Output.standardError.line($0) },
+            onShutdown: { health.shuttingDown() },
             onHangUp: { [reloadable] in reloadCertificates(reloadable, lines: output) }
         )
-    }
-
-    /// A room event as the line the tutorial's server prints (or its JSON form).
-    static func report(_ event: ChatEvent, room: String, to output: StatusLines) {
-        switch event {
-        case .accepted(let peer, let username):
-            output.line(
-                "Accepted new connection from \(peer), username: \(escapedLine(username))",
-                ["peer": peer, "username": username]
-            )
-        case .received(let username, let text):
-            output.line(
-                "Received message from \(escapedLine(username)): \(escapedLine(text))",
-                ["username": username, "text": text]
-            )
-        case .closed(let username):
-            output.line("Closed connection from: \(escapedLine(username))", ["username": username])
-        case .dropped(let username, let reason):
-            output.line(
-                "Evicted \(escapedLine(username)) from the room: \(reason)",
-                level: .warning,
-                ["username": username, "reason": "\(reason)"]
-            )
-        case .refused(let peer, let reason):
-            output.line(
-                "Refused connection from \(peer): \(reason)",
-                level: .warning,
-                ["peer": peer, "reason": "\(reason)"]
-            )
-        case .failed(let peer, let username, let error):
-            var metadata = ["peer": peer, "error": "\(error)"]
-            metadata["username"] = username
-            output.line(
-                "Connection from \(peer)\(username.map { " (\(escapedLine($0)))" } ?? "") failed: \(error)",
-                level: .warning,
-                metadata
-            )
-        case .roomSplit(let reason):
-            output.line(
-                "Room split: NATS is out of reach (\(reason)); serving this node's members only, reconnecting",
-                level: .warning,
-                ["room": room, "reason": reason]
-            )
-        case .roomWhole(let server):
-            output.line(
-                "Room whole: linked to the other nodes of room \(room) through \(server)",
-                ["room": room, "server": server]
-            )
-        case .roomStream(let description):
-            output.line("Room kept in \(description)", ["room": room, "stream": description])
-        case .jetStreamUnavailable(let server):
-            output.line(
-                "Warning: \(server) offers no JetStream; linking the room over core NATS, which keeps nothing (texts sent while a node is cut off are lost to it)",
-                level: .warning,
-                ["room": room, "server": server]
-            )
-        }
     }
 }

@@ -94,6 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var logOptions: LogOptions
 
+    @OptionGroup(title: "Metrics and health") var metricsOptions: MetricsOptions
+
     func validate() throws {
         _ = try self.addressArguments.endpoint(defaultHost: "127.0.0.1", defaultPort: 1234, listening: true)
         try self.heartbeatOptions.check(framing: self.framingOptions.framing)
@@ -138,6 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let logger = self.logOptions.logger(label: "wire.serve", verbose: self.verbose)
         let tls = try self.tlsOptions.makeTLS()
+        let operations = Operations(options: self.metricsOptions)
         let configuration = ServerConfiguration(
             host: host,
             port: port,
@@ -151,7 +154,8 @@ struct ServeCommand: AsyncParsableCommand {
             maximumConnections: self.maxConnections,
             tls: tls,
             heartbeatInterval: seconds(self.heartbeatOptions.heartbeat),
-            secret: try self.secretOptions.makeSecret()
+            secret: try self.secretOptions.makeSecret(),
+            metricsFactory: operations.metricsFactory
         )
         // The greeting as a message (pickled with --encode pickle), refused at start-up if the
         // framing cannot carry it, rather than on every connection.
@@ -203,7 +207,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = WireServer(
             configuration: configuration,
             logger: logger,
-            onListening: { address in
+            onListening: { [health = operations.health] address in
+                health.listening()
                 output.line(
                     "Listening on \(address.endpointDescription) (\(configuration.framing) framing)",
                     ["address": address.endpointDescription, "framing": "\(configuration.framing)"]
@@ -217,9 +222,11 @@ struct ServeCommand: AsyncParsableCommand {
             reloadable.isEmpty ? nil : { @Sendable in reloadCertificates(reloadable, lines: output) }
         try await runUntilInterrupted(
             server,
+            beside: operations.metricsServer(output: output),
             openConnections: { server.openConnections },
             logger: logger,
             lines: self.logOptions.lines { Output.standardError.line($0) },
+            onShutdown: { [health = operations.health] in health.shuttingDown() },
             onHangUp: hangUp
         )
     }

@@ -14,15 +14,19 @@ import Musl
 /// (the servers read their certificates again), and is ignored without it.
 func runUntilInterrupted(
     _ service: some Service,
+    beside others: [any Service] = [],
     openConnections: @escaping @Sendable () -> Int,
     logger: Logger,
     lines: StatusLines = StatusLines { Output.standardError.line($0) },
+    onShutdown: @escaping @Sendable () -> Void = {},
     onHangUp: (@Sendable () -> Void)? = nil
 ) async throws {
     // The group's own debug logging describes every service at length: keep it for warnings.
     var groupLogger = logger
     groupLogger.logLevel = .warning
-    let group = ServiceGroup(services: [service], logger: groupLogger)
+    // Shut down last first: the server, then what stands beside it (the metrics port answers
+    // "shutting down" meanwhile). When the server ends, they end with it.
+    let group = ServiceGroup(services: others + [service], logger: groupLogger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
             try await group.run()
@@ -46,6 +50,7 @@ func runUntilInterrupted(
                     exit(130)
                 }
                 interrupted = true
+                onShutdown()
                 lines.line(
                     open == 0
                         ? "shutting down"

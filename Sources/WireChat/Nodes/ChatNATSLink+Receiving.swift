@@ -65,6 +65,7 @@ extension ChatNATSLink {
     }
 
     func handle(_ event: NATSClientEvent) async {
+        event.count(in: self.room.metrics)
         switch event {
         case .connected, .reconnected:
             self.failedAttempts.store(0, ordering: .relaxed)

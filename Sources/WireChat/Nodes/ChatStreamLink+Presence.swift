@@ -9,6 +9,7 @@ extension ChatStreamLink {
     // MARK: The connection
 
     func handle(_ event: NATSClientEvent) {
+        event.count(in: self.room.metrics)
         switch event {
         case .connected(let server), .reconnected(let server):
             self.linked(server: server.description)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -259,6 +260,7 @@ final class ChatStreamLink: Sendable {
             return
         }
         let node = String(id[..<dash])
+        self.room.metrics.streamPending?.set(Int(clamping: message.pending))
         self.decide {
             ($0.streamed(from: node, counter: counter, sequence: message.streamSequence, records: records), ())
         }

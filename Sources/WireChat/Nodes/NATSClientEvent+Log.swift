@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import WireNATS
 
@@ -21,6 +22,13 @@ extension NATSClientEvent {
             logger.warning("NATS error", metadata: ["nats.error": "\(text)"])
         default:
             logger.debug("NATS event", metadata: ["nats.event": "\(self)"])
+        }
+    }
+
+    /// Counts the NATS connection coming back (both links do).
+    func count(in metrics: ChatMetrics) {
+        if case .reconnected = self {
+            metrics.natsReconnects?.increment()
         }
     }
 }

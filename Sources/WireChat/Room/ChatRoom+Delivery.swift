@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import Synchronization
 @_spi(Broadcast) import Wire
@@ -77,6 +78,9 @@ extension ChatRoom {
         self.remember(ranges, of: bytes, at: positions, in: &state)
         let payload = self.payload(bytes, records: ranges, positions: positions, sources: sources, in: state)
         let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: excluding, now: .now())
+        if !actions.recipients.isEmpty {
+            self.metrics.recordsDelivered.increment(by: actions.recipients.count * ranges.count)
+        }
         self.apply(actions, payload: payload, to: &state, work: &work)
     }
 
@@ -244,7 +248,12 @@ extension ChatRoom {
     }
 
     func tick(now: NIODeadline = .now()) {
-        self.act { $0.tick(now: now) }
+        let load = self.withWork { state, work in
+            self.apply(state.machine.tick(now: now), payload: nil, to: &state, work: &work)
+            return state.machine.load
+        }
+        self.metrics.slowestQueuedBytes.set(load.slowestPendingBytes)
+        self.metrics.heldSenders.set(load.waitingSenders)
     }
 
     /// Waits until everything queued for `connection` so far has been taken by its socket, or

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 import Synchronization
@@ -117,8 +118,14 @@ public final class ChatRoom: Sendable {
     let emptyFrame: ByteBuffer
     /// A heartbeat, the same every time: made once.
     let heartbeatPayload: Payload
+    /// What the room records (members, texts, evictions, refusals, load, the link).
+    let metrics: ChatMetrics
 
     init(configuration: ChatServerConfiguration) {
+        self.metrics = ChatMetrics(
+            factory: configuration.server.metricsFactory ?? MetricsSystem.factory,
+            spansNodes: configuration.nats != nil
+        )
         self.historySize = configuration.historySize
         self.logSize = max(configuration.historySize, configuration.resumeLogSize)
         self.announcesMembership = configuration.announcesMembership
@@ -174,6 +181,7 @@ public final class ChatRoom: Sendable {
             state.machine.members[sender].map { (state.streamsTexts, $0.link.nameFrame) }
         }
         guard let (streams, nameFrame) = found else { return }
+        self.metrics.textsReceived.increment(by: texts.count)
         var bytes = ByteBuffer()
         var records: [Range<Int>] = []
         if !streams {

@@ -216,6 +216,18 @@ struct ChatRoomState<Link> {
         return actions
     }
 
+    /// How loaded the room is: the bytes waiting for the member furthest behind, and how many
+    /// senders wait for their turn (for metrics, sampled at every stall check).
+    var load: (slowestPendingBytes: Int, waitingSenders: Int) {
+        var slowest = 0
+        var waiting = 0
+        for member in self.members.values {
+            slowest = max(slowest, member.pendingBytes)
+            if member.isWaiting { waiting += 1 }
+        }
+        return (slowest, waiting)
+    }
+
     // MARK: Helpers
 
     private func isClear(for id: ChatRoom.MemberID) -> Bool {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import WireFraming
 
@@ -22,6 +23,8 @@ protocol ChatMemberTransport: SendableMetatype {
     mutating func finish(quit: Bool) async
     /// Whether `error`, ending the member's messages, is just the peer going away.
     func isPeerGone(_ error: any Error) -> Bool
+    /// How members of this transport are counted.
+    static var kind: ChatTransportKind { get }
 }
 
 /// One member's life in the room, whatever carries it: the hello and the username, then texts
@@ -53,6 +56,7 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
             self.report(failure, member: member, transport: transport)
         }
         self.room.leave(member.id)
+        self.room.metrics.members(Transport.kind).decrement()
         // What the room queued for this member before it left still reaches it, unless it has
         // stopped reading; only then the end (a browser's Close frame: nothing may follow it).
         await self.room.flush(member.sink, within: self.room.stallTimeout)
@@ -91,6 +95,7 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
             let id = try self.room.join(name: username, connection: sink, hello: hello, older: older) { reason in
                 self.onEvent(.dropped(username: username, reason: reason))
             }
+            self.room.metrics.members(Transport.kind).increment()
             self.onEvent(.accepted(peer: transport.peer, username: username))
             if hello != nil {
                 // At once: the client knows it is in (a quiet room may say nothing for a while).

@@ -6,6 +6,8 @@ import WireFraming
 /// A TCP member: its connection is the room's sink, in the room's framing.
 extension ChatServer {
     struct TCPTransport: ChatMemberTransport {
+        static var kind: ChatTransportKind { .tcp }
+
         let connection: WireConnection
         var messages: IncomingMessages.AsyncIterator
 

@@ -51,6 +51,11 @@ public struct ChatServer: Service {
     ) {
         let room = ChatRoom(configuration: configuration)
         self.room = room
+        // Every event is counted where it is told (refusals, evictions, the link's state).
+        let onEvent: @Sendable (ChatEvent) -> Void = { [metrics = room.metrics, onEvent] event in
+            metrics.record(event)
+            onEvent(event)
+        }
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.web = configuration.webPort.map { port in

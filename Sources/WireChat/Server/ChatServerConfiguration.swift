@@ -36,6 +36,9 @@ public struct ChatServerConfiguration: Sendable {
     /// Other nodes to share the room with through NATS, or `nil` for a room on this node only (the
     /// default).
     public var nats: ChatNATSConfiguration?
+    /// More pages of the web port, by path (`/metrics`, `/healthz`: the program's own), answered
+    /// to GET and HEAD at each request. Default none.
+    public var webPages: [String: @Sendable () -> ChatWebResponse] = [:]
 
     /// Creates a configuration; every parameter has the documented default.
     public init(

@@ -8,6 +8,8 @@ import NIOWebSocket
 /// end calls for, once it has left the room. Its life is ``ChatMemberSession``'s, as a TCP
 /// member's is.
 struct WebSocketTransport: ChatMemberTransport {
+    static var kind: ChatTransportKind { .webSocket }
+
     var texts: WebSocketTexts
     let channel: any Channel
     let logger: Logger

@@ -91,7 +91,7 @@ struct ChatWebServer: Sendable {
                     // No head: NIO kept it while deciding on an upgrade it then refused, which
                     // happens only for a WebSocket handshake on another path than /chat.
                     let head = request ?? HTTPRequestHead(version: .http1_1, method: .GET, uri: "/websocket-elsewhere")
-                    let (status, type, body) = Self.response(to: head)
+                    let (status, type, body) = self.response(to: head)
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: type)
                     headers.add(name: "Content-Length", value: String(body.readableBytes))
@@ -109,11 +109,18 @@ struct ChatWebServer: Sendable {
         }
     }
 
-    static func response(to head: HTTPRequestHead) -> (HTTPResponseStatus, String, ByteBuffer) {
+    func response(to head: HTTPRequestHead) -> (HTTPResponseStatus, String, ByteBuffer) {
         guard head.method == .GET || head.method == .HEAD else {
             return (.methodNotAllowed, "text/plain; charset=utf-8", ByteBuffer(string: "Only GET is served here.\n"))
         }
-        switch Self.path(of: head) {
+        let path = Self.path(of: head)
+        if let page = self.configuration.webPages[path] {
+            let response = page()
+            return (
+                HTTPResponseStatus(statusCode: response.status), response.contentType, ByteBuffer(string: response.body)
+            )
+        }
+        switch path {
         case "/", "/index.html":
             return (.ok, "text/html; charset=utf-8", ByteBuffer(string: ChatWebPage.html))
         case "/chat":
