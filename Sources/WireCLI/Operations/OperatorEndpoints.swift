@@ -14,7 +14,7 @@ struct OperatorEndpoints: Sendable {
             return ChatWebResponse(
                 status: 200,
                 contentType: "text/plain; version=0.0.4; charset=utf-8",
-                body: self.registry.emitToString()
+                body: Self.sortedByName(self.registry.emitToString())
             )
         case "/healthz":
             if let problem = self.health.problem {
@@ -37,5 +37,22 @@ struct OperatorEndpoints: Sendable {
             pages[path] = { self.response(for: path) }
         }
         return pages
+    }
+
+    /// The registry's page with its metrics (each `# TYPE` line and its samples) in the order of
+    /// their names, and each one's samples in the order of their labels: the same page from one
+    /// scrape to the next, for people reading it.
+    static func sortedByName(_ page: String) -> String {
+        var families: [[Substring]] = []
+        for line in page.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") || families.isEmpty {
+                families.append([line])
+            } else {
+                families[families.count - 1].append(line)
+            }
+        }
+        let sorted = families.map { family in [family[0]] + family.dropFirst().sorted() }
+            .sorted { $0[0] < $1[0] }
+        return sorted.joined().map { $0 + "\n" }.joined()
     }
 }
