@@ -162,6 +162,9 @@ struct OperatorTests {
         let (status, page) = try await Self.get(webPort, "/metrics")
         #expect(status == 200)
         #expect(page.contains("wire_chat_members{transport=\"websocket\"} 0.0\n"), "\(page)")
+        // The web port's connections, the one asking now included.
+        #expect(page.contains("wire_connections_accepted_total{listener=\"web\"} 2\n"), "\(page)")
+        #expect(page.contains("wire_connections_open{listener=\"web\"} 1.0\n"), "\(page)")
         // Nothing of NATS in a room on one node.
         #expect(!page.contains("nats"))
         chat.interrupt()

@@ -29,7 +29,10 @@ struct ChatWebServer: Sendable {
     let onEvent: @Sendable (ChatEvent) -> Void
 
     func run() async throws {
-        let limit = WebConnectionLimit(maximum: self.configuration.server.maximumConnections)
+        let limit = WebConnectionLimit(
+            maximum: self.configuration.server.maximumConnections,
+            metrics: self.configuration.server.metrics(listener: "web")
+        )
         let (server, logger) = (self.configuration.server, self.logger)
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
         do {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import Synchronization
@@ -9,9 +10,12 @@ import Wire
 final class WebConnectionLimit: Sendable {
     let maximum: Int
     private let open = Atomic<Int>(0)
+    /// The web port's connections, counted as the TCP port's are (`listener="web"`).
+    private let metrics: ServerMetrics?
 
-    init(maximum: Int) {
+    init(maximum: Int, metrics: ServerMetrics? = nil) {
         self.maximum = maximum
+        self.metrics = metrics
     }
 
     /// Takes a place; `false` when all are taken.
@@ -23,14 +27,20 @@ final class WebConnectionLimit: Sendable {
                 desired: current + 1,
                 ordering: .relaxed
             )
-            if exchanged { return true }
+            if exchanged {
+                self.metrics?.accepted.increment()
+                self.metrics?.open.increment()
+                return true
+            }
             current = original
         }
+        self.metrics?.refusedFull.increment()
         return false
     }
 
     func leave() {
         self.open.subtract(1, ordering: .relaxed)
+        self.metrics?.open.decrement()
     }
 
     /// How many connections hold a place.
