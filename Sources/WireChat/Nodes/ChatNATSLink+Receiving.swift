@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import Synchronization
 import WireNATS
 
 /// What the link hears: other nodes' texts and presence, the NATS connection's events, and the
@@ -36,26 +35,19 @@ extension ChatNATSLink {
             // After delivering: if that made someone here behind, the acknowledgement waits.
             let isBehind = self.room.isBehind
             let bytes = message.payload.readableBytes
-            if self.flow.withLock({ $0.receive(from: node, offset: offset, bytes: bytes, isBehind: isBehind) }) {
-                self.publishPresence(.state)
-            }
+            self.decide { $0.received(from: node, offset: offset, bytes: bytes, isBehind: isBehind) }
         case "presence":
             guard let presence = Presence.decode(message.payload, from: node, logger: self.logger) else { return }
-            if presence.kind == .bye {
-                self.flow.withLock { $0.forget(node) }
-            } else {
-                let isBehind = self.room.isBehind
-                let acknowledgeNow = self.flow.withLock { flow -> Bool in
-                    flow.heard(from: node, acknowledging: presence.acks?[self.node])
-                    // What it published and has not arrived by now never will: no debt of ours.
-                    guard let published = presence.published else { return false }
-                    return flow.receive(from: node, offset: published, isBehind: isBehind)
-                }
-                if acknowledgeNow && presence.kind == .state {
-                    self.publishPresence(.state)
-                }
+            let isBehind = self.room.isBehind
+            self.decide {
+                $0.heard(
+                    from: node,
+                    kind: presence.kind,
+                    acknowledging: presence.acks?[self.node],
+                    published: presence.published,
+                    isBehind: isBehind
+                )
             }
-            self.updateWindowHold()
             if self.room.heard(presence, from: node, holdsForIt: true, logger: self.logger) {
                 self.publishPresence(.state)
             }
@@ -68,58 +60,28 @@ extension ChatNATSLink {
         event.count(in: self.room.metrics)
         switch event {
         case .connected, .reconnected:
-            self.failedAttempts.store(0, ordering: .relaxed)
-            if let info = await self.client.serverInfo {
-                self.maximumPayload.store(info.maximumPayload, ordering: .relaxed)
-            }
-            let server = await self.client.connectedServer
-            self.logger.info(
-                "the room is whole: linked to the other nodes through NATS",
-                metadata: ["nats.server": "\(server.map(\.description) ?? "?")"]
-            )
-            self.room.setSplit(false)
-            self.saidSplit.store(false, ordering: .relaxed)
-            self.onEvent(.roomWhole(server: server?.description ?? "NATS"))
-            self.publishPresence(.hello)
+            let maximumPayload = await self.client.serverInfo?.maximumPayload
+            let server = await self.client.connectedServer?.description ?? "NATS"
+            self.later { self.decide { $0.connected(to: server, maximumPayload: maximumPayload) } }
         case .disconnected(let reason):
-            self.reportSplit(reason)
+            self.later { self.decide { $0.disconnected(reason: reason) } }
         case .connectionAttemptFailed(let server, let reason):
             event.log(to: self.logger)
-            // Said once, and only when every configured server has failed: at start-up with
-            // NATS not there yet, not at every attempt or when the next server will do.
-            let failures = self.failedAttempts.wrappingAdd(1, ordering: .relaxed).newValue
-            if failures >= self.client.configuration.servers.count {
-                self.reportSplit("\(server): \(reason)")
-            }
+            let servers = self.client.configuration.servers.count
+            self.later { self.decide { $0.attemptFailed(reason: "\(server): \(reason)", servers: servers) } }
         default:
             event.log(to: self.logger)
         }
     }
 
-    /// Holds this node's senders while another node has a window's worth unacknowledged.
-    func updateWindowHold() {
-        // Numbered under the flow's lock: if an older decision reaches the room last, it is ignored.
-        let decision = self.flow.withLock { $0.decide() }
-        self.room.setWindowHold(decision.mustHold, decision: decision.number)
-    }
-
-    func reportSplit(_ reason: String) {
-        // Nobody can acknowledge anything now: the window starts again when the room is whole.
-        self.flow.withLock { $0.forgetAll() }
-        self.updateWindowHold()
-        self.room.setSplit(true)
-        guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
-        self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
-        self.onEvent(.roomSplit(reason: reason))
-    }
-
+    /// Nodes that stopped answering: their members have left. On the client's loop.
     func expireSilentNodes() {
         let deadline = NIODeadline.now() - TimeAmount(self.interval * Self.silentIntervals)
-        for node in self.room.silentNodes(since: deadline) {
+        let silent = self.room.silentNodes(since: deadline)
+        for node in silent {
             self.logger.info("a node stopped answering; its members have left", metadata: ["chat.from": "\(node)"])
-            self.flow.withLock { $0.forget(node) }
-            self.updateWindowHold()
             self.room.removeRemote(node: node)
         }
+        self.decide { $0.silent(silent) }
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import Synchronization
 import WireNATS
 
 /// Joins a room to the same room on other nodes through NATS (docs/PROTOCOLS.md, "Many nodes").
@@ -38,26 +37,12 @@ final class ChatNATSLink: Sendable {
     let interval: Duration
     let logger: Logger
     let onEvent: @Sendable (ChatEvent) -> Void
-    /// The server's `max_payload`, once known.
-    let maximumPayload = Atomic<Int>(1024 * 1024)
-    /// Publishes handed to the client and not yet taken by its connection, and whether the room's
-    /// senders are held for them.
-    let outstanding = Mutex<(count: Int, isHeld: Bool)>((0, false))
-    let failures = Atomic<Int>(0)
-    /// Credit between the nodes.
-    let flow: Mutex<ChatNodeFlow>
-    /// Set once the node says goodbye: nothing but the goodbye may follow it.
-    let isClosing = Atomic<Bool>(false)
-    /// Connection attempts that failed since the last success.
-    let failedAttempts = Atomic<Int>(0)
-    /// Whether the last thing said of the room is that it is split.
-    let saidSplit = Atomic<Bool>(false)
+    /// Every decision of the link (credit, publishes in flight, split or whole), confined to the
+    /// client's event loop: see ``decide(_:)``.
+    let machine: NIOLoopBoundBox<ChatCoreNodeState>
 
     /// Presence intervals without a word from a node after which it is taken as gone.
     static let silentIntervals = 5
-
-    /// Publishes in flight above which this node's senders wait for NATS to take them.
-    static let outstandingLimit = 64
 
     init(
         configuration: ChatNATSConfiguration,
@@ -67,8 +52,11 @@ final class ChatNATSLink: Sendable {
         onEvent: @escaping @Sendable (ChatEvent) -> Void
     ) {
         self.onEvent = onEvent
-        self.flow = Mutex(ChatNodeFlow(window: configuration.window))
         self.client = NATSClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.machine = NIOLoopBoundBox.makeBoxSendingValue(
+            ChatCoreNodeState(window: configuration.window),
+            eventLoop: self.client.eventLoop
+        )
         self.room = room
         self.node = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         self.prefix = "wire.chat.\(configuration.room)"
@@ -97,7 +85,7 @@ final class ChatNATSLink: Sendable {
                 while true {
                     try await Task.sleep(for: self.interval)
                     self.publishPresence(.state)
-                    self.expireSilentNodes()
+                    self.later { self.expireSilentNodes() }
                 }
             }
             try await group.next()
@@ -107,7 +95,12 @@ final class ChatNATSLink: Sendable {
 
     /// Says goodbye to the other nodes and closes the connection to NATS.
     func close() async {
-        self.isClosing.store(true, ordering: .relaxed)
+        self.later {
+            self.decide { state -> [ChatCoreNodeState.Action] in
+                state.close()
+                return []
+            }
+        }
         self.publishPresence(.bye)
         // A second at most: a NATS server that has stopped answering must not hold up the shutdown.
         let client = self.client
@@ -151,25 +144,25 @@ final class ChatNATSLink: Sendable {
         }
     }
 
-    /// Counts the texts against the window at once, on the sender's own task (so that a sender
-    /// that reaches the window waits before its next burst), and publishes them in order.
+    /// Counts the texts against the window and publishes them in order, on the client's loop
+    /// (handed over from the sender's own task, in the order it sent them).
     func publishTexts(name: String, texts: [ByteBuffer]) {
-        let limit = self.maximumPayload.load(ordering: .relaxed)
-        let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: limit)
-        for size in tooLarge {
-            self.logger.warning(
-                "a text is too large for NATS and reaches this node only",
-                metadata: ["chat.user": "\(name)", "chat.bytes": "\(size)", "nats.max_payload": "\(limit)"]
-            )
-        }
-        guard !batches.isEmpty else { return }
-        let (offsets, decision) = self.flow.withLock { flow in
-            (batches.map { flow.publish(bytes: $0.readableBytes) }, flow.decide())
-        }
-        if decision.mustHold {
-            self.room.setWindowHold(true, decision: decision.number)
-        }
         self.later {
+            let limit = self.machine.value.maximumPayload
+            let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: limit)
+            for size in tooLarge {
+                self.logger.warning(
+                    "a text is too large for NATS and reaches this node only",
+                    metadata: ["chat.user": "\(name)", "chat.bytes": "\(size)", "nats.max_payload": "\(limit)"]
+                )
+            }
+            guard !batches.isEmpty else { return }
+            var offsets: [Int] = []
+            self.decide { state in
+                let (actions, published) = state.publishingTexts(sizes: batches.map(\.readableBytes))
+                offsets = published
+                return actions
+            }
             for (batch, offset) in zip(batches, offsets) {
                 // The offset in the subject lets the other nodes acknowledge what they took.
                 self.publish(batch, to: "\(self.prefix).text.\(self.node).\(offset)")
@@ -177,25 +170,14 @@ final class ChatNATSLink: Sendable {
         }
     }
 
+    /// Publishes on the client's loop, counting what NATS has not taken yet.
     func publish(_ payload: ByteBuffer, to subject: String) {
-        let hold = self.outstanding.withLock { state -> Bool in
-            state.count += 1
-            guard state.count > Self.outstandingLimit, !state.isHeld else { return false }
-            state.isHeld = true
-            return true
-        }
-        if hold { self.room.setOutboundHold(true) }
-        self.client.publishSoon(payload, to: subject).whenComplete { result in
-            if case .failure(let error) = result {
-                self.publishFailed(error)
+        self.decide { $0.publishing() }
+        self.client.publishSoon(payload, to: subject).hop(to: self.client.eventLoop).whenComplete { result in
+            switch result {
+            case .success: self.decide { $0.published() }
+            case .failure(let error): self.decide { $0.published(error: "\(error)") }
             }
-            let release = self.outstanding.withLock { state -> Bool in
-                state.count -= 1
-                guard state.count == 0, state.isHeld else { return false }
-                state.isHeld = false
-                return true
-            }
-            if release { self.room.setOutboundHold(false) }
         }
     }
 
@@ -204,9 +186,9 @@ final class ChatNATSLink: Sendable {
     func publishPresence(_ kind: Presence.Kind) {
         self.later {
             // After the goodbye, another word would bring this node back on the others.
-            guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
+            guard kind == .bye || !self.machine.value.isClosing else { return }
             let isBehind = kind != .bye && self.room.isBehind
-            let (acks, published) = self.flow.withLock { ($0.acknowledgements(isBehind: isBehind), $0.published) }
+            let (acks, published) = self.machine.value.presence(isBehind: isBehind)
             let presence = Presence(
                 kind: kind,
                 names: kind == .bye ? [] : self.room.usernames,
@@ -223,14 +205,37 @@ final class ChatNATSLink: Sendable {
         }
     }
 
-    func publishFailed(_ error: any Error) {
-        let count = self.failures.wrappingAdd(1, ordering: .relaxed).newValue
-        // The first, then one in a thousand: a long split must not flood the log.
-        if count == 1 || count % 1000 == 0 {
-            self.logger.warning(
-                "texts did not reach the other nodes",
-                metadata: ["error": "\(error)", "chat.failures": "\(count)"]
-            )
+    /// Runs `body` on the machine and carries out the actions it returns; on the client's loop.
+    func decide(_ body: (inout ChatCoreNodeState) -> [ChatCoreNodeState.Action]) {
+        self.client.eventLoop.preconditionInEventLoop()
+        for action in body(&self.machine.value) {
+            switch action {
+            case .holdForWindow(let isHeld, let decision):
+                self.room.setWindowHold(isHeld, decision: decision)
+            case .holdForOutbound(let isHeld):
+                self.room.setOutboundHold(isHeld)
+            case .publishPresence:
+                self.publishPresence(.state)
+            case .logPublishFailures(let count, let error):
+                self.logger.warning(
+                    "texts did not reach the other nodes",
+                    metadata: ["error": "\(error)", "chat.failures": "\(count)"]
+                )
+            case .split(let reason, let isNews):
+                self.room.setSplit(true)
+                if isNews {
+                    self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
+                    self.onEvent(.roomSplit(reason: reason))
+                }
+            case .whole(let server):
+                self.logger.info(
+                    "the room is whole: linked to the other nodes through NATS",
+                    metadata: ["nats.server": "\(server)"]
+                )
+                self.room.setSplit(false)
+                self.onEvent(.roomWhole(server: server))
+                self.publishPresence(.hello)
+            }
         }
     }
 }
