@@ -135,19 +135,23 @@ final class ChatNATSLink: Sendable {
         self.client.eventLoop.execute(body)
     }
 
-    func send(_ output: ChatRoomOutput) {
+    /// What the room tells the other nodes; for a member's texts, a future that completes once
+    /// they are counted against the window (and the senders held, if it is full).
+    func send(_ output: ChatRoomOutput) -> EventLoopFuture<Void>? {
         switch output {
         case .texts(let name, let texts, _):
-            self.publishTexts(name: name, texts: texts)
+            return self.publishTexts(name: name, texts: texts)
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)
+            return nil
         }
     }
 
     /// Counts the texts against the window and publishes them in order, on the client's loop
-    /// (handed over from the sender's own task, in the order it sent them).
-    func publishTexts(name: String, texts: [ByteBuffer]) {
-        self.later {
+    /// (handed over from the sender's own task, in the order it sent them); the future completes
+    /// once that is done, so that the sender's next burst sees a hold it calls for.
+    func publishTexts(name: String, texts: [ByteBuffer]) -> EventLoopFuture<Void> {
+        self.client.eventLoop.submit {
             let limit = self.machine.value.maximumPayload
             let (batches, tooLarge) = ChatRecordBatch.encode(name: name, texts: texts, limit: limit)
             for size in tooLarge {

@@ -19,13 +19,14 @@ enum ChatRoomOutput: Sendable {
 extension ChatRoom {
     /// The outlet and name of a sender, taken under the lock and used outside it.
     struct Outlet {
-        let send: @Sendable (ChatRoomOutput) -> Void
+        let send: @Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?
         let name: String
     }
 
     /// Connects the room to the other nodes: `outlet` is called, outside the room's lock, for
-    /// everything the other nodes must hear.
-    func attach(_ outlet: @escaping @Sendable (ChatRoomOutput) -> Void) {
+    /// everything the other nodes must hear. For a sender's texts it may return a future that
+    /// completes once they are counted: the sender waits for it before its next burst.
+    func attach(_ outlet: @escaping @Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?) {
         self.state.withLock { $0.outlet = outlet }
     }
 

@@ -130,13 +130,14 @@ final class ChatStreamLink: Sendable {
 
     /// What the room tells the other nodes, from a member's task: taken to the client's event
     /// loop, in the order it came (each sender's texts keep theirs).
-    func send(_ output: ChatRoomOutput) {
+    func send(_ output: ChatRoomOutput) -> EventLoopFuture<Void>? {
         switch output {
         case .texts(let name, let texts, let sender):
             self.client.eventLoop.execute { self.sent(texts, name: name, from: sender) }
         case .joined, .left, .behindChanged:
             self.publishPresence(.state)
         }
+        return nil
     }
 
     /// A member's texts, to publish; on the client's event loop.

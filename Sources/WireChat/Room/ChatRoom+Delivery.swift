@@ -24,7 +24,7 @@ extension ChatRoom {
         var resumed: [Waiters<MemberID, Void>.Resumption] = []
         var evictions: [ChatRoomState<Link>.Eviction] = []
         /// Tell the other nodes about the evictions, and that whether someone here is behind changed.
-        var outlet: (@Sendable (ChatRoomOutput) -> Void)?
+        var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
         var behindChanged = false
         var caughtUp: (@Sendable () -> Void)?
     }
@@ -150,10 +150,10 @@ extension ChatRoom {
         }
         work.caughtUp?()
         if work.behindChanged {
-            work.outlet?(.behindChanged)
+            _ = work.outlet?(.behindChanged)
         }
         for eviction in work.evictions {
-            work.outlet?(.left(eviction.name))
+            _ = work.outlet?(.left(eviction.name))
             eviction.link.onEvict(
                 ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout)
             )

@@ -27,7 +27,8 @@ extension ChatRoom {
         let now = NIODeadline.now()
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
         let (id, outlet) = try self.withWork {
-            [link] state, work throws(ChatError) -> (MemberID, (@Sendable (ChatRoomOutput) -> Void)?) in
+            [link] state, work throws(ChatError) -> (MemberID, (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?)
+            in
             // Best effort across nodes: two nodes may let the same name in at the same moment.
             if state.remote.hasMember(named: name) {
                 throw ChatError.usernameTaken(name)
@@ -72,7 +73,7 @@ extension ChatRoom {
             return (id, state.outlet)
         }
         if !replaced {
-            outlet?(.joined(name))
+            _ = outlet?(.joined(name))
             if self.announcesMembership {
                 self.broadcastNotice("\(name) joined", except: id)
             }
@@ -140,7 +141,9 @@ extension ChatRoom {
     /// Removes a member, if it is still in the room; what was queued for it is still written.
     /// `quietly`: nobody is told (the same member is coming back on a new connection).
     func leave(_ id: MemberID, quietly: Bool = false) {
-        let (name, outlet) = self.withWork { state, work -> (String?, (@Sendable (ChatRoomOutput) -> Void)?) in
+        let (name, outlet) = self.withWork {
+            state,
+            work -> (String?, (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?) in
             let (member, actions) = state.machine.leave(id)
             if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
             if member?.link.recordSink != nil { state.recordMembers -= 1 }
@@ -148,7 +151,7 @@ extension ChatRoom {
             return (member?.name, state.outlet)
         }
         guard !quietly, let name else { return }
-        outlet?(.left(name))
+        _ = outlet?(.left(name))
         if self.announcesMembership {
             self.broadcastNotice("\(name) left", except: nil)
         }

@@ -84,7 +84,7 @@ public final class ChatRoom: Sendable {
         var turns = Waiters<MemberID, Void>()
         var outboxes: [ObjectIdentifier: Outbox] = [:]
         /// Where the room tells the other nodes what happens here, if it spans several.
-        var outlet: (@Sendable (ChatRoomOutput) -> Void)?
+        var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
         /// The other nodes: their members, whether the room is split from them, hold ordering.
         var remote = ChatRemoteNodes()
         /// Whether the other nodes were last told that someone here is behind.
@@ -213,8 +213,10 @@ public final class ChatRoom: Sendable {
                 return (true, state.outlet.map { Outlet(send: $0, name: member.name) })
             }
             // Outside the lock, from the sender's own task: its texts reach the other nodes in order.
-            if let outlet {
-                outlet.send(.texts(name: outlet.name, texts: texts, sender: sender))
+            if let outlet, let counted = outlet.send(.texts(name: outlet.name, texts: texts, sender: sender)) {
+                // Counted against the other nodes' credit before this sender goes on, so that its
+                // next burst waits when the window is full (the hold is set by then).
+                try? await counted.get()
             }
             if done { return }
             await self.waitForTurn(sender)
