@@ -84,8 +84,10 @@ struct ChatCoreNodeState {
     }
 
     /// The node says goodbye: after it, only the goodbye goes out.
-    mutating func close() {
+    @discardableResult
+    mutating func close() -> [Action] {
         self.isClosing = true
+        return []
     }
 
     // MARK: In

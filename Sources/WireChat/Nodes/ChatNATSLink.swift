@@ -95,12 +95,7 @@ final class ChatNATSLink: Sendable {
 
     /// Says goodbye to the other nodes and closes the connection to NATS.
     func close() async {
-        self.later {
-            self.decide { state -> [ChatCoreNodeState.Action] in
-                state.close()
-                return []
-            }
-        }
+        self.later { self.decide { $0.close() } }
         self.publishPresence(.bye)
         // A second at most: a NATS server that has stopped answering must not hold up the shutdown.
         let client = self.client
