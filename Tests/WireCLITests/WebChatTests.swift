@@ -89,6 +89,33 @@ struct WebChatTests {
         #expect(try await server.finish().status == 0)
     }
 
+    @Test func aGracefulShutdownClosesTheWebPortAtOnceAsItClosesTheTCPPort() async throws {
+        let server = try RunningProcess.wire([
+            "chat-server", "0", "--web-port", "0", "--shutdown-grace", "30",
+        ])
+        try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
+        let output = try await server.waitForOutput(containing: "framing)\n")
+        let tcp = try #require(output.firstMatch(of: try Regex(#"Listening on 127\.0\.0\.1:(\d+) "#)))
+        let tcpPort = try #require(tcp.output[1].substring.flatMap { Int($0) })
+        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
+        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        // A connection on the TCP port that says nothing keeps its grace period (30 s) ...
+        let driver = try RunningProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", "-u", RunningProcess.pythonDirectory.appendingPathComponent("shutdown_web.py").path]
+                + ["\(tcpPort)", "\(webPort)"],
+            keepInputOpen: true
+        )
+        try await driver.waitForOutput(containing: "held\n")
+        server.interrupt()
+        try await server.waitForErrorOutput(containing: "shutting down")
+        // ... while the web port, like the TCP port, takes no new connection from the first signal.
+        await driver.send("go\n")
+        let result = try await driver.finish()
+        #expect(result.output.hasSuffix("ok\n"), "\(result.output)\(result.error)")
+        #expect(try await server.finish().status == 0)
+    }
+
     @Test func thePageIsServedAtTheRootAndNothingElse() async throws {
         let (server, _, webPort) = try await Self.startServer()
         let (page, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/")!)

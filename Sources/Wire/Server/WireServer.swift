@@ -29,12 +29,8 @@ public struct WireServer: Service {
 
     /// The configuration the server runs with.
     public let configuration: ServerConfiguration
-    private let eventLoopGroup: any EventLoopGroup
-    private let logger: Logger
     private let onListening: @Sendable (SocketAddress) async -> Void
-    private let handler: Handler
-    private let connections = ConnectionRegistry()
-    private let metrics: ServerMetrics
+    private let server: ChildChannelServer<Child>
 
     /// Creates a server.
     ///
@@ -52,146 +48,100 @@ public struct WireServer: Service {
         handler: @escaping Handler
     ) {
         self.configuration = configuration
-        self.eventLoopGroup = eventLoopGroup
-        self.logger = logger
         self.onListening = onListening
-        self.handler = handler
-        self.metrics = configuration.metrics(listener: "tcp")
+        let metrics = configuration.metrics(listener: "tcp")
+        self.server = ChildChannelServer(
+            host: configuration.host,
+            port: configuration.port,
+            configuration: configuration,
+            metrics: metrics,
+            child: Child(
+                settings: configuration.connectionSettings(metrics: metrics.connection),
+                readBufferSize: configuration.readBufferSize,
+                runsOnEventLoop: configuration.runsHandlersOnEventLoop,
+                logger: logger,
+                metrics: metrics,
+                handler: handler
+            ),
+            eventLoopGroup: eventLoopGroup,
+            logger: logger
+        )
     }
 
     /// How many connections the server is serving now (run a server value once).
     public var openConnections: Int {
-        self.connections.count
+        self.server.openConnections
     }
 
     /// Binds, then serves connections until cancelled or gracefully shut down.
     ///
     /// Throws a ``ConnectionError`` if the address cannot be bound.
     public func run() async throws {
-        let serverChannel = try await self.bind()
-        let address = serverChannel.channel.localAddress
-        if let address {
-            self.logger.debug("listening", metadata: ["local.address": "\(address.endpointDescription)"])
-            await self.onListening(address)
+        try await self.server.run(onListening: self.onListening)
+    }
+
+    /// A TCP connection of Wire's: framed by ``WirePipeline``, served by the handler.
+    struct Child: ServerChildChannel {
+        let settings: ConnectionSettings
+        let readBufferSize: Int?
+        let runsOnEventLoop: Bool
+        let logger: Logger
+        let metrics: ServerMetrics
+        let handler: Handler
+
+        func childChannelOptions(_ bootstrap: ServerBootstrap) -> ServerBootstrap {
+            bootstrap
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.recvAllocator, value: WirePipeline.receiveAllocator(self.readBufferSize))
         }
-        let connections = self.connections
-        let gracePeriod = self.configuration.shutdownGracePeriod
-        let runsOnEventLoop = self.configuration.runsHandlersOnEventLoop
-        let metrics = self.metrics
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await serverChannel.executeThenClose { inbound in
-                    for try await child in inbound {
-                        guard connections.insert(child.channel, limit: self.configuration.maximumConnections) else {
-                            group.addTask { await self.refuse(child) }
-                            continue
-                        }
-                        // The task captures what serving needs, not the whole server and its
-                        // configuration: its context lives as long as the connection.
-                        metrics.accepted.increment()
-                        metrics.open.increment()
-                        group.addTask { [logger = self.logger, handler = self.handler] in
-                            defer {
-                                connections.remove(child.channel)
-                                metrics.open.decrement()
-                            }
-                            await Self.serve(
-                                child,
-                                runsOnEventLoop: runsOnEventLoop,
-                                logger: logger,
-                                metrics: metrics,
-                                handler: handler
-                            )
-                        }
-                    }
-                }
+
+        func setup(channel: any Channel) throws -> EventLoopFuture<WireChannel> {
+            channel.eventLoop.makeSucceededFuture(try WirePipeline.wrap(channel, settings: self.settings))
+        }
+
+        func channel(of value: WireChannel) -> any Channel {
+            value.channel
+        }
+
+        /// Kept small on purpose: an async function's frame lives in its task for the
+        /// connection's whole life, so the logging (metadata, interpolation, error matching) is in
+        /// synchronous functions whose temporaries live on the thread's stack for a moment instead.
+        func handle(_ child: WireChannel) async {
+            Self.logOpened(child, logger: self.logger)
+            do {
+                try await WirePipeline.withConnection(child, runsOnEventLoop: self.runsOnEventLoop, self.handler)
+                Self.logClosed(child, logger: self.logger)
+            } catch {
+                Self.logFailure(error, child: child, logger: self.logger, metrics: self.metrics)
             }
-        } onGracefulShutdown: {
-            // Stop accepting at once; let open connections finish what is in flight, but not forever.
-            serverChannel.channel.close(promise: nil)
-            connections.closeAll(after: gracePeriod)
         }
-        self.logger.debug("stopped listening")
-    }
 
-    private func bind() async throws -> NIOAsyncChannel<WireChannel, Never> {
-        let configuration = self.configuration
-        let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
-            .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: configuration.reuseAddress ? 1 : 0)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.recvAllocator, value: WirePipeline.receiveAllocator(configuration.readBufferSize))
-        let settings = configuration.connectionSettings(metrics: self.metrics.connection)
-        do {
-            return try await bootstrap.bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.wrap(channel, settings: settings)
-                }
+        /// Tells a connection over the limit why it is closed, in its own framing, and closes it.
+        func refuse(_ child: WireChannel, because error: ConnectionError) async {
+            // The refused peer may be gone before it hears why; there is nothing more to do for it.
+            try? await WirePipeline.withConnection(child, runsOnEventLoop: true, authenticates: false) { connection in
+                try await connection.send(error.description)
             }
-        } catch {
-            throw ConnectionError.bindFailed(
-                host: configuration.host,
-                port: configuration.port,
-                reason: SystemError.phrase(error)
-            )
         }
-    }
 
-    /// Serves one connection; never throws, so one connection's failure stays its own.
-    ///
-    /// Kept small on purpose: an async function's frame lives in its task for the connection's
-    /// whole life, so the logging (metadata, interpolation, error matching) is in synchronous
-    /// functions whose temporaries live on the thread's stack for a moment instead.
-    private static func serve(
-        _ child: WireChannel,
-        runsOnEventLoop: Bool,
-        logger: Logger,
-        metrics: ServerMetrics,
-        handler: Handler
-    ) async {
-        Self.logOpened(child, logger: logger)
-        do {
-            try await WirePipeline.withConnection(child, runsOnEventLoop: runsOnEventLoop, handler)
-            Self.logClosed(child, logger: logger)
-        } catch {
-            Self.logFailure(error, child: child, logger: logger, metrics: metrics)
+        private static func logOpened(_ child: WireChannel, logger: Logger) {
+            logger.debug("connection opened", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
         }
-    }
 
-    private static func logOpened(_ child: WireChannel, logger: Logger) {
-        logger.debug("connection opened", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
-    }
-
-    private static func logClosed(_ child: WireChannel, logger: Logger) {
-        logger.debug("connection closed", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
-    }
-
-    private static func logFailure(_ error: any Error, child: WireChannel, logger: Logger, metrics: ServerMetrics) {
-        let metadata: Logger.Metadata = ["peer.address": "\(child.peer ?? "unknown")", "error": "\(error)"]
-        if let error = error as? ConnectionError, error.isAuthenticationFailure {
-            metrics.refusedAuthentication.increment()
-            // Worth an operator's attention: someone without the secret knocked.
-            logger.warning("a peer failed the shared-secret handshake", metadata: metadata)
-        } else {
-            logger.info("connection closed with an error", metadata: metadata)
+        private static func logClosed(_ child: WireChannel, logger: Logger) {
+            logger.debug("connection closed", metadata: ["peer.address": "\(child.peer ?? "unknown")"])
         }
-    }
 
-    /// Tells a connection over the limit why it is closed, in its own framing, and closes it.
-    private func refuse(_ child: WireChannel) async {
-        let error = ConnectionError.serverFull(limit: self.configuration.maximumConnections)
-        self.metrics.refusedFull.increment()
-        self.logger.warning(
-            "refused a connection",
-            metadata: [
-                "peer.address": "\(child.channel.remoteAddress?.endpointDescription ?? "unknown")",
-                "reason": "\(error)",
-            ]
-        )
-        // The refused peer may be gone before it hears why; there is nothing more to do for it.
-        try? await WirePipeline.withConnection(child, runsOnEventLoop: true, authenticates: false) { connection in
-            try await connection.send(error.description)
+        private static func logFailure(_ error: any Error, child: WireChannel, logger: Logger, metrics: ServerMetrics) {
+            let metadata: Logger.Metadata = ["peer.address": "\(child.peer ?? "unknown")", "error": "\(error)"]
+            if let error = error as? ConnectionError, error.isAuthenticationFailure {
+                metrics.refusedAuthentication.increment()
+                // Worth an operator's attention: someone without the secret knocked.
+                logger.warning("a peer failed the shared-secret handshake", metadata: metadata)
+            } else {
+                logger.info("connection closed with an error", metadata: metadata)
+            }
         }
     }
 }

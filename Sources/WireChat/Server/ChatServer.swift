@@ -111,19 +111,28 @@ public struct ChatServer: Service {
         try await withGracefulShutdownHandler {
             // The web door and the link to other nodes live as long as the TCP server: when that
             // ends, so do they.
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                // The web port stops listening at the graceful shutdown's start, as the TCP port
+                // does; the room ends when the TCP server has let its connections go.
                 if let web = self.web {
-                    group.addTask { try await web.run() }
+                    group.addTask {
+                        try await web.run()
+                        return false
+                    }
                 }
                 if let link {
                     group.addTask {
                         for await _ in self.listening { break }
                         try Task.checkCancellation()
                         try await link.run()
+                        return false
                     }
                 }
-                group.addTask { try await self.server.run() }
-                try await group.next()
+                group.addTask {
+                    try await self.server.run()
+                    return true
+                }
+                while let isTheTCPServer = try await group.next(), !isTheTCPServer {}
                 group.cancelAll()
             }
             await link?.close()

@@ -4,22 +4,16 @@ import NIOHTTP1
 import NIOWebSocket
 @_spi(Broadcast) import Wire
 
-/// A child channel of the web port, set up: the connection limit, TLS, the first request's
+/// A child channel of the web port, set up: TLS, the first request's
 /// deadline and the idle closer, then HTTP that upgrades to a WebSocket member at `/chat`
 /// (which then runs on a TCP member's clock) or answers a page request.
 extension ChatWebServer {
     static func configure(
         _ channel: any Channel,
-        server: ServerConfiguration,
-        limit: WebConnectionLimit,
-        logger: Logger
+        server: ServerConfiguration
     ) throws -> EventLoopFuture<Upgrade> {
         let maximumFrameSize = min(server.maximumMessageSize, Int(UInt32.max))
         let (tls, timeouts) = (server.tls, server.timeouts)
-        // At most --max-connections at once, on this port as on the TCP one.
-        try channel.pipeline.syncOperations.addHandler(
-            WebConnectionLimitHandler(limit: limit, logger: logger)
-        )
         // With the server's certificate, the page and the WebSocket go over TLS too (https://
         // and wss://).
         if let tls {

@@ -19,6 +19,12 @@ struct ChatWebServer: Sendable {
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>)
     }
 
+    /// An accepted web connection: its channel, and what its first request makes of it.
+    struct Connection: Sendable {
+        let channel: any Channel
+        let upgrade: EventLoopFuture<Upgrade>
+    }
+
     let host: String
     let port: Int
     let room: ChatRoom
@@ -29,45 +35,16 @@ struct ChatWebServer: Sendable {
     let onEvent: @Sendable (ChatEvent) -> Void
 
     func run() async throws {
-        let limit = WebConnectionLimit(
-            maximum: self.configuration.server.maximumConnections,
-            metrics: self.configuration.server.metrics(listener: "web")
+        let server = ChildChannelServer(
+            host: self.host,
+            port: self.port,
+            configuration: self.configuration.server,
+            metrics: self.configuration.server.metrics(listener: "web"),
+            child: self,
+            eventLoopGroup: self.eventLoopGroup,
+            logger: self.logger
         )
-        let (server, logger) = (self.configuration.server, self.logger)
-        let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
-        do {
-            channel = try await ServerBootstrap(group: self.eventLoopGroup)
-                .serverChannelOption(.backlog, value: Int32(clamping: self.configuration.server.backlog))
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: self.host, port: self.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try Self.configure(channel, server: server, limit: limit, logger: logger)
-                    }
-                }
-        } catch {
-            throw ConnectionError.bindFailed(host: self.host, port: self.port, reason: SystemError.phrase(error))
-        }
-        if let address = channel.channel.localAddress {
-            await self.onListening(address)
-        }
-        try await withThrowingDiscardingTaskGroup { group in
-            try await channel.executeThenClose { inbound in
-                for try await upgrade in inbound {
-                    group.addTask {
-                        do {
-                            switch try await upgrade.get() {
-                            case .websocket(let member):
-                                await self.serve(member)
-                            case .http(let http):
-                                try await self.answer(http)
-                            }
-                        } catch {
-                            self.logger.debug("web connection failed", metadata: ["error": "\(error)"])
-                        }
-                    }
-                }
-            }
-        }
+        try await server.run(onListening: self.onListening)
     }
 
     static let httpIdleName = "wire.web.idle"
@@ -79,7 +56,7 @@ struct ChatWebServer: Sendable {
 
     // MARK: HTTP
 
-    private func answer(
+    func answer(
         _ http: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
     ) async throws {
         try await http.executeThenClose { inbound, outbound in

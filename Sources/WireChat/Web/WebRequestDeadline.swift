@@ -3,7 +3,7 @@ import Wire
 
 /// Closes a web connection that has not sent a whole first request within the first-message
 /// timeout, as the TCP port closes a client without its username: a socket that only holds a
-/// place (see ``WebConnectionLimit``) is gone after seconds, not after the idle timeout. Removed
+/// place (under the connection limit) is gone after seconds, not after the idle timeout. Removed
 /// once the first request has been read (when the connection is upgraded to a browser member, or
 /// answered as a page request).
 final class WebRequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
