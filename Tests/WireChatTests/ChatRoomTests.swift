@@ -83,9 +83,9 @@ struct ChatRoomTests {
         // Counted as a TCP member is: its records' sizes in the room's framing.
         await Self.until { reader.received.withLock { $0.readableBytes } > 0 }
         #expect(records.map(\.accounted).reduce(0, +) == reader.received.withLock { $0.readableBytes })
-        await Self.until { room.state.withLock { $0.machine.members[web]?.pendingBytes } == 0 }
+        await Self.until { room.state.withLock { $0.machine.members.members[web]?.pendingBytes } == 0 }
         room.leave(web)
-        #expect(room.state.withLock { $0.recordMembers } == 0)
+        #expect(room.state.withLock { $0.machine.recordMembers } == 0)
     }
 
     /// A member whose socket takes nothing: its records stay pending.
@@ -129,8 +129,8 @@ struct ChatRoomTests {
         #expect(try metrics.expectCounter("wire_chat_records_delivered_total").totalValue == 4)
         await Self.until { stuck.promises.withLock { !$0.isEmpty } }
         // Bob's socket takes everything: once his drain is through, only carol's bytes wait.
-        await Self.until { room.state.withLock { $0.machine.members[bob]?.pendingBytes } == 0 }
-        let pending = try #require(room.state.withLock { $0.machine.members[carol]?.pendingBytes })
+        await Self.until { room.state.withLock { $0.machine.members.members[bob]?.pendingBytes } == 0 }
+        let pending = try #require(room.state.withLock { $0.machine.members.members[carol]?.pendingBytes })
         #expect(pending > 0)
         room.tick()
         #expect(try metrics.expectMeter("wire_chat_slowest_member_queued_bytes").lastValue == Double(pending))

@@ -27,19 +27,22 @@ extension ChatRoom {
     /// everything the other nodes must hear. For a sender's texts it may return a future that
     /// completes once they are counted: the sender waits for it before its next burst.
     func attach(_ outlet: @escaping @Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?) {
-        self.state.withLock { $0.outlet = outlet }
+        self.state.withLock { state in
+            state.outlet = outlet
+            state.machine.attach()
+        }
     }
 
     /// Whether a member of this node is behind (so the other nodes' senders should wait).
     var isBehind: Bool {
-        self.state.withLock { !$0.machine.behind.isEmpty }
+        self.state.withLock { $0.machine.isBehind }
     }
 
     /// The usernames of every node's members: this node's in the order they joined, then the
     /// others' as last reported.
     public var allUsernames: [String] {
         self.state.withLock { state in
-            state.machine.usernames + state.remote.usernames
+            state.machine.members.usernames + state.machine.remote.usernames
         }
     }
 
@@ -78,7 +81,7 @@ extension ChatRoom {
         guard bytes.readableBytes > 0 else { return refused }
         self.withWork { [bytes, ranges, sources] state, work in
             // Texts say a node is alive as well as its presence does (which may queue behind them).
-            state.remote.heard(from: node, now: now)
+            state.machine.heard(from: node, now: now)
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
             self.deliver(bytes, records: ranges, sources: { sources }, excluding: nil, in: &state, work: &work)
         }
@@ -88,49 +91,25 @@ extension ChatRoom {
     /// Sets what another node reported: its members (joins and leaves are announced here) and
     /// whether one of them is behind (this node's senders then wait).
     func updateRemote(node: String, names: [String], isBehind: Bool, now: NIODeadline = .now()) {
-        let (joined, left) = self.withWork { state, work -> ([String], [String]) in
-            let change = state.remote.reported(names, by: node, now: now)
-            self.apply(state.machine.setHold("node:" + node, isBehind), payload: nil, to: &state, work: &work)
-            return change
-        }
-        self.announce(joined: joined, left: left)
+        self.act { $0.reported(names, by: node, isBehind: isBehind, now: now) }
     }
 
     /// Forgets another node: it said goodbye, or has not been heard from for too long.
     func removeRemote(node: String) {
-        let left = self.withWork { state, work -> [String] in
-            let names = state.remote.removed(node)
-            self.apply(state.machine.setHold("node:" + node, false), payload: nil, to: &state, work: &work)
-            return names
-        }
-        self.announce(joined: [], left: left)
+        self.act { $0.removed(node: node) }
     }
 
     /// The nodes not heard from since `deadline`; none while the room is split, since then
     /// nobody can be heard.
     func silentNodes(since deadline: NIODeadline) -> [String] {
-        self.state.withLock { $0.remote.silent(since: deadline) }
+        self.state.withLock { $0.machine.remote.silent(since: deadline) }
     }
 
     /// Marks the room split from the other nodes or whole again, and tells the members here.
     /// While split, nobody waits for the other nodes, and their members are kept until they are
     /// heard from again.
     func setSplit(_ isSplit: Bool, now: NIODeadline = .now()) {
-        let changed = self.withWork { state, work -> Bool in
-            guard state.remote.setSplit(isSplit, now: now) else { return false }
-            if isSplit {
-                // Nobody waits for nodes that cannot be heard.
-                self.apply(state.machine.clearHolds { $0.hasPrefix("node:") }, payload: nil, to: &state, work: &work)
-            }
-            return true
-        }
-        guard changed else { return }
-        self.broadcastNotice(
-            isSplit
-                ? "room split: the other nodes are out of reach until NATS is back"
-                : "room whole again: the other nodes are back",
-            except: nil
-        )
+        self.act { $0.setSplit(isSplit, now: now) }
     }
 
     /// Holds every sender here (the link to the other nodes cannot take more), or lets them go.
@@ -145,19 +124,6 @@ extension ChatRoom {
     }
 
     private func setHold(_ key: String, _ isHeld: Bool, decision: Int? = nil) {
-        self.withWork { state, work in
-            if let decision, !state.remote.takes(holdDecision: decision) { return }
-            self.apply(state.machine.setHold(key, isHeld), payload: nil, to: &state, work: &work)
-        }
-    }
-
-    private func announce(joined: [String], left: [String]) {
-        guard self.announcesMembership else { return }
-        for name in joined {
-            self.broadcastNotice("\(name) joined", except: nil)
-        }
-        for name in left {
-            self.broadcastNotice("\(name) left", except: nil)
-        }
+        self.act { $0.setHold(key, isHeld, decision: decision) }
     }
 }

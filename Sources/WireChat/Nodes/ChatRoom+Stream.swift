@@ -8,7 +8,7 @@ extension ChatRoom {
     /// From now on the members' texts are handed to the outlet only; what to deliver here, and
     /// when, comes back through ``deliverStreamed(_:)``.
     func streamTexts() {
-        self.state.withLock { $0.streamsTexts = true }
+        self.state.withLock { $0.machine.streamTexts() }
     }
 
     /// Delivers records to the members here, each to everyone but its sender (when the sender is
@@ -67,7 +67,7 @@ extension ChatRoom {
     /// node's members, and the stream holds the rest).
     func readsOn(orWhenCaughtUp onCaughtUp: @escaping @Sendable () -> Void) -> Bool {
         self.state.withLock { state in
-            guard !state.machine.behind.isEmpty else { return true }
+            guard !state.machine.readsOn() else { return true }
             state.onCaughtUp = onCaughtUp
             return false
         }
@@ -92,7 +92,9 @@ extension ChatRoom {
     func older(since position: ChatPosition?) async -> ChatLog.Older? {
         guard let position else { return nil }
         let found = self.state.withLock { state -> (OlderReader, ChatPosition)? in
-            guard state.streamsTexts, let reader = state.olderReader, let first = state.log.startsAfter(position) else {
+            guard state.machine.streamsTexts, let reader = state.olderReader,
+                let first = state.machine.log.startsAfter(position)
+            else {
                 return nil
             }
             return (reader, first)
@@ -125,7 +127,9 @@ extension ChatRoom {
             ranges.append(self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes))
             positions.append(record.position)
         }
-        self.state.withLock { self.remember(ranges, of: bytes, at: positions, in: &$0) }
+        self.state.withLock { state in
+            state.machine.remember(count: ranges.count, at: positions) { Self.logged(ranges[$0], of: bytes) }
+        }
     }
 
     /// Holds every sender here while too much waits to be published (or lets them go).

@@ -19,18 +19,17 @@ extension ChatRoom {
 
     // MARK: Writing
 
-    /// What to do once the lock is released.
+    /// What the machine decided that waits for the lock to be released.
     struct Work {
         var resumed: [Waiters<MemberID, Void>.Resumption] = []
-        var evictions: [ChatRoomState<Link>.Eviction] = []
-        /// Tell the other nodes about the evictions, and that whether someone here is behind changed.
+        /// Evictions to tell, the other nodes to tell, notices to broadcast: in the machine's order.
+        var later: [ChatRoomMachine<Link>.Action] = []
         var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
-        var behindChanged = false
         var caughtUp: (@Sendable () -> Void)?
     }
 
     /// Runs `body` under the room's lock with a fresh ``Work``, then does that work once the lock
-    /// is released (writes scheduled, senders resumed, evictions told); returns what `body` did.
+    /// is released (senders resumed, evictions told, the other nodes told); returns what `body` did.
     func withWork<Result: Sendable, Failure: Error>(
         _ body: @Sendable (inout State, inout Work) throws(Failure) -> Result
     ) throws(Failure) -> Result {
@@ -43,11 +42,10 @@ extension ChatRoom {
         return result
     }
 
-    /// Takes the machine's decision on an event and carries it out: `payload` to its recipients,
-    /// and the rest of its actions.
+    /// Takes the machine's decision on an event and carries it out, with `payload` for its writes.
     func act(
         payload: Payload? = nil,
-        _ decide: @Sendable (inout ChatRoomState<Link>) -> ChatRoomState<Link>.Actions
+        _ decide: @Sendable (inout ChatRoomMachine<Link>) -> [ChatRoomMachine<Link>.Action]
     ) {
         self.withWork { state, work in
             self.apply(decide(&state.machine), payload: payload, to: &state, work: &work)
@@ -55,10 +53,9 @@ extension ChatRoom {
     }
 
     /// Delivers the records framed in `bytes` (at `ranges`, from its reader index) to every member
-    /// here but `excluding`, and keeps them in the log at `positions`; without positions they are
-    /// numbered here, in the order the room delivers them (a room on one node, or over core NATS).
-    /// `sources` gives who said each and what, for members that take records (called only while
-    /// one is here).
+    /// here but `excluding`, and keeps them in the log at `positions` (numbered by the machine
+    /// when `nil`). `sources` gives who said each and what, for members that take records
+    /// (called only while one is here).
     func deliver(
         _ bytes: ByteBuffer,
         records ranges: [Range<Int>],
@@ -68,68 +65,69 @@ extension ChatRoom {
         in state: inout State,
         work: inout Work
     ) {
-        let positions =
-            positions
-            ?? {
-                let first = state.nextPosition
-                state.nextPosition += UInt64(ranges.count)
-                return (0..<ranges.count).map { ChatPosition(major: first + UInt64($0)) }
-            }()
-        self.remember(ranges, of: bytes, at: positions, in: &state)
+        let (positions, actions) = state.machine.deliver(
+            count: ranges.count,
+            bytes: bytes.readableBytes,
+            at: positions,
+            excluding: excluding,
+            now: .now(),
+            record: { Self.logged(ranges[$0], of: bytes) }
+        )
         let payload = self.payload(bytes, records: ranges, positions: positions, sources: sources, in: state)
-        let actions = state.machine.broadcast(bytes: bytes.readableBytes, from: excluding, now: .now())
-        if !actions.recipients.isEmpty {
-            self.metrics.recordsDelivered.increment(by: actions.recipients.count * ranges.count)
+        for case .write(let recipients) in actions {
+            self.metrics.recordsDelivered.increment(by: recipients.count * ranges.count)
         }
         self.apply(actions, payload: payload, to: &state, work: &work)
     }
 
-    /// Queues `bytes` for the recipients, on their event loops' outboxes, and collects the rest.
+    /// Carries out the machine's actions: under the lock, what keeps the room's order (writes
+    /// queued on their event loops' outboxes, waiting senders taken, eviction notices queued);
+    /// the rest is left in `work` for after it.
     func apply(
-        _ actions: ChatRoomState<Link>.Actions,
+        _ actions: [ChatRoomMachine<Link>.Action],
         payload: Payload?,
         to state: inout State,
         work: inout Work
     ) {
-        if let payload {
-            for (id, link) in actions.recipients {
-                // A member of the tutorial's protocol gets no heartbeat (it has no plain form).
-                guard let outgoing = payload.outgoing(for: link) else { continue }
-                self.enqueue(outgoing, for: id, link: link, in: &state)
+        var resumed: [MemberID] = []
+        for action in actions {
+            switch action {
+            case .write(let recipients):
+                guard let payload else { continue }
+                for (id, link) in recipients {
+                    // A member of the tutorial's protocol gets no heartbeat (it has no plain form).
+                    guard let outgoing = payload.outgoing(for: link) else { continue }
+                    self.enqueue(outgoing, for: id, link: link, in: &state)
+                }
+            case .resume(let id):
+                resumed.append(id)
+            case .evict(let eviction):
+                // Best effort: the notice goes after what is queued, and the connection closes soon after.
+                let notice = self.noticePayload(
+                    "evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))"
+                )
+                if let outgoing = notice.outgoing(for: eviction.link) {
+                    self.enqueue(outgoing, for: eviction.id, link: eviction.link, in: &state)
+                }
+                // After the drain that writes the notice, close once it has left; a member that wakes
+                // up gets what waited for it and the notice, as long as it keeps taking bytes.
+                Self.closeAfterWrites(eviction.link.connection, within: self.stallTimeout)
+                // Its sender, if it waits, waits no more.
+                resumed.append(eviction.id)
+                work.later.append(action)
+            case .readOn:
+                if let onCaughtUp = state.onCaughtUp {
+                    state.onCaughtUp = nil
+                    work.caughtUp = onCaughtUp
+                }
+            case .tellNodes, .announce:
+                work.later.append(action)
             }
         }
-        if !state.turns.isEmpty && !(actions.resumed.isEmpty && actions.evictions.isEmpty) {
-            // Senders whose turn came, and evicted ones, which wait no more.
-            let (resumed, evictions) = (actions.resumed, actions.evictions)
-            work.resumed += state.turns.take { id in
-                resumed.contains(id) || evictions.contains { $0.id == id } ? .success(()) : nil
-            }
+        if !resumed.isEmpty && !state.turns.isEmpty {
+            work.resumed += state.turns.take { resumed.contains($0) ? .success(()) : nil }
         }
-        for eviction in actions.evictions {
-            // Best effort: the notice goes after what is queued, and the connection closes soon after.
-            let notice = self.noticePayload(
-                "evicted: \(ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout))"
-            )
-            if let outgoing = notice.outgoing(for: eviction.link) {
-                self.enqueue(outgoing, for: eviction.id, link: eviction.link, in: &state)
-            }
-            // After the drain that writes the notice, close once it has left; a member that wakes
-            // up gets what waited for it and the notice, as long as it keeps taking bytes.
-            Self.closeAfterWrites(eviction.link.connection, within: self.stallTimeout)
-            work.evictions.append(eviction)
-        }
-        if let onCaughtUp = state.onCaughtUp, state.machine.behind.isEmpty {
-            state.onCaughtUp = nil
-            work.caughtUp = onCaughtUp
-        }
-        if let outlet = state.outlet {
-            work.outlet = outlet
-            let isBehind = !state.machine.behind.isEmpty
-            if isBehind != state.wasBehind {
-                state.wasBehind = isBehind
-                work.behindChanged = true
-            }
-        }
+        if !work.later.isEmpty { work.outlet = state.outlet }
     }
 
     /// Queues `bytes` for one member. The loop's drain is submitted under the lock, so that the
@@ -149,16 +147,18 @@ extension ChatRoom {
             waiter.resume()
         }
         work.caughtUp?()
-        if work.behindChanged {
-            _ = work.outlet?(.behindChanged)
-        }
-        for eviction in work.evictions {
-            _ = work.outlet?(.left(eviction.name))
-            eviction.link.onEvict(
-                ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout)
-            )
-            if self.announcesMembership {
-                self.broadcastNotice("\(eviction.name) left", except: nil)
+        for action in work.later {
+            switch action {
+            case .evict(let eviction):
+                eviction.link.onEvict(
+                    ChatError.evicted(username: eviction.name, reason: eviction.reason, stallTimeout: self.stallTimeout)
+                )
+            case .tellNodes(let output):
+                _ = work.outlet?(output)
+            case .announce(let text, let except):
+                self.broadcastNotice(text, except: except)
+            case .write, .resume, .readOn:
+                break
             }
         }
     }

@@ -26,29 +26,19 @@ extension ChatRoom {
         )
         let now = NIODeadline.now()
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
-        let (id, outlet) = try self.withWork {
-            [link] state, work throws(ChatError) -> (MemberID, (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?)
-            in
-            // Best effort across nodes: two nodes may let the same name in at the same moment.
-            if state.remote.hasMember(named: name) {
-                throw ChatError.usernameTaken(name)
-            }
-            let id = try state.machine.join(name: name, link: link, now: now)
-            if link.wantsPositions { state.positionedMembers += 1 }
-            if link.recordSink != nil { state.recordMembers += 1 }
+        return try self.withWork { [link] state, work throws(ChatError) -> MemberID in
+            let (id, told) = try state.machine.join(name: name, link: link, quietly: replaced, now: now)
             var records: [Payload]
             if let resume = hello?.resume {
                 records = self.missed(
                     by: name,
                     since: resume,
-                    log: state.log,
+                    in: state.machine,
                     older: older,
-                    next: state.nextPosition,
-                    streamed: state.streamsTexts,
                     asRecords: link.recordSink != nil
                 )
             } else {
-                var history = state.log.last(self.historySize).map {
+                var history = state.machine.log.last(self.historySize).map {
                     Payload(record: $0.record, position: $0.position, room: self, asRecord: link.recordSink != nil)
                 }
                 if self.announcesMembership && !history.isEmpty {
@@ -61,24 +51,19 @@ extension ChatRoom {
                 }
                 records = history
             }
-            if link.wantsPositions, let mark = state.lastPosition {
+            if link.wantsPositions, let mark = state.machine.lastPosition {
                 // Where it stands, so that it can resume from here though no text comes to it
                 // before it loses its connection.
                 records.append(self.markPayload(mark))
             }
+            // Its records are queued before anything else can be; the others hear of it after.
             for record in records {
                 let actions = state.machine.send(bytes: record.plain.readableBytes, to: id, now: now)
                 self.apply(actions, payload: record, to: &state, work: &work)
             }
-            return (id, state.outlet)
+            self.apply(told, payload: nil, to: &state, work: &work)
+            return id
         }
-        if !replaced {
-            _ = outlet?(.joined(name))
-            if self.announcesMembership {
-                self.broadcastNotice("\(name) joined", except: id)
-            }
-        }
-        return id
     }
 
     /// Closes the member named `name` if its hello named `session` too: the same client, back on
@@ -86,7 +71,7 @@ extension ChatRoom {
     private func replaceSilentMember(named name: String, session: String?) -> Bool {
         guard let session, !session.isEmpty else { return false }
         let old = self.state.withLock { state -> (ChatRoomState<Link>.Member, MemberID)? in
-            guard let (id, member) = state.machine.member(named: name), member.link.session == session else {
+            guard let (id, member) = state.machine.members.member(named: name), member.link.session == session else {
                 return nil
             }
             return (member, id)
@@ -104,13 +89,17 @@ extension ChatRoom {
     func missed(
         by name: String,
         since position: ChatPosition,
-        log: ChatLog,
+        in machine: ChatRoomMachine<Link>,
         older: ChatLog.Older?,
-        next: UInt64,
-        streamed: Bool,
         asRecords: Bool = false
     ) -> [Payload] {
-        var (all, lost) = log.after(position, streamed: streamed, base: self.positionBase, next: next)
+        let streamed = machine.streamsTexts
+        var (all, lost) = machine.log.after(
+            position,
+            streamed: streamed,
+            base: self.positionBase,
+            next: machine.nextPosition
+        )
         if let older, streamed {
             let head = all.first?.position
             let filling = older.entries.filter { entry in
@@ -141,20 +130,7 @@ extension ChatRoom {
     /// Removes a member, if it is still in the room; what was queued for it is still written.
     /// `quietly`: nobody is told (the same member is coming back on a new connection).
     func leave(_ id: MemberID, quietly: Bool = false) {
-        let (name, outlet) = self.withWork {
-            state,
-            work -> (String?, (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?) in
-            let (member, actions) = state.machine.leave(id)
-            if member?.link.wantsPositions == true { state.positionedMembers -= 1 }
-            if member?.link.recordSink != nil { state.recordMembers -= 1 }
-            self.apply(actions, payload: nil, to: &state, work: &work)
-            return (member?.name, state.outlet)
-        }
-        guard !quietly, let name else { return }
-        _ = outlet?(.left(name))
-        if self.announcesMembership {
-            self.broadcastNotice("\(name) left", except: nil)
-        }
+        self.act { $0.leave(id, quietly: quietly).actions }
     }
 
     /// Tells every member that the server is shutting down, and closes each one once what was
@@ -162,9 +138,9 @@ extension ChatRoom {
     func shutDown() {
         let notice = self.noticePayload("the server is shutting down")
         self.withWork { state, work in
-            let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, from: nil, now: .now())
+            let actions = state.machine.broadcast(bytes: notice.plain.readableBytes, except: nil, now: .now())
             self.apply(actions, payload: notice, to: &state, work: &work)
-            for (_, member) in state.machine.members {
+            for (_, member) in state.machine.members.members {
                 Self.closeAfterWrites(member.link.connection, within: .seconds(1))
             }
         }

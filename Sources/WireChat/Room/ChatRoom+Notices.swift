@@ -33,7 +33,7 @@ extension ChatRoom {
     /// Sends a notice from the room to every member but `except`.
     func broadcastNotice(_ text: String, except: MemberID?) {
         let notice = self.noticePayload(text)
-        self.act(payload: notice) { $0.broadcast(bytes: notice.plain.readableBytes, from: except, now: .now()) }
+        self.act(payload: notice) { $0.broadcast(bytes: notice.plain.readableBytes, except: except, now: .now()) }
     }
 
     /// A notice in the tutorial's two frames.

@@ -72,7 +72,7 @@ extension ChatRoom {
         in state: State
     ) -> Payload {
         var payload = Payload(plain: bytes)
-        if state.positionedMembers > 0 {
+        if state.machine.positionedMembers > 0 {
             var positioned = ByteBuffer()
             positioned.reserveCapacity(bytes.readableBytes + ranges.count * 24)
             for (range, position) in zip(ranges, positions) {
@@ -83,7 +83,7 @@ extension ChatRoom {
             }
             payload.positioned = positioned
         }
-        if state.recordMembers > 0 {
+        if state.machine.recordMembers > 0 {
             payload.records = zip(sources(), zip(ranges, positions)).map { source, record in
                 ChatOutgoingRecord(user: source.user, text: source.text, position: record.1, accounted: record.0.count)
             }

@@ -17,7 +17,7 @@ extension ChatRoom {
     func tick(now: NIODeadline = .now()) {
         let load = self.withWork { state, work in
             self.apply(state.machine.tick(now: now), payload: nil, to: &state, work: &work)
-            return state.machine.load
+            return state.machine.members.load
         }
         self.metrics.slowestQueuedBytes.set(load.slowestPendingBytes)
         self.metrics.heldSenders.set(load.waitingSenders)

@@ -8,7 +8,8 @@ import WireFraming
 /// A broadcast hub: every text a member publishes goes to every other member, in the order the
 /// room received it, with flow control instead of loss.
 ///
-/// The decisions are ``ChatRoomState``'s, made under one lock; this class is the I/O around them.
+/// The decisions are ``ChatRoomMachine``'s, made under one lock; this class is the storage that
+/// carries out its actions.
 /// A burst of texts is framed once, as one buffer, and that same buffer is written to every
 /// recipient (no copy per member): each event loop gets one task per burst that writes to all of
 /// its members and flushes each once. A member that falls behind makes the other senders wait
@@ -27,7 +28,7 @@ public final class ChatRoom: Sendable {
     ///
     /// A class: the room hands a member's link to every broadcast's recipients and outboxes, and
     /// a copy of a class costs one retain where a struct of these fields costs five.
-    final class Link: Sendable {
+    final class Link: ChatRoomMemberLink, Sendable {
         let connection: any ChatMemberSink
         let onEvict: @Sendable (ChatError) -> Void
         /// Its username as the frame that starts each of its records, framed once at join.
@@ -38,6 +39,7 @@ public final class ChatRoom: Sendable {
         let wantsPositions: Bool
         /// The session its hello named, if any.
         let session: String?
+        var takesRecords: Bool { self.recordSink != nil }
 
         init(
             connection: any ChatMemberSink,
@@ -61,36 +63,14 @@ public final class ChatRoom: Sendable {
         var queues: [MemberID: (link: Link, buffers: [Outgoing])] = [:]
     }
 
+    /// The room's machine, and what the storage keeps beside it for the I/O.
     struct State {
-        var machine: ChatRoomState<Link>
-        /// The last texts, for newcomers (``historySize``) and for members that come back
-        /// (``ChatServerConfiguration/resumeLogSize``).
-        var log = ChatLog()
-        /// The position of the next text, in a room on one node (or over core NATS).
-        var nextPosition: UInt64
-        /// The position of the last text the room has delivered, as far as it knows: a member that
-        /// joins now has everything up to it. On one node, one before the next (the base minus
-        /// one before any text); in a stream, the last position the log has.
-        var lastPosition: ChatPosition? {
-            guard self.streamsTexts else { return ChatPosition(major: self.nextPosition - 1) }
-            return self.log.entries.last(where: { $0.position != nil })?.position
-        }
-
-        /// Members whose records carry positions.
-        var positionedMembers = 0
-        /// Members that take records rather than framed bytes (browsers).
-        var recordMembers = 0
+        var machine: ChatRoomMachine<Link>
         /// Senders waiting for their turn (``waitForTurn(_:)``).
         var turns = Waiters<MemberID, Void>()
         var outboxes: [ObjectIdentifier: Outbox] = [:]
         /// Where the room tells the other nodes what happens here, if it spans several.
         var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
-        /// The other nodes: their members, whether the room is split from them, hold ordering.
-        var remote = ChatRemoteNodes()
-        /// Whether the other nodes were last told that someone here is behind.
-        var wasBehind = false
-        /// The room is kept in a stream: members' texts go to the outlet only, and come back.
-        var streamsTexts = false
         /// Called once no member here is behind (the stream link reads on then).
         var onCaughtUp: (@Sendable () -> Void)?
         /// Reads what the log no longer has from the stream, for members that come back.
@@ -142,7 +122,16 @@ public final class ChatRoom: Sendable {
         // Positions of one node count from its start time (in microseconds since 1970), so that
         // a client that resumes after a restart is not taken for one that is up to date.
         self.positionBase = UInt64(max(1, (Date().timeIntervalSince1970 * 1_000_000).rounded()))
-        self.state = Mutex(State(machine: ChatRoomState(limits: limits), nextPosition: self.positionBase))
+        self.state = Mutex(
+            State(
+                machine: ChatRoomMachine(
+                    limits: limits,
+                    logSize: self.logSize,
+                    positionBase: self.positionBase,
+                    announcesMembership: self.announcesMembership
+                )
+            )
+        )
         var nameFrame = ByteBuffer()
         Self.writeFrame(ByteBuffer(string: Self.serverName), encoder: self.encoder, into: &nameFrame)
         self.serverNameFrame = nameFrame
@@ -160,7 +149,7 @@ public final class ChatRoom: Sendable {
     /// The usernames online on this node, in the order they joined (``allUsernames`` adds the
     /// other nodes').
     public var usernames: [String] {
-        self.state.withLock { $0.machine.usernames }
+        self.state.withLock { $0.machine.members.usernames }
     }
 
     /// A username as the frame that starts each of that member's records.
@@ -178,7 +167,7 @@ public final class ChatRoom: Sendable {
     func publish(_ texts: [ByteBuffer], from sender: MemberID) async {
         guard !texts.isEmpty else { return }
         let found = self.state.withLock { state in
-            state.machine.members[sender].map { (state.streamsTexts, $0.link.nameFrame) }
+            state.machine.members.members[sender].map { (state.machine.streamsTexts, $0.link.nameFrame) }
         }
         guard let (streams, nameFrame) = found else { return }
         self.metrics.textsReceived.increment(by: texts.count)
@@ -198,7 +187,7 @@ public final class ChatRoom: Sendable {
         }
         while !Task.isCancelled {
             let (done, outlet) = self.withWork { [bytes, records] state, work -> (Bool, Outlet?) in
-                guard let member = state.machine.members[sender] else { return (true, nil) }
+                guard let member = state.machine.members.members[sender] else { return (true, nil) }
                 guard state.machine.mayPublish(sender) else { return (false, nil) }
                 if !streams {
                     self.deliver(
@@ -225,21 +214,15 @@ public final class ChatRoom: Sendable {
 
     /// Answers a member's `/who` with the usernames online, here and on the other nodes.
     func answerWho(_ id: MemberID) {
-        let isSplit = self.state.withLock { $0.remote.isCutOff }
+        let isSplit = self.state.withLock { $0.machine.remote.isCutOff }
         let note = isSplit ? " (the other nodes are out of reach)" : ""
         self.notify(id, "online: " + self.allUsernames.joined(separator: ", ") + note)
     }
 
-    /// Keeps the records at `ranges` of `bytes` (each its two frames) with their positions in the
-    /// log, each a copy, so that the log does not keep whole bursts alive.
-    func remember(_ ranges: [Range<Int>], of bytes: ByteBuffer, at positions: [ChatPosition?], in state: inout State) {
-        guard self.logSize > 0 else { return }
-        for (range, position) in zip(ranges, positions) {
-            let record = ByteBuffer(
-                bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound]
-            )
-            state.log.append(ChatLog.Entry(position: position, record: record), keeping: self.logSize)
-        }
+    /// The record at `range` of `bytes` (from its reader index), as the log keeps it: a copy, so
+    /// that the log does not keep whole bursts alive.
+    static func logged(_ range: Range<Int>, of bytes: ByteBuffer) -> ByteBuffer {
+        ByteBuffer(bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound])
     }
 
     /// Appends one record (the sender's name frame, then the text framed) to `bytes`; returns
