@@ -23,16 +23,11 @@ enum ChatStreamBatch {
         var rest = batch
         var records: [(member: UInt64, name: String, text: ByteBuffer)] = []
         while rest.readableBytes > 0 {
-            guard let member = rest.readInteger(as: UInt64.self),
-                let nameLength = rest.readInteger(as: UInt32.self),
-                let nameBytes = rest.readSlice(length: Int(nameLength)),
-                let name = String(validating: nameBytes.readableBytesView, as: UTF8.self),
-                let textLength = rest.readInteger(as: UInt32.self),
-                let text = rest.readSlice(length: Int(textLength))
+            guard let member = rest.readInteger(as: UInt64.self), let record = ChatRecordBatch.readRecord(from: &rest)
             else {
                 return nil
             }
-            records.append((member, name, text))
+            records.append((member, record.name, record.text))
         }
         return records
     }

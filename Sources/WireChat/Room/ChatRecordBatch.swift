@@ -48,16 +48,24 @@ enum ChatRecordBatch {
         var rest = batch
         var records: [(name: String, text: ByteBuffer)] = []
         while rest.readableBytes > 0 {
-            guard let nameLength = rest.readInteger(as: UInt32.self),
-                let nameBytes = rest.readSlice(length: Int(nameLength)),
-                let name = String(validating: nameBytes.readableBytesView, as: UTF8.self),
-                let textLength = rest.readInteger(as: UInt32.self),
-                let text = rest.readSlice(length: Int(textLength))
-            else {
-                return nil
-            }
-            records.append((name, text))
+            guard let record = Self.readRecord(from: &rest) else { return nil }
+            records.append(record)
         }
         return records
+    }
+
+    /// One record (a length and the username, a length and the text) from the front of `buffer`,
+    /// or `nil` if it is cut short or the username is not UTF-8. The stream's batches
+    /// (``ChatStreamBatch``) write their records the same way, after the member's identity.
+    static func readRecord(from buffer: inout ByteBuffer) -> (name: String, text: ByteBuffer)? {
+        guard let nameLength = buffer.readInteger(as: UInt32.self),
+            let nameBytes = buffer.readSlice(length: Int(nameLength)),
+            let name = String(validating: nameBytes.readableBytesView, as: UTF8.self),
+            let textLength = buffer.readInteger(as: UInt32.self),
+            let text = buffer.readSlice(length: Int(textLength))
+        else {
+            return nil
+        }
+        return (name, text)
     }
 }
