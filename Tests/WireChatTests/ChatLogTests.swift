@@ -12,7 +12,7 @@ struct ChatLogTests {
         var log = ChatLog()
         for major in positions {
             log.append(
-                ChatLog.Entry(position: ChatPosition(major: major), record: ByteBuffer(string: "\(major)")),
+                ChatLog.Entry(position: ChatPosition(major: major), name: "n", text: ByteBuffer(string: "\(major)")),
                 keeping: keep
             )
         }
@@ -20,7 +20,7 @@ struct ChatLogTests {
     }
 
     static func texts(_ entries: [ChatLog.Entry]) -> [String] {
-        entries.map { String(buffer: $0.record) }
+        entries.map { String(buffer: $0.text) }
     }
 
     @Test func whatCameAfterAPositionItKeeps() {
@@ -79,7 +79,8 @@ struct ChatLogTests {
             log.append(
                 ChatLog.Entry(
                     position: ChatPosition(major: major, minor: minor),
-                    record: ByteBuffer(string: "\(major).\(minor)")
+                    name: "n",
+                    text: ByteBuffer(string: "\(major).\(minor)")
                 ),
                 keeping: 100
             )
@@ -96,7 +97,7 @@ struct ChatLogTests {
         var log = ChatLog()
         let big = ByteBuffer(repeating: 0x61, count: ChatLog.maximumBytes / 2 + 1)
         for major in 1...3 as ClosedRange<UInt64> {
-            log.append(ChatLog.Entry(position: ChatPosition(major: major), record: big), keeping: 100)
+            log.append(ChatLog.Entry(position: ChatPosition(major: major), name: "", text: big), keeping: 100)
         }
         #expect(log.entries.count == 1 && log.bytes == big.readableBytes)
     }
@@ -108,7 +109,8 @@ struct ChatLogTests {
                 log.append(
                     ChatLog.Entry(
                         position: ChatPosition(major: major, minor: minor),
-                        record: ByteBuffer(string: "\(major).\(minor)")
+                        name: "n",
+                        text: ByteBuffer(string: "\(major).\(minor)")
                     ),
                     keeping: 4
                 )

@@ -66,7 +66,7 @@ struct ChatRoomMachineTests {
             bytes: texts.map(\.utf8.count).reduce(0, +),
             excluding: sender,
             now: Self.at(time),
-            record: { ByteBuffer(string: texts[$0]) }
+            record: { ("alice", ByteBuffer(string: texts[$0])) }
         )
         return (positions, Self.describe(actions))
     }
@@ -113,7 +113,7 @@ struct ChatRoomMachineTests {
         #expect(burst.actions == ["write bob"])
         _ = Self.deliver(&machine, ["c", "d"], from: alice)
         // The log keeps the last three, with their positions.
-        #expect(machine.log.entries.map { String(buffer: $0.record) } == ["b", "c", "d"])
+        #expect(machine.log.entries.map { String(buffer: $0.text) } == ["b", "c", "d"])
         #expect(machine.log.entries.map(\.position) == [101, 102, 103].map { ChatPosition(major: $0) })
         #expect(machine.lastPosition == ChatPosition(major: 103))
     }
@@ -129,7 +129,7 @@ struct ChatRoomMachineTests {
             at: given,
             excluding: nil,
             now: Self.at(1),
-            record: { ByteBuffer(string: "\($0)") }
+            record: { ("carol", ByteBuffer(string: "\($0)")) }
         )
         #expect(positions == given)
         #expect(machine.lastPosition == ChatPosition(major: 7, minor: 1))

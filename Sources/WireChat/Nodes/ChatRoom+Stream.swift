@@ -108,27 +108,19 @@ extension ChatRoom {
             guard (try? self.encoder.validate(record.text)) != nil,
                 (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil
             else { continue }
-            var bytes = ByteBuffer()
-            _ = self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes)
-            entries.append(ChatLog.Entry(position: record.position, record: bytes))
+            entries.append(ChatLog.Entry(position: record.position, name: record.name, text: record.text))
         }
         return ChatLog.Older(entries: entries, before: before, lost: lost)
     }
 
     /// The records of the history a restarted node takes from the stream, oldest first.
     func rememberStreamed(_ records: [(name: String, text: ByteBuffer, position: ChatPosition?)]) {
-        var bytes = ByteBuffer()
-        var ranges: [Range<Int>] = []
-        var positions: [ChatPosition?] = []
-        for record in records {
-            guard (try? self.encoder.validate(record.text)) != nil,
-                (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil
-            else { continue }
-            ranges.append(self.appendRecord(record.text, nameFrame: self.nameFrame(record.name), to: &bytes))
-            positions.append(record.position)
+        let kept = records.filter { record in
+            (try? self.encoder.validate(record.text)) != nil
+                && (try? self.encoder.validate(ByteBuffer(string: record.name))) != nil
         }
         self.state.withLock { state in
-            state.machine.remember(count: ranges.count, at: positions) { Self.logged(ranges[$0], of: bytes) }
+            state.machine.remember(count: kept.count, at: kept.map(\.position)) { (kept[$0].name, kept[$0].text) }
         }
     }
 

@@ -1,14 +1,26 @@
 import NIOCore
 
-/// The room's last texts, each framed as the room sends it (its two frames) with its position:
-/// the history newcomers get, and what a member that comes back missed. Bounded by a count and
-/// by bytes (8 MiB), the oldest going first.
+/// The room's last texts, each as the room received it (who said it, and what) with its
+/// position: the history newcomers get, and what a member that comes back missed; each kind of
+/// member encodes them for its own wire. Bounded by a count and by bytes (8 MiB), the oldest
+/// going first.
 struct ChatLog {
     struct Entry {
         /// `nil` for a text whose place in the room is not known yet (said on a node cut off
         /// from the others).
         let position: ChatPosition?
-        let record: ByteBuffer
+        let name: String
+        /// Its own storage, not a slice of a burst or of a read buffer that the log would keep alive.
+        let text: ByteBuffer
+
+        init(position: ChatPosition?, name: String, text: ByteBuffer) {
+            self.position = position
+            self.name = name
+            self.text = text
+        }
+
+        /// What it counts for in the log's bound.
+        var size: Int { self.name.utf8.count + self.text.readableBytes }
     }
 
     /// How many texts a member that comes back missed and the log no longer has.
@@ -45,9 +57,9 @@ struct ChatLog {
 
     mutating func append(_ entry: Entry, keeping count: Int) {
         self.entries.append(entry)
-        self.bytes += entry.record.readableBytes
+        self.bytes += entry.size
         while self.entries.count > count || (self.bytes > Self.maximumBytes && self.entries.count > 1) {
-            self.bytes -= self.entries.removeFirst().record.readableBytes
+            self.bytes -= self.entries.removeFirst().size
         }
     }
 

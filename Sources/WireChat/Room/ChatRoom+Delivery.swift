@@ -65,15 +65,17 @@ extension ChatRoom {
         in state: inout State,
         work: inout Work
     ) {
+        // Who said each and what: for the log, and for members that take records.
+        let said = self.logSize > 0 || state.machine.recordMembers > 0 ? sources() : []
         let (positions, actions) = state.machine.deliver(
             count: ranges.count,
             bytes: bytes.readableBytes,
             at: positions,
             excluding: excluding,
             now: .now(),
-            record: { Self.logged(ranges[$0], of: bytes) }
+            record: { (said[$0].user, said[$0].text) }
         )
-        let payload = self.payload(bytes, records: ranges, positions: positions, sources: sources, in: state)
+        let payload = self.payload(bytes, records: ranges, positions: positions, sources: said, in: state)
         for case .write(let recipients) in actions {
             self.metrics.recordsDelivered.increment(by: recipients.count * ranges.count)
         }

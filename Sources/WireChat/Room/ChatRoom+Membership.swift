@@ -39,7 +39,7 @@ extension ChatRoom {
                 )
             } else {
                 var history = state.machine.log.last(self.historySize).map {
-                    Payload(record: $0.record, position: $0.position, room: self, asRecord: link.recordSink != nil)
+                    Payload(entry: $0, room: self, asRecord: link.recordSink != nil)
                 }
                 if self.announcesMembership && !history.isEmpty {
                     // Marked, so that nobody takes an old text for a new one.
@@ -114,8 +114,7 @@ extension ChatRoom {
                 lost = older.lost
             }
         }
-        let own = self.nameFrame(name).readableBytesView
-        let entries = all.filter { !$0.record.readableBytesView.starts(with: own) }
+        let entries = all.filter { $0.name != name }
         var text = "missed while away: \(entries.count) text\(entries.count == 1 ? "" : "s")"
         switch lost {
         case .none: break
@@ -124,7 +123,7 @@ extension ChatRoom {
         case .some(.tooMany): text += ", and older ones are too many to replay"
         }
         return [self.noticePayload(text)]
-            + entries.map { Payload(record: $0.record, position: $0.position, room: self, asRecord: asRecords) }
+            + entries.map { Payload(entry: $0, room: self, asRecord: asRecords) }
     }
 
     /// Removes a member, if it is still in the room; what was queued for it is still written.

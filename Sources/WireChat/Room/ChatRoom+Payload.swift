@@ -13,16 +13,21 @@ extension ChatRoom {
         /// `nil`: nobody here takes records.
         var records: [ChatOutgoingRecord]?
 
-        /// One logged record, for one member: its two frames, its position as a third, and, for a
-        /// member that takes records (`asRecord`), the record read back from its frames (rare: a
-        /// browser's history, or what it missed).
-        init(record: ByteBuffer, position: ChatPosition?, room: ChatRoom, asRecord: Bool) {
-            self.plain = record
-            var positioned = record
-            room.appendPosition(position, to: &positioned)
+        /// One logged text, for one member: framed in two frames, with its position as a third,
+        /// or, for a member that takes records (`asRecord`), as the record itself.
+        init(entry: ChatLog.Entry, room: ChatRoom, asRecord: Bool) {
+            room.appendRecord(entry.text, nameFrame: room.nameFrame(entry.name), to: &self.plain)
+            var positioned = self.plain
+            room.appendPosition(entry.position, to: &positioned)
             self.positioned = positioned
             if asRecord {
-                self.records = room.outgoing(framed: record, position: position).map { [$0] }
+                let record = ChatOutgoingRecord(
+                    user: entry.name,
+                    text: entry.text,
+                    position: entry.position,
+                    accounted: self.plain.readableBytes
+                )
+                self.records = [record]
             }
         }
 
@@ -68,7 +73,7 @@ extension ChatRoom {
         _ bytes: ByteBuffer,
         records ranges: [Range<Int>],
         positions: [ChatPosition?],
-        sources: () -> [(user: String, text: ByteBuffer)],
+        sources: [(user: String, text: ByteBuffer)],
         in state: State
     ) -> Payload {
         var payload = Payload(plain: bytes)
@@ -84,25 +89,10 @@ extension ChatRoom {
             payload.positioned = positioned
         }
         if state.machine.recordMembers > 0 {
-            payload.records = zip(sources(), zip(ranges, positions)).map { source, record in
+            payload.records = zip(sources, zip(ranges, positions)).map { source, record in
                 ChatOutgoingRecord(user: source.user, text: source.text, position: record.1, accounted: record.0.count)
             }
         }
         return payload
-    }
-
-    /// A record framed in the room's framing (its two frames), as a record; `nil` if it is not one.
-    func outgoing(framed record: ByteBuffer, position: ChatPosition?) -> ChatOutgoingRecord? {
-        var decoder = MessageDecoder(framing: self.framing, maximumMessageSize: Int.max)
-        var input = record
-        guard let user = try? decoder.decode(buffer: &input), let text = try? decoder.decode(buffer: &input) else {
-            return nil
-        }
-        return ChatOutgoingRecord(
-            user: String(decoding: user.readableBytesView, as: UTF8.self),
-            text: text,
-            position: position,
-            accounted: record.readableBytes
-        )
     }
 }

@@ -219,12 +219,6 @@ public final class ChatRoom: Sendable {
         self.notify(id, "online: " + self.allUsernames.joined(separator: ", ") + note)
     }
 
-    /// The record at `range` of `bytes` (from its reader index), as the log keeps it: a copy, so
-    /// that the log does not keep whole bursts alive.
-    static func logged(_ range: Range<Int>, of bytes: ByteBuffer) -> ByteBuffer {
-        ByteBuffer(bytes.readableBytesView[bytes.readerIndex + range.lowerBound..<bytes.readerIndex + range.upperBound])
-    }
-
     /// Appends one record (the sender's name frame, then the text framed) to `bytes`; returns
     /// where it is, from `bytes`' reader index.
     @discardableResult

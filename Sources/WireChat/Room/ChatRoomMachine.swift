@@ -126,15 +126,16 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
     func isWaiting(_ id: MemberID) -> Bool { self.members.isWaiting(id) }
 
     /// Delivers `count` records (`bytes` in all) to every member here but `excluding`, and keeps
-    /// them in the log (`record(i)`: the i-th as it is kept) at `positions`; without positions
-    /// they are numbered here, in the order the room delivers them.
+    /// them in the log (`record(i)`: who said the i-th and what, called only while the log keeps
+    /// texts) at `positions`; without positions they are numbered here, in the order the room
+    /// delivers them.
     mutating func deliver(
         count: Int,
         bytes: Int,
         at given: [ChatPosition?]? = nil,
         excluding: MemberID?,
         now: NIODeadline,
-        record: (Int) -> ByteBuffer
+        record: (Int) -> (name: String, text: ByteBuffer)
     ) -> (positions: [ChatPosition?], actions: [Action]) {
         let positions: [ChatPosition?]
         if let given {
@@ -149,10 +150,21 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
     }
 
     /// Keeps `count` records in the log at `positions` (a restarted node's history).
-    mutating func remember(count: Int, at positions: [ChatPosition?], record: (Int) -> ByteBuffer) {
+    mutating func remember(
+        count: Int,
+        at positions: [ChatPosition?],
+        record: (Int) -> (name: String, text: ByteBuffer)
+    ) {
         guard self.logSize > 0 else { return }
         for index in 0..<count {
-            self.log.append(ChatLog.Entry(position: positions[index], record: record(index)), keeping: self.logSize)
+            let (name, text) = record(index)
+            // A copy: a text is a slice of what its sender's socket read, which the log must not keep.
+            let entry = ChatLog.Entry(
+                position: positions[index],
+                name: name,
+                text: ByteBuffer(bytes: text.readableBytesView)
+            )
+            self.log.append(entry, keeping: self.logSize)
         }
     }
 
