@@ -4,8 +4,8 @@ import NIOHTTP1
 import NIOWebSocket
 @_spi(Broadcast) import Wire
 
-/// A child channel of the web port, set up: TLS, the first request's
-/// deadline and the idle closer, then HTTP that upgrades to a WebSocket member at `/chat`
+/// A child channel of the web port, set up: TLS, the page's timeouts
+/// (``WebPageTimeoutHandler``), then HTTP that upgrades to a WebSocket member at `/chat`
 /// (which then runs on a TCP member's clock) or answers a page request.
 extension ChatWebServer {
     static func configure(
@@ -19,24 +19,13 @@ extension ChatWebServer {
         if let tls {
             try channel.pipeline.syncOperations.addHandlers(try tls.makeHandlers(host: nil))
         }
-        // A first request is due within the first-message timeout, as a TCP
-        // client's username is.
-        if let first = timeouts.firstMessage {
+        // A first request is due within the first-message timeout, as a TCP client's username
+        // is, and page requests kept alive are closed when idle, as idle TCP members are: on
+        // the same clock; a browser member has a clock of its own after the upgrade.
+        if timeouts.firstMessage != nil || timeouts.idle != nil {
             try channel.pipeline.syncOperations.addHandler(
-                WebRequestDeadline(timeout: first),
-                name: WebRequestDeadline.name
-            )
-        }
-        // Page requests kept alive are closed when idle, as idle TCP members are;
-        // a browser member has a clock of its own after the upgrade.
-        if let idle = timeouts.idle {
-            try channel.pipeline.syncOperations.addHandler(
-                IdleStateHandler(allTimeout: TimeAmount(idle)),
-                name: Self.httpIdleName
-            )
-            try channel.pipeline.syncOperations.addHandler(
-                WebIdleCloser(after: idle),
-                name: Self.httpIdleCloserName
+                WebPageTimeoutHandler(timeouts: timeouts),
+                name: WebPageTimeoutHandler.name
             )
         }
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
@@ -51,19 +40,9 @@ extension ChatWebServer {
                 channel.eventLoop.makeCompletedFuture {
                     // The member's username deadline, idle timeout and heartbeats,
                     // on the same clock as a TCP member's, instead of the page's.
-                    if timeouts.firstMessage != nil {
+                    if timeouts.firstMessage != nil || timeouts.idle != nil {
                         channel.pipeline.syncOperations.removeHandler(
-                            name: WebRequestDeadline.name,
-                            promise: nil
-                        )
-                    }
-                    if timeouts.idle != nil {
-                        channel.pipeline.syncOperations.removeHandler(
-                            name: Self.httpIdleName,
-                            promise: nil
-                        )
-                        channel.pipeline.syncOperations.removeHandler(
-                            name: Self.httpIdleCloserName,
+                            name: WebPageTimeoutHandler.name,
                             promise: nil
                         )
                     }
@@ -80,12 +59,11 @@ extension ChatWebServer {
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // A first request came in time: a page request.
-                    if timeouts.firstMessage != nil {
-                        channel.pipeline.syncOperations.removeHandler(
-                            name: WebRequestDeadline.name,
-                            promise: nil
-                        )
+                    // A first request came in time: a page request, kept while not idle.
+                    if let context = try? channel.pipeline.syncOperations.context(name: WebPageTimeoutHandler.name),
+                        let timeouts = context.handler as? WebPageTimeoutHandler
+                    {
+                        timeouts.firstRequestRead(context: context)
                     }
                     try channel.pipeline.syncOperations.addHandler(HTTPByteBufferResponsePartHandler())
                     return .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))

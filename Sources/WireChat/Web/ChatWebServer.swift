@@ -47,9 +47,6 @@ struct ChatWebServer: Sendable {
         try await server.run(onListening: self.onListening)
     }
 
-    static let httpIdleName = "wire.web.idle"
-    static let httpIdleCloserName = "wire.web.idle-closer"
-
     static func path(of head: HTTPRequestHead) -> String {
         String(head.uri.prefix { $0 != "?" })
     }
