@@ -5,7 +5,7 @@ import NIOCore
 /// member encodes them for its own wire. Bounded by a count and by bytes (8 MiB), the oldest
 /// going first.
 struct ChatLog {
-    struct Entry {
+    struct Entry: Equatable {
         /// `nil` for a text whose place in the room is not known yet (said on a node cut off
         /// from the others).
         let position: ChatPosition?

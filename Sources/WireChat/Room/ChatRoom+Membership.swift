@@ -28,33 +28,18 @@ extension ChatRoom {
         let replaced = self.replaceSilentMember(named: name, session: hello?.session)
         return try self.withWork { [link] state, work throws(ChatError) -> MemberID in
             let (id, told) = try state.machine.join(name: name, link: link, quietly: replaced, now: now)
-            var records: [Payload]
-            if let resume = hello?.resume {
-                records = self.missed(
-                    by: name,
-                    since: resume,
-                    in: state.machine,
-                    older: older,
-                    asRecords: link.recordSink != nil
-                )
-            } else {
-                var history = state.machine.log.last(self.historySize).map {
-                    Payload(entry: $0, room: self, asRecord: link.recordSink != nil)
+            let greeting = state.machine.greeting(
+                for: name,
+                wantsPositions: link.wantsPositions,
+                resume: hello?.resume,
+                older: older
+            )
+            let records = greeting.map { piece -> Payload in
+                switch piece {
+                case .notice(let text): self.noticePayload(text)
+                case .text(let entry): Payload(entry: entry, room: self, asRecord: link.recordSink != nil)
+                case .mark(let position): self.markPayload(position)
                 }
-                if self.announcesMembership && !history.isEmpty {
-                    // Marked, so that nobody takes an old text for a new one.
-                    history.insert(
-                        self.noticePayload("history: the last \(history.count) text\(history.count == 1 ? "" : "s")"),
-                        at: 0
-                    )
-                    history.append(self.noticePayload("end of history"))
-                }
-                records = history
-            }
-            if link.wantsPositions, let mark = state.machine.lastPosition {
-                // Where it stands, so that it can resume from here though no text comes to it
-                // before it loses its connection.
-                records.append(self.markPayload(mark))
             }
             // Its records are queued before anything else can be; the others hear of it after.
             for record in records {
@@ -80,50 +65,6 @@ extension ChatRoom {
         self.leave(id, quietly: true)
         member.link.connection.close()
         return true
-    }
-
-    /// What `name`, coming back after `position`, missed, as the log still has it, after a notice
-    /// that says how much (and how much the log no longer has). `older`: what came before the
-    /// log's first entry, read from the stream (``older(since:)``). Its own texts are not sent
-    /// back: the room never sends a member its own text, and it saw them when it said them.
-    func missed(
-        by name: String,
-        since position: ChatPosition,
-        in machine: ChatRoomMachine<Link>,
-        older: ChatLog.Older?,
-        asRecords: Bool = false
-    ) -> [Payload] {
-        let streamed = machine.streamsTexts
-        var (all, lost) = machine.log.after(
-            position,
-            streamed: streamed,
-            base: self.positionBase,
-            next: machine.nextPosition
-        )
-        if let older, streamed {
-            let head = all.first?.position
-            let filling = older.entries.filter { entry in
-                guard let at = entry.position, at > position else { return false }
-                return head.map { at < $0 } ?? true
-            }
-            all = filling + all
-            // The log dropped more while the stream was read: what it dropped is not known here.
-            if let head, head > older.before {
-                lost = .unknown
-            } else {
-                lost = older.lost
-            }
-        }
-        let entries = all.filter { $0.name != name }
-        var text = "missed while away: \(entries.count) text\(entries.count == 1 ? "" : "s")"
-        switch lost {
-        case .none: break
-        case .some(.count(let count)): text += ", and \(count) older one\(count == 1 ? " is" : "s are") no longer kept"
-        case .some(.unknown): text += ", and older ones are no longer kept"
-        case .some(.tooMany): text += ", and older ones are too many to replay"
-        }
-        return [self.noticePayload(text)]
-            + entries.map { Payload(entry: $0, room: self, asRecord: asRecords) }
     }
 
     /// Removes a member, if it is still in the room; what was queued for it is still written.

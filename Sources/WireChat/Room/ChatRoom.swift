@@ -126,6 +126,7 @@ public final class ChatRoom: Sendable {
             State(
                 machine: ChatRoomMachine(
                     limits: limits,
+                    historySize: self.historySize,
                     logSize: self.logSize,
                     positionBase: self.positionBase,
                     announcesMembership: self.announcesMembership

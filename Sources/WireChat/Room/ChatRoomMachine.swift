@@ -41,6 +41,8 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
     private(set) var log = ChatLog()
     /// How many texts the log keeps (0: none).
     let logSize: Int
+    /// How many past texts a newcomer is sent first.
+    let historySize: Int
     /// The position of this node's first text.
     let positionBase: UInt64
     /// The position of the next text, in a room on one node (or over core NATS).
@@ -61,9 +63,16 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
     /// The stream link waits for nobody here to be behind (``readsOn()``).
     private var linkWaits = false
 
-    init(limits: ChatRoomState<Link>.Limits, logSize: Int, positionBase: UInt64, announcesMembership: Bool) {
+    init(
+        limits: ChatRoomState<Link>.Limits,
+        historySize: Int = 0,
+        logSize: Int,
+        positionBase: UInt64,
+        announcesMembership: Bool
+    ) {
         self.members = ChatRoomState(limits: limits)
-        self.logSize = logSize
+        self.historySize = historySize
+        self.logSize = max(logSize, historySize)
         self.positionBase = positionBase
         self.nextPosition = positionBase
         self.announcesMembership = announcesMembership
@@ -89,7 +98,8 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
     mutating func streamTexts() { self.streamsTexts = true }
 
     /// Adds a member. The others (here unless `quietly`, and on the other nodes) hear of it; the
-    /// storage then sends it its history or what it missed (``send(bytes:to:now:)``).
+    /// storage then sends it its ``greeting(for:wantsPositions:resume:older:)``, each piece
+    /// through ``send(bytes:to:now:)``.
     mutating func join(
         name: String,
         link: Link,
