@@ -4,8 +4,9 @@ import NIOCore
 import Synchronization
 import Testing
 import Wire
-import WireChat
 import WireFraming
+
+@testable import WireChat
 
 struct ChatServerDidNotStart: Error {}
 
@@ -564,6 +565,11 @@ struct ChatResumeRoomTests {
         }
     }
 
+    /// The position the room gives its next text.
+    static func nextPosition(_ room: ChatRoom) -> UInt64 {
+        room.state.withLock { $0.machine.nextPosition }
+    }
+
     @Test func aMemberThatHeardNothingBeforeItsConnectionDroppedResumesFromWhereItJoined() async throws {
         try await withChatServer(quietRoom()) { port, server in
             try await ChatClient.join(port: port, username: "alice") { alice in
@@ -581,7 +587,13 @@ struct ChatResumeRoomTests {
                 }
                 _ = await reader.result
                 while server.room.usernames != ["alice"] { try await Task.sleep(for: .milliseconds(5)) }
+                let said = Self.nextPosition(server.room)
                 try await alice.send("while bob was away")
+                // Bob comes back once the room has the text: one still on its way (the client's send
+                // returns when it is written) would reach him live, after "missed while away: 0 texts".
+                while Self.nextPosition(server.room) == said {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 try await ChatClient.join(port: port, username: "bob", hello: ChatHello(session: "b", resume: last)) {
                     bob in
                     var records = bob.records.makeAsyncIterator()
