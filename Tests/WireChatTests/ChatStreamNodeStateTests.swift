@@ -156,4 +156,34 @@ struct ChatStreamNodeStateTests {
         #expect(state.isBacklogged(limit: 100))
         #expect(!state.isBacklogged(limit: 200))
     }
+
+    @Test func aFailedPublishIsTriedAgainWithAGrowingWaitAndSaidOnceInTen() {
+        var state = Self.whole()
+        guard case .publish(let message) = state.sent(Self.texts("hi"), from: Self.alice, name: "alice").first else {
+            Issue.record("no publish")
+            return
+        }
+        let retries = (1...12).compactMap { _ in state.publishFailed(counter: message.counter) }
+        #expect(
+            retries.map(\.after)
+                == [50, 100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000, 1000, 1000].map {
+                    TimeAmount.milliseconds($0)
+                }
+        )
+        #expect(
+            retries.map(\.says) == [true, false, false, false, false, false, false, false, false, true, false, false]
+        )
+        // Not the message in flight: nothing to try again.
+        #expect(state.publishFailed(counter: message.counter + 1) == nil)
+        // Stored at last: the next message starts from the shortest wait again.
+        _ = state.sent(Self.texts("again"), from: Self.alice, name: "alice")
+        guard case .publish(let next) = state.stored(counter: message.counter).first else {
+            Issue.record("no publish")
+            return
+        }
+        #expect(state.publishFailed(counter: next.counter) == State.Retry(after: .milliseconds(50), says: true))
+        // Closing: nothing is tried again.
+        state.close()
+        #expect(state.publishFailed(counter: next.counter) == nil)
+    }
 }

@@ -28,7 +28,6 @@ extension ChatStreamLink {
         }
         self.decide { ($0.linkBack(), ()) }
         self.room.setSplit(false)
-        self.saidSplit.store(false, ordering: .relaxed)
         self.logger.info(
             "the room is whole: linked to the other nodes through its stream",
             metadata: ["nats.server": "\(server)"]
@@ -43,9 +42,13 @@ extension ChatStreamLink {
             return self.client.eventLoop.execute { self.split(reason) }
         }
         // What this node's members have not been given of their own node's texts, they get now.
-        self.decide { ($0.linkLost(), ()) }
+        let wasWhole = self.decide { machine in
+            let wasWhole = !machine.isSplit
+            return (machine.linkLost(), wasWhole)
+        }
         self.room.setSplit(true)
-        guard !self.saidSplit.exchange(true, ordering: .relaxed) else { return }
+        // Said once, when it splits.
+        guard wasWhole else { return }
         self.logger.info("the room is split: NATS is out of reach", metadata: ["nats.reason": "\(reason)"])
         self.onEvent(.roomSplit(reason: reason))
     }
@@ -54,7 +57,7 @@ extension ChatStreamLink {
 
     func publishPresence(_ kind: ChatNATSLink.Presence.Kind) {
         self.client.eventLoop.execute {
-            guard kind == .bye || !self.isClosing.load(ordering: .relaxed) else { return }
+            guard kind == .bye || !self.machine.value.isClosing else { return }
             let presence = ChatNATSLink.Presence(
                 kind: kind,
                 names: kind == .bye ? [] : self.room.usernames,

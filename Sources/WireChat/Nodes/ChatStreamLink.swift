@@ -37,10 +37,9 @@ final class ChatStreamLink: Sendable {
     let onEvent: @Sendable (ChatEvent) -> Void
     /// Read and changed on the client's event loop only.
     let machine: NIOLoopBoundBox<ChatStreamNodeState>
+    /// The stream's reader: set once the stream is ready, before anything reads it (a handle,
+    /// not a decision).
     let consumer = Mutex<JetStreamOrderedConsumer?>(nil)
-    let isClosing = Atomic<Bool>(false)
-    /// Whether the last thing said of the room is that it is split.
-    let saidSplit = Atomic<Bool>(true)
 
     /// The largest batch: room for the headers and the protocol line within the server's
     /// max_payload (1 MiB by default).
@@ -182,24 +181,29 @@ final class ChatStreamLink: Sendable {
         return result
     }
 
-    /// Publishes a batch: first from the NATS event loop, with no task in between (the usual
-    /// case: the stream acknowledges within a millisecond, and the next batch goes from there);
-    /// after a failure, from a task that tries again until the stream has it.
+    /// Publishes a batch, from the NATS event loop with no task in between (the usual case: the
+    /// stream acknowledges within a millisecond, and the next batch goes from there).
     func publish(_ message: ChatStreamNodeState.Message) {
-        let payload = ChatStreamBatch.encode(message.records)
-        let id = "\(self.node)-\(message.counter)"
+        self.attempt(message, payload: ChatStreamBatch.encode(message.records), id: "\(self.node)-\(message.counter)")
+    }
+
+    /// One attempt at storing a batch; after a failure the machine says when to try again, with
+    /// the same message ID, so that it is stored once.
+    func attempt(_ message: ChatStreamNodeState.Message, payload: ByteBuffer, id: String) {
         self.jetStream.publishSoon(payload, to: self.streamSubject, messageID: id, timeout: .seconds(2)).whenComplete {
             [self] result in
             switch result {
             case .success:
                 self.stored(message)
             case .failure(let error):
-                guard !self.isClosing.load(ordering: .relaxed) else { return }
-                self.logger.warning(
-                    "the room's stream has not stored texts yet; trying again",
-                    metadata: ["error": "\(error)", "chat.batch": "\(id)"]
-                )
-                Task { await self.publishUntilStored(message, payload: payload, id: id) }
+                guard let retry = self.decide({ ([], $0.publishFailed(counter: message.counter)) }) else { return }
+                if retry.says {
+                    self.logger.warning(
+                        "the room's stream has not stored texts yet; trying again",
+                        metadata: ["error": "\(error)", "chat.batch": "\(id)"]
+                    )
+                }
+                self.client.eventLoop.scheduleTask(in: retry.after) { self.attempt(message, payload: payload, id: id) }
             }
         }
     }
@@ -209,32 +213,6 @@ final class ChatStreamLink: Sendable {
             (machine.stored(counter: message.counter), machine.isBacklogged(limit: Self.backlogLimit))
         }
         if !backlogged { self.room.setStreamBacklogHold(false) }
-    }
-
-    /// Publishes a batch until the stream has it; the same message ID every time, so it is stored once.
-    func publishUntilStored(_ message: ChatStreamNodeState.Message, payload: ByteBuffer, id: String) async {
-        var failures = 1
-        while !self.isClosing.load(ordering: .relaxed) {
-            do {
-                _ = try await self.jetStream.publish(
-                    payload,
-                    to: self.streamSubject,
-                    messageID: id,
-                    timeout: .seconds(10)
-                )
-                break
-            } catch {
-                failures += 1
-                // The first, then one in ten: a long split must not flood the log.
-                if failures % 10 == 0 {
-                    self.logger.warning(
-                        "the room's stream has not stored texts yet; trying again",
-                        metadata: ["error": "\(error)", "chat.batch": "\(id)"]
-                    )
-                }
-            }
-        }
-        self.client.eventLoop.execute { self.stored(message) }
     }
 
     // MARK: In
@@ -282,7 +260,8 @@ final class ChatStreamLink: Sendable {
             await group.next()
             group.cancelAll()
         }
-        self.isClosing.store(true, ordering: .relaxed)
+        // From now on nothing is tried again.
+        try? await self.client.eventLoop.submit { self.machine.value.close() }.get()
         self.consumer.withLock { $0 }?.stop()
         await client.close()
     }

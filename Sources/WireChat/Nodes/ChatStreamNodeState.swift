@@ -65,6 +65,18 @@ struct ChatStreamNodeState {
     private var nextCounter: UInt64 = 1
     /// Per other node, the highest counter seen from it.
     private var lastCounters: [String: UInt64] = [:]
+    /// Closing: nothing is tried again from now on.
+    private(set) var isClosing = false
+    /// Failed attempts at the message in flight.
+    private var failures = 0
+
+    /// When the shell tries the message in flight again, with the same message ID (stored once).
+    struct Retry: Equatable {
+        var after: TimeAmount
+        /// Whether to say so in the log: the first failure, then one in ten, so that a long split
+        /// does not flood it.
+        var says: Bool
+    }
 
     init(node: String, batchLimit: Int) {
         precondition(batchLimit > 0, "a batch must hold something")
@@ -96,8 +108,24 @@ struct ChatStreamNodeState {
     mutating func stored(counter: UInt64) -> [Action] {
         guard let message = self.inFlight, message.counter == counter else { return [] }
         self.inFlight = nil
+        self.failures = 0
         self.awaitingEcho[counter] = message
         return self.publishNext()
+    }
+
+    /// The attempt at publishing message `counter` failed (no answer, no stream leader, the link
+    /// lost): when to try again, waiting 50 ms, then twice as long each time up to a second; `nil`
+    /// while closing, or for a message no longer in flight.
+    mutating func publishFailed(counter: UInt64) -> Retry? {
+        guard !self.isClosing, let message = self.inFlight, message.counter == counter else { return nil }
+        self.failures += 1
+        let wait = TimeAmount.milliseconds(Int64(min(1000, 50 << min(self.failures - 1, 5))))
+        return Retry(after: wait, says: self.failures == 1 || self.failures % 10 == 0)
+    }
+
+    /// The link is closing: nothing is tried again.
+    mutating func close() {
+        self.isClosing = true
     }
 
     /// A message came from the stream: from `node`, with that node's `counter`, carrying
