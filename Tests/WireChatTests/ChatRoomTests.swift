@@ -208,7 +208,7 @@ struct ChatRoomTests {
         let alice = RecordSink(loop)
         let id = try room.join(name: "alice", connection: alice, onEvict: { _ in })
         room.updateRemote(node: "b", names: ["carol"], isBehind: false)
-        let refused = room.receiveRemote([(name: "carol", text: ByteBuffer(string: "hello from b"))], from: "b")
+        let (refused, _) = room.receiveRemote([(name: "carol", text: ByteBuffer(string: "hello from b"))], from: "b")
         #expect(refused == 0)
         room.answerWho(id)
         room.setSplit(true)

@@ -25,15 +25,14 @@ extension ChatNATSLink {
                 self.logger.warning("dropped a malformed batch of texts", metadata: ["chat.from": "\(node)"])
                 return
             }
-            let refused = self.room.receiveRemote(records, from: node)
+            let (refused, isBehind) = self.room.receiveRemote(records, from: node)
             if refused > 0 {
                 self.logger.warning(
                     "dropped texts this node's framing cannot carry",
                     metadata: ["chat.from": "\(node)", "chat.texts": "\(refused)"]
                 )
             }
-            // After delivering: if that made someone here behind, the acknowledgement waits.
-            let isBehind = self.room.isBehind
+            // If delivering made someone here behind, the acknowledgement waits.
             let bytes = message.payload.readableBytes
             self.decide { $0.received(from: node, offset: offset, bytes: bytes, isBehind: isBehind) }
         case "presence":

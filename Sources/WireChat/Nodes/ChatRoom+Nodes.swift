@@ -48,13 +48,14 @@ extension ChatRoom {
 
     /// Delivers records from `node` to every member here, framed in this room's framing; returns
     /// how many it refused because that framing cannot carry them (too long for the header or
-    /// prefix, or a newline in lines framing).
+    /// prefix, or a newline in lines framing), and whether a member here is behind once they are
+    /// delivered (decided with the delivery, not read back after it).
     @discardableResult
     func receiveRemote(
         _ records: [(name: String, text: ByteBuffer)],
         from node: String,
         now: NIODeadline = .now()
-    ) -> Int {
+    ) -> (refused: Int, isBehind: Bool) {
         var refused = 0
         var bytes = ByteBuffer()
         var ranges: [Range<Int>] = []
@@ -78,14 +79,15 @@ extension ChatRoom {
             ranges.append(self.appendRecord(record.text, nameFrame: nameFrame, to: &bytes))
             sources.append((record.name, record.text))
         }
-        guard bytes.readableBytes > 0 else { return refused }
-        self.withWork { [bytes, ranges, sources] state, work in
+        guard bytes.readableBytes > 0 else { return (refused, self.isBehind) }
+        let isBehind = self.withWork { [bytes, ranges, sources] state, work in
             // Texts say a node is alive as well as its presence does (which may queue behind them).
             state.machine.heard(from: node, now: now)
             // Over core NATS there is no order common to the nodes: this node numbers what it delivers.
             self.deliver(bytes, records: ranges, sources: { sources }, excluding: nil, in: &state, work: &work)
+            return state.machine.isBehind
         }
-        return refused
+        return (refused, isBehind)
     }
 
     /// Sets what another node reported: its members (joins and leaves are announced here) and
