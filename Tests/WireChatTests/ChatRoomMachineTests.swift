@@ -197,6 +197,21 @@ struct ChatRoomMachineTests {
         #expect(Self.describe(r7).isEmpty)
     }
 
+    @Test func anEvictedBrowserIsNoLongerCountedAndItsLeaveLaterCountsNothing() throws {
+        var machine = Self.machine()
+        let web = try machine.join(
+            name: "web",
+            link: FakeLink(name: "web", wantsPositions: true, takesRecords: true),
+            now: Self.at(0)
+        ).id
+        _ = Self.deliver(&machine, ["hello"], from: nil, at: 1)
+        let evicted = Self.describe(machine.tick(now: Self.at(6)))
+        #expect(evicted.first == "evict web")
+        #expect(machine.positionedMembers == 0 && machine.recordMembers == 0)
+        _ = machine.leave(web)
+        #expect(machine.positionedMembers == 0 && machine.recordMembers == 0)
+    }
+
     @Test func aStalledMemberIsEvictedAndEveryoneIsToldItLeft() throws {
         var machine = Self.machine(spansNodes: true)
         let alice = try Self.join(&machine, "alice")

@@ -111,10 +111,7 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
                         // The task captures what serving needs, not the whole server: its context
                         // lives as long as the connection.
                         group.addTask {
-                            defer {
-                                connections.remove(child.channel(of: accepted.value))
-                                metrics.open.decrement()
-                            }
+                            defer { metrics.open.decrement() }
                             await child.handle(accepted.value)
                         }
                     }
@@ -144,16 +141,21 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
                 // Counted here, on the connection's event loop before its first read, so that one
                 // over the limit is refused before it is heard.
                 let refusal = connections.insert(channel, limit: limit) ? nil : ConnectionError.serverFull(limit: limit)
+                if refusal == nil {
+                    // Its place is given back when it closes, exactly once, whatever becomes of it
+                    // (served, failed to set up, or dropped by a listener shutting down meanwhile).
+                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                }
                 do {
                     let value =
                         try refusal.map { try child.setup(refusing: channel, because: $0) }
                         ?? child.setup(channel: channel)
                     return value.map { Accepted(value: $0, refusal: refusal) }.flatMapErrorThrowing { error in
-                        if refusal == nil { connections.remove(channel) }
+                        channel.close(promise: nil)
                         throw error
                     }
                 } catch {
-                    if refusal == nil { connections.remove(channel) }
+                    channel.close(promise: nil)
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }

@@ -143,6 +143,7 @@ struct ChatStreamNodeState {
             // Back before its acknowledgement (the answer was lost, or is still on its way): it
             // is stored, so the next may go (the acknowledgement, when it comes, is ignored).
             self.inFlight = nil
+            self.failures = 0
             return Self.echo(message, sequence: sequence) + self.publishNext()
         }
         // Another node's, or this node's from before a restart (its members are not these).

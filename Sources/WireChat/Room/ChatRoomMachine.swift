@@ -255,6 +255,9 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
         if !changes.recipients.isEmpty { actions.append(.write(to: changes.recipients)) }
         for id in changes.resumed { actions.append(.resume(id)) }
         for eviction in changes.evictions {
+            // Gone from the room now: its connection's leave, later, finds nothing to count down.
+            if eviction.link.wantsPositions { self.positionedMembers -= 1 }
+            if eviction.link.takesRecords { self.recordMembers -= 1 }
             actions.append(.evict(eviction))
             self.said("\(eviction.name) left", left: eviction.name, into: &actions)
         }
