@@ -53,11 +53,19 @@ extension ChatNodesTests {
                         try await links.wait(for: "whole", times: 2, nodes: 2)
                         let whole = ChatRecord(username: "[server]", text: "room whole again: the other nodes are back")
                         #expect(try await atAlice.next() == whole)
-                        #expect(try await atBob.next() == whole)
+                        // Alice's text from the split may reach bob too, before or after the notice:
+                        // NATS's client kept its publish for the reconnect (core NATS promises no more).
+                        let local = ChatRecord(username: "alice", text: "local")
+                        var atBobNext = try await atBob.next()
+                        if atBobNext == local { atBobNext = try await atBob.next() }
+                        #expect(atBobNext == whole, "\(String(describing: atBobNext))")
                         _ = try await Self.probe(from: alice, until: &atBob)
                         try await alice.send("across again")
                         while let next = try await atBob.next(), next.text != "across again" {
-                            #expect(next.text.hasPrefix("probe") || next.username == "[server]", "\(next)")
+                            #expect(
+                                next.text.hasPrefix("probe") || next.username == "[server]" || next == local,
+                                "\(next)"
+                            )
                         }
                         try await bob.send("back to node 1")
                         while let next = try await atAlice.next(), next.text != "back to node 1" {
