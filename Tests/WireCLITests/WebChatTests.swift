@@ -9,8 +9,10 @@ import FoundationNetworking
 /// Browsers in the room: the chat page over HTTP and WebSocket members beside tutorial TCP clients.
 @Suite(.timeLimit(.minutes(2)))
 struct WebChatTests {
-    static func startServer() async throws -> (server: RunningProcess, tcpPort: Int, webPort: Int) {
-        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0", "--max-message-size", "65536"])
+    static func startServer(
+        _ flags: [String] = ["--max-message-size", "65536"]
+    ) async throws -> (server: RunningProcess, tcpPort: Int, webPort: Int) {
+        let server = try RunningProcess.wire(["chat-server", "0", "--web-port", "0"] + flags)
         // The two listeners start together: their lines come in either order.
         try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
         let output = try await server.waitForOutput(containing: "framing)\n")
@@ -90,15 +92,7 @@ struct WebChatTests {
     }
 
     @Test func aGracefulShutdownClosesTheWebPortAtOnceAsItClosesTheTCPPort() async throws {
-        let server = try RunningProcess.wire([
-            "chat-server", "0", "--web-port", "0", "--shutdown-grace", "30",
-        ])
-        try await server.waitForOutput(containing: "(WebSocket at /chat)\n")
-        let output = try await server.waitForOutput(containing: "framing)\n")
-        let tcp = try #require(output.firstMatch(of: try Regex(#"Listening on 127\.0\.0\.1:(\d+) "#)))
-        let tcpPort = try #require(tcp.output[1].substring.flatMap { Int($0) })
-        let web = try #require(output.firstMatch(of: try Regex(#"http://127\.0\.0\.1:(\d+)/"#)))
-        let webPort = try #require(web.output[1].substring.flatMap { Int($0) })
+        let (server, tcpPort, webPort) = try await Self.startServer(["--shutdown-grace", "30"])
         // A connection on the TCP port that says nothing keeps its grace period (30 s) ...
         let driver = try RunningProcess(
             URL(fileURLWithPath: "/usr/bin/env"),

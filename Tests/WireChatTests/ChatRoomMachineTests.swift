@@ -49,8 +49,14 @@ struct ChatRoomMachineTests {
         }
     }
 
-    static func join(_ machine: inout Machine, _ name: String, positions: Bool = false) throws -> ChatRoom.MemberID {
-        try machine.join(name: name, link: FakeLink(name: name, wantsPositions: positions), now: Self.at(0)).id
+    static func join(
+        _ machine: inout Machine,
+        _ name: String,
+        positions: Bool = false,
+        records: Bool = false
+    ) throws -> ChatRoom.MemberID {
+        let link = FakeLink(name: name, wantsPositions: positions, takesRecords: records)
+        return try machine.join(name: name, link: link, now: Self.at(0)).id
     }
 
     static func deliver(
@@ -145,11 +151,7 @@ struct ChatRoomMachineTests {
 
     @Test func theMembersThatWantPositionsOrRecordsAreCountedUntilTheyLeave() throws {
         var machine = Self.machine()
-        let web = try machine.join(
-            name: "web",
-            link: FakeLink(name: "web", wantsPositions: true, takesRecords: true),
-            now: Self.at(0)
-        ).id
+        let web = try Self.join(&machine, "web", positions: true, records: true)
         let tcp = try Self.join(&machine, "tcp", positions: true)
         #expect(machine.positionedMembers == 2 && machine.recordMembers == 1)
         _ = machine.leave(web)
@@ -199,11 +201,7 @@ struct ChatRoomMachineTests {
 
     @Test func anEvictedBrowserIsNoLongerCountedAndItsLeaveLaterCountsNothing() throws {
         var machine = Self.machine()
-        let web = try machine.join(
-            name: "web",
-            link: FakeLink(name: "web", wantsPositions: true, takesRecords: true),
-            now: Self.at(0)
-        ).id
+        let web = try Self.join(&machine, "web", positions: true, records: true)
         _ = Self.deliver(&machine, ["hello"], from: nil, at: 1)
         let evicted = Self.describe(machine.tick(now: Self.at(6)))
         #expect(evicted.first == "evict web")
