@@ -37,6 +37,8 @@ final class ChatStreamLink: Sendable {
     let onEvent: @Sendable (ChatEvent) -> Void
     /// Read and changed on the client's event loop only.
     let machine: NIOLoopBoundBox<ChatStreamNodeState>
+    /// The next attempt at the message in flight, when the last one failed; on the client's loop.
+    let retry: NIOLoopBoundBox<Scheduled<Void>?>
     /// The stream's reader: set once the stream is ready, before anything reads it (a handle,
     /// not a decision).
     let consumer = Mutex<JetStreamOrderedConsumer?>(nil)
@@ -73,6 +75,7 @@ final class ChatStreamLink: Sendable {
             ChatStreamNodeState(node: self.node, batchLimit: Self.batchLimit),
             eventLoop: self.client.eventLoop
         )
+        self.retry = NIOLoopBoundBox.makeBoxSendingValue(nil, eventLoop: self.client.eventLoop)
     }
 
     var streamSubject: String { "\(self.prefix).stream.\(self.node)" }
@@ -203,7 +206,10 @@ final class ChatStreamLink: Sendable {
                         metadata: ["error": "\(error)", "chat.batch": "\(id)"]
                     )
                 }
-                self.client.eventLoop.scheduleTask(in: retry.after) { self.attempt(message, payload: payload, id: id) }
+                self.retry.value = self.client.eventLoop.scheduleTask(in: retry.after) {
+                    self.retry.value = nil
+                    self.attempt(message, payload: payload, id: id)
+                }
             }
         }
     }
@@ -261,7 +267,11 @@ final class ChatStreamLink: Sendable {
             group.cancelAll()
         }
         // From now on nothing is tried again.
-        try? await self.client.eventLoop.submit { self.machine.value.close() }.get()
+        try? await self.client.eventLoop.submit {
+            self.machine.value.close()
+            self.retry.value?.cancel()
+            self.retry.value = nil
+        }.get()
         self.consumer.withLock { $0 }?.stop()
         await client.close()
     }
