@@ -110,9 +110,10 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
                         metrics.open.increment()
                         // The task captures what serving needs, not the whole server: its context
                         // lives as long as the connection.
+                        let value = accepted.value
                         group.addTask {
                             defer { metrics.open.decrement() }
-                            await child.handle(accepted.value)
+                            await child.handle(value)
                         }
                     }
                 }

@@ -10,6 +10,7 @@ extension ChatRoom {
     /// Adds a member; the history (or, for a member that comes back, what it missed) is queued
     /// for it before anything else can be. A member whose hello names the session of a member
     /// still here replaces it (its old connection went silent).
+    @inline(never)  // called from a member's task: its temporaries stay on the thread's stack, not in the task's slabs
     func join(
         name: String,
         connection: any ChatMemberSink,
