@@ -13,7 +13,10 @@ import WireFraming
 /// rules and refusals), later ones are texts, and it receives every record as a JSON text frame
 /// `{"user": "...", "text": "..."}` in the room's one order, under the same flow control and stall
 /// eviction. A binary frame closes it with 1003, a frame over the message limit with 1009.
-struct ChatWebServer: Sendable {
+///
+/// A class, shared by every web connection: each connection's task and its frames hold a
+/// reference, not a copy of the room's configuration.
+final class ChatWebServer: Sendable {
     enum Upgrade: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>)
@@ -33,6 +36,26 @@ struct ChatWebServer: Sendable {
     let logger: Logger
     let onListening: @Sendable (SocketAddress) async -> Void
     let onEvent: @Sendable (ChatEvent) -> Void
+
+    init(
+        host: String,
+        port: Int,
+        room: ChatRoom,
+        configuration: ChatServerConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void,
+        onEvent: @escaping @Sendable (ChatEvent) -> Void
+    ) {
+        self.host = host
+        self.port = port
+        self.room = room
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onListening = onListening
+        self.onEvent = onEvent
+    }
 
     func run() async throws {
         let server = ChildChannelServer(
