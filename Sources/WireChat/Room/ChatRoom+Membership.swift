@@ -38,7 +38,7 @@ extension ChatRoom {
             let records = greeting.map { piece -> Payload in
                 switch piece {
                 case .notice(let text): self.noticePayload(text)
-                case .text(let entry): Payload(entry: entry, room: self, asRecord: link.recordSink != nil)
+                case .text(let entry): Payload(entry: entry, room: self, asRecord: link.takesRecords)
                 case .mark(let position): self.markPayload(position)
                 }
             }

@@ -40,7 +40,7 @@ extension ChatRoom {
         /// What a member gets of it, in its form; `nil` for nothing (a heartbeat or mark, to a
         /// member that wants no positions).
         func outgoing(for link: Link) -> Outgoing? {
-            if link.recordSink != nil {
+            if link.takesRecords {
                 guard let records, link.wantsPositions || self.plain.readableBytes > 0 else { return nil }
                 return .records(records)
             }
