@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 import WireFraming
 
@@ -135,5 +136,37 @@ struct ConnectionHandlersTests {
         #expect(try await queue.next()?.map { String(buffer: $0) } == ["e"])
         queue.finish(nil)
         #expect(try await queue.nextMessage() == nil)
+    }
+
+    /// A consumer on the event loop polls; when nothing waits, it is called back once when the
+    /// next batch or the end comes, and reads held by a full queue resume as it takes the queue down.
+    @Test func aPollingConsumerIsCalledBackOnceWhenABatchOrTheEndComes() throws {
+        let (channel, queue) = try Self.pipeline()
+        let calls = Mutex(0)
+        let ready: @Sendable () -> Void = { calls.withLock { $0 += 1 } }
+        guard case .empty = queue.poll(orWhenReady: ready) else {
+            Issue.record("an empty queue has nothing to poll")
+            return
+        }
+        try channel.writeInbound(ByteBuffer(string: "1         a1         b"))
+        #expect(calls.withLock { $0 } == 1)
+        guard case .batch(let batch) = queue.poll(orWhenReady: ready) else {
+            Issue.record("the batch is there once the callback came")
+            return
+        }
+        #expect(batch.map { String(buffer: $0) } == ["a", "b"])
+        // Taken: no second call for the same batch, none until something new comes.
+        try channel.writeInbound(ByteBuffer(string: "1         c"))
+        #expect(calls.withLock { $0 } == 1)
+        guard case .batch = queue.poll(orWhenReady: ready), case .empty = queue.poll(orWhenReady: ready) else {
+            Issue.record("the second batch, then nothing")
+            return
+        }
+        try channel.close().wait()
+        #expect(calls.withLock { $0 } == 2, "the end calls back too")
+        guard case .end(.success) = queue.poll(orWhenReady: ready) else {
+            Issue.record("a clean end")
+            return
+        }
     }
 }

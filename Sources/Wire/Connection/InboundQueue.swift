@@ -26,6 +26,9 @@ final class InboundQueue: Sendable {
         /// (``nextMessage()``).
         var waiters = Waiters<Bool, [ByteBuffer]?>()
         var readHeld = false
+        /// A consumer on the event loop that found the queue empty (``poll(orWhenReady:)``):
+        /// called once the next batch or the end comes.
+        var whenReady: (@Sendable () -> Void)?
     }
 
     private let channel: any Channel
@@ -40,8 +43,11 @@ final class InboundQueue: Sendable {
 
     /// Queues a batch, or hands it straight to a waiting consumer.
     func push(_ batch: [ByteBuffer], bytes: Int) {
+        var ready: (@Sendable () -> Void)?
         let handOver = self.state.withLock { state -> Waiters<Bool, [ByteBuffer]?>.Resumption? in
             guard state.end == nil else { return nil }
+            ready = state.whenReady
+            state.whenReady = nil
             if let takesOne = state.waiters.firstCondition {
                 guard takesOne, batch.count > 1 else { return state.waiters.takeFirst(.success(batch)) }
                 // A consumer that takes one message gets the first; the rest wait in the queue.
@@ -57,16 +63,21 @@ final class InboundQueue: Sendable {
             return nil
         }
         handOver?.resume()
+        ready?()
     }
 
     /// Ends the sequence after the queued batches: cleanly with `nil`, or with `error`.
     func finish(_ error: (any Error)?) {
+        var ready: (@Sendable () -> Void)?
         let waiters = self.state.withLock { state -> [Waiters<Bool, [ByteBuffer]?>.Resumption] in
             guard state.end == nil else { return [] }
             state.end = error.map { .failure($0) } ?? .success(())
+            ready = state.whenReady
+            state.whenReady = nil
             return state.waiters.takeAll(error.map { .failure($0) } ?? .success(nil))
         }
         for waiter in waiters { waiter.resume() }
+        ready?()
     }
 
     /// Whether the channel may read now; if not, the read is remembered and done later.
@@ -81,6 +92,35 @@ final class InboundQueue: Sendable {
     }
 
     // MARK: The consumer's side
+
+    /// What ``poll(orWhenReady:)`` found.
+    enum Poll {
+        case batch([ByteBuffer])
+        case end(Result<Void, any Error>)
+        /// Nothing yet: `ready` is called once something comes.
+        case empty
+    }
+
+    /// The next batch or the end, without a task: for a consumer that runs on the event loop.
+    /// When nothing waits, `ready` is kept and called once (on the event loop, from the decoder)
+    /// when the next batch or the end comes; the consumer then polls again.
+    func poll(orWhenReady ready: @escaping @Sendable () -> Void) -> Poll {
+        let (poll, resumeReading) = self.state.withLock { state -> (Poll, Bool) in
+            if !state.batches.isEmpty {
+                let batch = state.takeFirst()
+                let resume = state.mayResumeReading
+                if resume { state.readHeld = false }
+                return (.batch(batch), resume)
+            }
+            if let end = state.end { return (.end(end), false) }
+            state.whenReady = ready
+            return (.empty, false)
+        }
+        if resumeReading {
+            self.channel.read()
+        }
+        return poll
+    }
 
     /// The next message alone, leaving the rest of its batch in the queue for whoever reads
     /// next; `nil` at the end of the stream. For a handshake that must not read ahead of itself.
@@ -102,9 +142,7 @@ final class InboundQueue: Sendable {
         let step = self.state.withLock { state -> Step in
             if !state.batches.isEmpty {
                 let batch = takingOne ? state.takeOne() : state.takeFirst()
-                let resume =
-                    state.readHeld && state.batches.count <= Self.lowWatermark
-                    && state.queuedBytes <= Self.lowWatermarkBytes
+                let resume = state.mayResumeReading
                 if resume { state.readHeld = false }
                 return .batch(batch, resumeReading: resume)
             }
@@ -153,6 +191,12 @@ final class InboundQueue: Sendable {
 }
 
 extension InboundQueue.State {
+    /// Reads were held, and the consumer has taken the queue down to the low watermarks.
+    fileprivate var mayResumeReading: Bool {
+        self.readHeld && self.batches.count <= InboundQueue.lowWatermark
+            && self.queuedBytes <= InboundQueue.lowWatermarkBytes
+    }
+
     fileprivate mutating func takeFirst() -> [ByteBuffer] {
         self.queuedBytes -= self.batchBytes.removeFirst()
         return self.batches.removeFirst()

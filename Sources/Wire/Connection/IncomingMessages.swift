@@ -77,18 +77,64 @@ public struct IncomingMessages: AsyncSequence, Sendable {
                 let batch = try await self.base.next()
                 self.receivedAny = true
                 return batch
-            } catch let error as FramingError {
-                throw error
-            } catch let error as IOError where SystemError.isPeerGone(error) {
-                if self.usesTLS && !self.receivedAny {
-                    // A peer that does not speak TLS takes the handshake for a broken message.
-                    throw ConnectionError.tlsHandshake(
-                        peer: self.peer,
-                        reason: "the connection was reset during the handshake (does it speak TLS?)"
-                    )
-                }
-                throw ConnectionError.reset(peer: self.peer)
+            } catch {
+                throw IncomingMessages.error(
+                    error,
+                    peer: self.peer,
+                    beforeAnyMessage: self.usesTLS && !self.receivedAny
+                )
             }
+        }
+
+        /// Hands the rest of the messages over to a consumer on the connection's event loop,
+        /// which needs no task: what this iterator took of a burst and has not handed out yet,
+        /// and the poller of the rest.
+        package func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller) {
+            let unconsumed = self.position < self.batch.count ? self.unconsumed : []
+            return (unconsumed, MessagePoller(base: self.base, peer: self.peer))
+        }
+    }
+
+    /// What an error that ended the messages means for the reader: a reset peer is
+    /// ``ConnectionError/reset(peer:)`` (or, on TLS before any message, a peer that does not
+    /// speak it); a broken framing stays the `FramingError` it is.
+    static func error(_ error: any Error, peer: String, beforeAnyMessage: Bool) -> any Error {
+        guard let error = error as? IOError, SystemError.isPeerGone(error) else { return error }
+        if beforeAnyMessage {
+            // A peer that does not speak TLS takes the handshake for a broken message.
+            return ConnectionError.tlsHandshake(
+                peer: peer,
+                reason: "the connection was reset during the handshake (does it speak TLS?)"
+            )
+        }
+        return ConnectionError.reset(peer: peer)
+    }
+}
+
+/// A connection's messages for a consumer that runs on its event loop instead of in a task (a
+/// chat member, once it is in the room: a quiet member then costs no task).
+package struct MessagePoller: Sendable {
+    let base: InboundQueue
+    let peer: String
+
+    /// What ``poll(orWhenReady:)`` found.
+    package enum Poll {
+        /// The next burst of messages, in order.
+        case messages([ByteBuffer])
+        /// The end: clean with `nil`, or the error that ended the messages (as ``IncomingMessages`` throws it).
+        case end((any Error)?)
+        /// Nothing yet: `ready` is called once, on the event loop, when something comes.
+        case empty
+    }
+
+    /// The next burst or the end; when nothing waits, keeps `ready` and calls it once when the
+    /// next burst or the end comes. Runs on the connection's event loop.
+    package func poll(orWhenReady ready: @escaping @Sendable () -> Void) -> Poll {
+        switch self.base.poll(orWhenReady: ready) {
+        case .batch(let batch): .messages(batch)
+        case .end(.success): .end(nil)
+        case .end(.failure(let error)): .end(IncomingMessages.error(error, peer: self.peer, beforeAnyMessage: false))
+        case .empty: .empty
         }
     }
 }

@@ -80,12 +80,14 @@ enum WirePipeline {
     }
 
     /// Hands a wrapped channel to `body` as a ``WireConnection``; when `body` returns, waits for
-    /// everything sent to be written, then closes the channel. With `runsOnEventLoop`, `body` runs
-    /// on the channel's event loop (see ``EventLoopTaskExecutor``).
+    /// everything sent to be written, then closes the channel (unless `keepsOpen` says that
+    /// `body` handed the connection on to something that closes it). With `runsOnEventLoop`,
+    /// `body` runs on the channel's event loop (see ``EventLoopTaskExecutor``).
     static func withConnection<Result: Sendable>(
         _ wireChannel: WireChannel,
         runsOnEventLoop: Bool,
         authenticates: Bool = true,
+        keepsOpen: (Result) -> Bool = { _ in false },
         isolation: isolated (any Actor)? = #isolation,
         _ body: (WireConnection) async throws -> Result
     ) async throws -> Result {
@@ -107,6 +109,7 @@ enum WirePipeline {
                 }
                 return try await body(connection)
             }
+            if keepsOpen(result) { return result }
             do {
                 try await connection.drain()
             } catch {

@@ -94,6 +94,21 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
             self.logger.debug("listening", metadata: ["local.address": "\(address.endpointDescription)"])
             await onListening(address)
         }
+        var failure: (any Error)?
+        do {
+            try await self.accept(on: serverChannel)
+        } catch {
+            failure = error
+        }
+        // A connection handed on to its pipeline outlives its task: the server is done when every
+        // connection is closed (at once when cancelled; after the grace period at the latest).
+        self.connections.closeAll(after: Task.isCancelled ? .zero : self.configuration.shutdownGracePeriod)
+        await self.connections.waitUntilEmpty()
+        self.logger.debug("stopped listening")
+        if let failure { throw failure }
+    }
+
+    private func accept(on serverChannel: NIOAsyncChannel<Accepted, Never>) async throws {
         let (connections, metrics, child) = (self.connections, self.metrics, self.child)
         let gracePeriod = self.configuration.shutdownGracePeriod
         try await withGracefulShutdownHandler {
@@ -107,14 +122,10 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
                             continue
                         }
                         metrics.accepted.increment()
-                        metrics.open.increment()
                         // The task captures what serving needs, not the whole server: its context
                         // lives as long as the connection.
                         let value = accepted.value
-                        group.addTask {
-                            defer { metrics.open.decrement() }
-                            await child.handle(value)
-                        }
+                        group.addTask { await child.handle(value) }
                     }
                 }
             }
@@ -123,7 +134,6 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
             serverChannel.channel.close(promise: nil)
             connections.closeAll(after: gracePeriod)
         }
-        self.logger.debug("stopped listening")
     }
 
     /// An accepted connection, set up; with a refusal when it came over the limit.
@@ -137,6 +147,7 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
             .serverChannelOption(.backlog, value: Int32(clamping: self.configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: self.configuration.reuseAddress ? 1 : 0)
         let (child, connections, limit) = (self.child, self.connections, self.configuration.maximumConnections)
+        let open = self.metrics.open
         do {
             return try await child.childChannelOptions(bootstrap).bind(host: self.host, port: self.port) { channel in
                 // Counted here, on the connection's event loop before its first read, so that one
@@ -144,8 +155,13 @@ package struct ChildChannelServer<Child: ServerChildChannel>: Sendable {
                 let refusal = connections.insert(channel, limit: limit) ? nil : ConnectionError.serverFull(limit: limit)
                 if refusal == nil {
                     // Its place is given back when it closes, exactly once, whatever becomes of it
-                    // (served, failed to set up, or dropped by a listener shutting down meanwhile).
-                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                    // (served, handed on, failed to set up, or dropped by a listener shutting down
+                    // meanwhile).
+                    open.increment()
+                    channel.closeFuture.whenComplete { _ in
+                        open.decrement()
+                        connections.remove(channel)
+                    }
                 }
                 do {
                     let value =

@@ -9,6 +9,8 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var closeDeadline: NIODeadline?
+        /// Whoever waits for the last connection to close (the server's run, at its end).
+        var whenEmpty: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -33,7 +35,25 @@ final class ConnectionRegistry: Sendable {
     }
 
     func remove(_ channel: any Channel) {
-        _ = self.state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+        let waiting = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.channels.removeValue(forKey: ObjectIdentifier(channel))
+            guard state.channels.isEmpty else { return [] }
+            defer { state.whenEmpty = [] }
+            return state.whenEmpty
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Returns once no connection is open.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isEmpty = self.state.withLock { state in
+                if state.channels.isEmpty { return true }
+                state.whenEmpty.append(continuation)
+                return false
+            }
+            if isEmpty { continuation.resume() }
+        }
     }
 
     /// Closes every open connection once `gracePeriod` has passed, unless it has finished by then.

@@ -27,6 +27,15 @@ public struct WireServer: Service {
     /// Serves one connection.
     public typealias Handler = @Sendable (WireConnection) async throws -> Void
 
+    /// How a connection's handler left it (see ``handingOff(configuration:eventLoopGroup:logger:onListening:handler:)``).
+    package enum Served: Sendable {
+        /// Served to its end: what it sent is written, then it is closed.
+        case finished
+        /// Handed on to something on its event loop (its pipeline, a room) that closes it in time;
+        /// the handler's task ends, and the connection costs no task from then on.
+        case handedOff
+    }
+
     /// The configuration the server runs with.
     public let configuration: ServerConfiguration
     private let onListening: @Sendable (SocketAddress) async -> Void
@@ -46,6 +55,41 @@ public struct WireServer: Service {
         logger: Logger = Logger(label: "wire.server", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
         handler: @escaping Handler
+    ) {
+        self.init(
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onListening: onListening,
+            handler: .serving(handler)
+        )
+    }
+
+    /// A server whose handler may hand a connection on rather than serve it to its end in its
+    /// task (a chat member that is in the room: ``Served/handedOff``). The server's run then
+    /// waits for such connections to close too.
+    package static func handingOff(
+        configuration: ServerConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "wire.server", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
+        handler: @escaping @Sendable (WireConnection) async throws -> Served
+    ) -> WireServer {
+        WireServer(
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onListening: onListening,
+            handler: .handingOff(handler)
+        )
+    }
+
+    private init(
+        configuration: ServerConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "wire.server", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
+        handler: Child.Handler
     ) {
         self.configuration = configuration
         self.onListening = onListening
@@ -92,13 +136,21 @@ public struct WireServer: Service {
         let metrics: ServerMetrics
         let handler: Handler
 
+        /// A handler that serves every connection to its end, or one that may hand one on.
+        /// Two cases rather than one wrapped in the other: a wrapper's frame would stay in every
+        /// connection's task for its whole life.
+        enum Handler: Sendable {
+            case serving(WireServer.Handler)
+            case handingOff(@Sendable (WireConnection) async throws -> Served)
+        }
+
         init(
             settings: ConnectionSettings,
             readBufferSize: Int?,
             runsOnEventLoop: Bool,
             logger: Logger,
             metrics: ServerMetrics,
-            handler: @escaping Handler
+            handler: Handler
         ) {
             self.settings = settings
             self.readBufferSize = readBufferSize
@@ -129,8 +181,30 @@ public struct WireServer: Service {
         func handle(_ child: WireChannel) async {
             Self.logOpened(child, logger: self.logger)
             do {
-                try await WirePipeline.withConnection(child, runsOnEventLoop: self.runsOnEventLoop, self.handler)
-                Self.logClosed(child, logger: self.logger)
+                let served: Served
+                switch self.handler {
+                case .serving(let handler):
+                    try await WirePipeline.withConnection(child, runsOnEventLoop: self.runsOnEventLoop, handler)
+                    served = .finished
+                case .handingOff(let handler):
+                    served = try await WirePipeline.withConnection(
+                        child,
+                        runsOnEventLoop: self.runsOnEventLoop,
+                        keepsOpen: { $0 == .handedOff },
+                        handler
+                    )
+                }
+                switch served {
+                case .finished:
+                    Self.logClosed(child, logger: self.logger)
+                case .handedOff where self.logger.logLevel <= .debug:
+                    // Only when it is logged: an idle connection's memory is not spent on it.
+                    child.channel.closeFuture.whenComplete { [logger = self.logger] _ in
+                        Self.logClosed(child, logger: logger)
+                    }
+                case .handedOff:
+                    break
+                }
             } catch {
                 Self.logFailure(error, child: child, logger: self.logger, metrics: self.metrics)
             }
