@@ -54,6 +54,33 @@ struct ChatServerTests {
         }
     }
 
+    /// A member's username, texts and /quit in one burst: the texts that came with the username
+    /// are relayed (the member's task took them with it before the member was handed to its
+    /// event loop), the /quit ends the member where it stands, and what follows it is not said.
+    @Test func textsThatComeWithTheUsernameAreRelayedAndQuitEndsTheBurst() async throws {
+        try await withChatServer(quietRoom()) { port, server in
+            try await ChatClient.join(port: port, username: "bob") { bob in
+                try await waitForMembers(server, 1)
+                try await WireClient.withConnection(
+                    host: "127.0.0.1",
+                    port: port,
+                    configuration: ClientConfiguration(framing: .raw(.wholeStream))
+                ) { raw in
+                    try await raw.send("5         alice3         one3         two5         /quit5         after")
+                    var received = ByteBuffer()
+                    for try await chunk in raw.messages { received.writeImmutableBuffer(chunk) }
+                    #expect(received.readableBytes == 0, "nothing goes back to the sender")
+                }
+                var records = bob.records.makeAsyncIterator()
+                #expect(try await records.next() == ChatRecord(username: "alice", text: "one"))
+                #expect(try await records.next() == ChatRecord(username: "alice", text: "two"))
+                try await waitForMembers(server, 1)
+                try await bob.send("/who")
+                #expect(try await records.next() == ChatRecord(username: ChatRoom.serverName, text: "online: bob"))
+            }
+        }
+    }
+
     @Test(arguments: [
         ("", "username is empty"),
         (String(repeating: "x", count: 33), "username of 33 bytes is longer than the limit of 32 bytes"),

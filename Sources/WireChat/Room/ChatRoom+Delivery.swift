@@ -22,6 +22,7 @@ extension ChatRoom {
     /// What the machine decided that waits for the lock to be released.
     struct Work {
         var resumed: [Waiters<MemberID, Void>.Resumption] = []
+        var turnCallbacks: [@Sendable () -> Void] = []
         /// Evictions to tell, the other nodes to tell, notices to broadcast: in the machine's order.
         var later: [ChatRoomMachine<Link>.Action] = []
         var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
@@ -129,6 +130,11 @@ extension ChatRoom {
         if !resumed.isEmpty && !state.turns.isEmpty {
             work.resumed += state.turns.take { resumed.contains($0) ? .success(()) : nil }
         }
+        if !resumed.isEmpty && !state.turnCallbacks.isEmpty {
+            for id in resumed {
+                if let callback = state.turnCallbacks.removeValue(forKey: id) { work.turnCallbacks.append(callback) }
+            }
+        }
         if !work.later.isEmpty { work.outlet = state.outlet }
     }
 
@@ -147,6 +153,9 @@ extension ChatRoom {
     func perform(_ work: Work) {
         for waiter in work.resumed {
             waiter.resume()
+        }
+        for callback in work.turnCallbacks {
+            callback()
         }
         work.caughtUp?()
         for action in work.later {

@@ -26,14 +26,19 @@ extension ChatRoom {
     /// Waits until everything queued for `connection` so far has been taken by its socket, or
     /// `timeout` has passed: the last records of a member that is leaving.
     func flush(_ connection: any ChatMemberSink, within timeout: TimeAmount) async {
-        let written = self.state.withLock { _ in
-            // Under the lock, so that this runs after every drain already submitted for the member.
-            Self.afterWrites(connection, within: timeout, close: false)
-        }
         do {
-            try await written.get()
+            try await self.flushed(connection, within: timeout).get()
         } catch {
             // The connection closed first (or was closed after `timeout`): nothing more to wait for.
+        }
+    }
+
+    /// Completes once everything queued for `connection` so far has been taken by its socket
+    /// (fails if the connection closed first, or was closed after `timeout`).
+    func flushed(_ connection: any ChatMemberSink, within timeout: TimeAmount) -> EventLoopFuture<Void> {
+        self.state.withLock { _ in
+            // Under the lock, so that this runs after every drain already submitted for the member.
+            Self.afterWrites(connection, within: timeout, close: false)
         }
     }
 

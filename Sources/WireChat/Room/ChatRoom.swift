@@ -68,6 +68,8 @@ public final class ChatRoom: Sendable {
         var machine: ChatRoomMachine<Link>
         /// Senders waiting for their turn (``waitForTurn(_:)``).
         var turns = Waiters<MemberID, Void>()
+        /// Senders served on their event loops, waiting for their turn (``tryPublish(_:onTurn:)``).
+        var turnCallbacks: [MemberID: @Sendable () -> Void] = [:]
         var outboxes: [ObjectIdentifier: Outbox] = [:]
         /// Where the room tells the other nodes what happens here, if it spans several.
         var outlet: (@Sendable (ChatRoomOutput) -> EventLoopFuture<Void>?)?
@@ -158,59 +160,6 @@ public final class ChatRoom: Sendable {
         var frame = ByteBuffer()
         Self.writeFrame(ByteBuffer(string: name), encoder: self.encoder, into: &frame)
         return frame
-    }
-
-    // MARK: Records
-
-    /// Relays `texts` from `sender` to every other member, each as two frames (username, text),
-    /// framed once for all of them. Waits while another member is too far behind; returns at once,
-    /// dropping the texts, if the sender has left the room or its task is cancelled.
-    func publish(_ texts: [ByteBuffer], from sender: MemberID) async {
-        guard !texts.isEmpty else { return }
-        let found = self.state.withLock { state in
-            state.machine.members.members[sender].map { (state.machine.streamsTexts, $0.link.nameFrame) }
-        }
-        guard let (streams, nameFrame) = found else { return }
-        self.metrics.textsReceived.increment(by: texts.count)
-        var bytes = ByteBuffer()
-        var records: [Range<Int>] = []
-        if !streams {
-            // Framed once for every recipient; in a room kept in a stream, they come back framed.
-            var size = 0
-            for text in texts {
-                size +=
-                    nameFrame.readableBytes + text.readableBytes + self.encoder.overhead(forLength: text.readableBytes)
-            }
-            bytes.reserveCapacity(size)
-            for text in texts {
-                records.append(self.appendRecord(text, nameFrame: nameFrame, to: &bytes))
-            }
-        }
-        while !Task.isCancelled {
-            let (done, outlet) = self.withWork { [bytes, records] state, work -> (Bool, Outlet?) in
-                guard let member = state.machine.members.members[sender] else { return (true, nil) }
-                guard state.machine.mayPublish(sender) else { return (false, nil) }
-                if !streams {
-                    self.deliver(
-                        bytes,
-                        records: records,
-                        sources: { texts.map { (member.name, $0) } },
-                        excluding: sender,
-                        in: &state,
-                        work: &work
-                    )
-                }
-                return (true, state.outlet.map { Outlet(send: $0, name: member.name) })
-            }
-            // Outside the lock, from the sender's own task: its texts reach the other nodes in order.
-            if let outlet, let counted = outlet.send(.texts(name: outlet.name, texts: texts, sender: sender)) {
-                // Counted against the other nodes' credit before this sender goes on, so that its
-                // next burst waits when the window is full (the hold is set by then).
-                try? await counted.get()
-            }
-            if done { return }
-            await self.waitForTurn(sender)
-        }
     }
 
     /// Answers a member's `/who` with the usernames online, here and on the other nodes.

@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOCore
+import Wire
 import WireFraming
 
 /// What one kind of member connection gives a member's session: its messages, where the room
@@ -21,8 +22,14 @@ protocol ChatMemberTransport: SendableMetatype {
     /// Ends the connection of a member that has left the room (and been flushed): after /quit
     /// (`quit`), or because its messages ended.
     mutating func finish(quit: Bool) async
+    /// Hands the member's messages over to a relay on the connection's event loop
+    /// (``ChatMemberRelay``), so that the member's task ends and a quiet member costs no task:
+    /// what was taken of a burst and not handed out yet, and the poller of the rest. `nil` for a
+    /// transport whose members stay in their tasks. A member handed off is ended by closing its
+    /// sink (``finish(quit:)`` is not called).
+    mutating func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)?
     /// Whether `error`, ending the member's messages, is just the peer going away.
-    func isPeerGone(_ error: any Error) -> Bool
+    static func isPeerGone(_ error: any Error) -> Bool
     /// How members of this transport are counted.
     static var kind: ChatTransportKind { get }
 }
@@ -49,19 +56,78 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
     let reportsTexts: Bool
     let onEvent: @Sendable (ChatEvent) -> Void
 
-    func run(_ transport: inout Transport) async {
-        guard let member = await self.admit(&transport) else { return }
-        let (failure, quit) = await self.relayWithHeartbeats(member, &transport)
-        if let failure {
-            self.report(failure, member: member, transport: transport)
+    /// Serves the member; returns whether it was handed off to a relay on its event loop (its
+    /// connection then lives on after this returns, see ``ChatMemberTransport/handOff()``).
+    func run(_ transport: inout Transport) async -> Bool {
+        guard let member = await self.admit(&transport) else { return false }
+        if let (unconsumed, rest) = transport.handOff() {
+            self.relayOnEventLoop(member, unconsumed: unconsumed, rest: rest, peer: transport.peer)
+            return true
         }
-        self.room.leave(member.id)
-        self.room.metrics.members(Transport.kind).decrement()
+        let (failure, quit) = await self.relayWithHeartbeats(member, &transport)
+        self.leave(member, failure: failure, peer: transport.peer)
         // What the room queued for this member before it left still reaches it, unless it has
         // stopped reading; only then the end (a browser's Close frame: nothing may follow it).
         await self.room.flush(member.sink, within: self.room.stallTimeout)
         await transport.finish(quit: quit)
         self.onEvent(.closed(username: member.username))
+        return false
+    }
+
+    @inline(never)  // synchronous: nothing of it stays in the task, which ends right after
+    private func relayOnEventLoop(_ member: Member, unconsumed: [ByteBuffer], rest: MessagePoller, peer: String) {
+        ChatMemberRelay(session: self, member: member, peer: peer, messages: rest).start(with: unconsumed)
+    }
+
+    /// The member has left: why, if its messages ended with an error; the room let go of it.
+    func leave(_ member: Member, failure: (any Error)?, peer: String) {
+        if let failure {
+            self.report(failure, member: member, peer: peer)
+        }
+        self.room.leave(member.id)
+        self.room.metrics.members(Transport.kind).decrement()
+    }
+
+    /// What a burst of a member's messages asks of the room, in order.
+    enum Step {
+        /// Texts to publish (never none).
+        case texts([ByteBuffer])
+        case who
+        case quit
+    }
+
+    /// The steps of a burst: its texts, split where a command stands. A member that said hello
+    /// sends empty messages as heartbeats (skipped); the tutorial's are texts.
+    func steps(_ batch: [ByteBuffer], of member: Member) -> [Step] {
+        let skipsEmpty = member.hello != nil
+        var steps: [Step] = []
+        var texts: [ByteBuffer] = []
+        texts.reserveCapacity(batch.count)
+        for message in batch {
+            if skipsEmpty && message.readableBytes == 0 { continue }
+            if let command = ChatServer.command(in: message) {
+                if !texts.isEmpty {
+                    steps.append(.texts(texts))
+                    texts.removeAll(keepingCapacity: true)
+                }
+                switch command {
+                case .quit: steps.append(.quit)
+                case .who: steps.append(.who)
+                }
+                continue
+            }
+            if self.reportsTexts {
+                self.onEvent(
+                    .received(
+                        username: member.username,
+                        text: String(decoding: message.readableBytesView, as: UTF8.self)
+                    )
+                )
+            }
+            texts.append(message)
+        }
+        if !texts.isEmpty { steps.append(.texts(texts)) }
+        return steps
     }
 
     /// Reads the hello (if any) and the username and joins the room, or refuses the member.
@@ -83,7 +149,7 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
             await transport.refuse(error, positioned: hello != nil)
             return nil
         } catch {
-            if !transport.isPeerGone(error) {
+            if !Transport.isPeerGone(error) {
                 self.onEvent(.failed(peer: transport.peer, username: nil, error: error))
             }
             return nil
@@ -160,38 +226,19 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
         _ transport: inout Transport,
         onActivity: () -> Void = {}
     ) async -> (failure: (any Error)?, quit: Bool) {
-        // A member that said hello sends empty messages as heartbeats; the tutorial's are texts.
-        let skipsEmpty = member.hello != nil
         do {
             while let batch = try await transport.nextBatch() {
                 onActivity()
-                // Commands split a burst where they stand.
-                var texts: [ByteBuffer] = []
-                texts.reserveCapacity(batch.count)
-                for message in batch {
-                    if skipsEmpty && message.readableBytes == 0 { continue }
-                    if let command = ChatServer.command(in: message) {
+                for step in self.steps(batch, of: member) {
+                    switch step {
+                    case .texts(let texts):
                         await self.room.publish(texts, from: member.id)
-                        texts.removeAll(keepingCapacity: true)
-                        switch command {
-                        case .quit:
-                            return (nil, true)
-                        case .who:
-                            self.room.answerWho(member.id)
-                        }
-                        continue
+                    case .who:
+                        self.room.answerWho(member.id)
+                    case .quit:
+                        return (nil, true)
                     }
-                    if self.reportsTexts {
-                        self.onEvent(
-                            .received(
-                                username: member.username,
-                                text: String(decoding: message.readableBytesView, as: UTF8.self)
-                            )
-                        )
-                    }
-                    texts.append(message)
                 }
-                await self.room.publish(texts, from: member.id)
             }
             return (nil, false)
         } catch {
@@ -202,18 +249,18 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
     /// Says why a member's messages ended with an error: to the member when it broke the
     /// framing, and as an event; a cancellation (the server is stopping) or a peer that just went
     /// away is no failure.
-    private func report(_ error: any Error, member: Member, transport: Transport) {
+    private func report(_ error: any Error, member: Member, peer: String) {
         switch error {
         case is CancellationError:
             return
         case let error as FramingError:
             // Tell the member why, in its own framing, before it is closed.
             self.room.notify(member.id, "closed: \(error)")
-            self.onEvent(.failed(peer: transport.peer, username: member.username, error: error))
-        case _ where transport.isPeerGone(error):
+            self.onEvent(.failed(peer: peer, username: member.username, error: error))
+        case _ where Transport.isPeerGone(error):
             return
         default:
-            self.onEvent(.failed(peer: transport.peer, username: member.username, error: error))
+            self.onEvent(.failed(peer: peer, username: member.username, error: error))
         }
     }
 }

@@ -37,8 +37,13 @@ extension ChatServer {
         /// Nothing more: the server closes the connection once the member's task ends.
         mutating func finish(quit: Bool) async {}
 
+        /// A member in the room is relayed on the connection's event loop, without a task.
+        func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)? {
+            self.messages.handOff()
+        }
+
         /// A TCP member's errors are all worth an event (a reset says so as well as anything).
-        func isPeerGone(_ error: any Error) -> Bool { false }
+        static func isPeerGone(_ error: any Error) -> Bool { false }
     }
 
     static func serve(
@@ -46,7 +51,7 @@ extension ChatServer {
         room: ChatRoom,
         configuration: ChatServerConfiguration,
         onEvent: @escaping @Sendable (ChatEvent) -> Void
-    ) async {
+    ) async -> WireServer.Served {
         var transport = TCPTransport(connection: connection, messages: connection.messages.makeAsyncIterator())
         let session = ChatMemberSession<TCPTransport>(
             room: room,
@@ -54,7 +59,7 @@ extension ChatServer {
             reportsTexts: configuration.reportsTexts,
             onEvent: onEvent
         )
-        await session.run(&transport)
+        return await session.run(&transport) ? .handedOff : .finished
     }
 
     /// The commands a member may send instead of a text.

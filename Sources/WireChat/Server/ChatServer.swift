@@ -81,7 +81,7 @@ public struct ChatServer: Service {
                 onEvent: onEvent
             )
         }
-        self.server = WireServer(
+        self.server = WireServer.handingOff(
             configuration: configuration.server,
             eventLoopGroup: eventLoopGroup,
             logger: logger,

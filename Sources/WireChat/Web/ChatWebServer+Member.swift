@@ -53,7 +53,10 @@ struct WebSocketTransport: ChatMemberTransport {
 
     /// A browser that went away without a close frame (a closed tab) just left, as one noticed
     /// while answering it did.
-    func isPeerGone(_ error: any Error) -> Bool {
+    /// Browsers stay in their tasks.
+    func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)? { nil }
+
+    static func isPeerGone(_ error: any Error) -> Bool {
         switch error {
         case let error as IOError where SystemError.isPeerGone(error): return true
         case ChannelError.ioOnClosedChannel: return true
@@ -84,7 +87,7 @@ extension ChatWebServer {
                     reportsTexts: self.configuration.reportsTexts,
                     onEvent: self.onEvent
                 )
-                await session.run(&transport)
+                _ = await session.run(&transport)
             }
         } catch {
             self.onEvent(.failed(peer: peer, username: nil, error: error))
