@@ -140,7 +140,7 @@ struct ConnectionHandlersTests {
 
     /// A consumer on the event loop polls; when nothing waits, it is called back once when the
     /// next batch or the end comes, and reads held by a full queue resume as it takes the queue down.
-    @Test func aPollingConsumerIsCalledBackOnceWhenABatchOrTheEndComes() throws {
+    @Test func aPollingConsumerIsCalledBackOnceWhenABatchOrTheEndComes() async throws {
         let (channel, queue) = try Self.pipeline()
         let calls = Mutex(0)
         let ready: @Sendable () -> Void = { calls.withLock { $0 += 1 } }
@@ -162,7 +162,7 @@ struct ConnectionHandlersTests {
             Issue.record("the second batch, then nothing")
             return
         }
-        try channel.close().wait()
+        try await channel.close().get()
         #expect(calls.withLock { $0 } == 2, "the end calls back too")
         guard case .end(.success) = queue.poll(orWhenReady: ready) else {
             Issue.record("a clean end")
