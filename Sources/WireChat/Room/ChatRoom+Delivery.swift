@@ -183,9 +183,12 @@ extension ChatRoom {
             outbox.scheduled = false
             return outbox.queues
         }
+        // What the sockets take during this drain is told to the room once, after it.
+        let acknowledged = NIOLoopBoundBox(Acknowledged(), eventLoop: loop)
         for (id, queue) in queues {
             let connection = queue.link.connection
             var unacknowledged = 0
+            var run = FramedRun()
             for (index, outgoing) in queue.buffers.enumerated() {
                 switch outgoing {
                 case .framed(let buffer):
@@ -205,16 +208,18 @@ extension ChatRoom {
                         guard let slice = rest.readSlice(length: length) else { break }
                         unacknowledged += length
                         if unacknowledged >= Self.progressChunk || (endsRun && rest.readableBytes == 0) {
-                            connection.writeFramed(
+                            run.write(
                                 slice,
-                                promise: self.acknowledgement(id, bytes: unacknowledged, on: loop)
+                                promise: self.acknowledgement(id, bytes: unacknowledged, on: loop, batch: acknowledged),
+                                to: connection
                             )
                             unacknowledged = 0
                         } else {
-                            connection.writeFramed(slice, promise: nil)
+                            run.write(slice, promise: nil, to: connection)
                         }
                     }
                 case .records(let records):
+                    run.finish(to: connection)
                     guard let sink = queue.link.recordSink else { continue }
                     // In slices of about progressChunk (counted as the room counts them), each
                     // acknowledged on its own.
@@ -223,7 +228,9 @@ extension ChatRoom {
                     for index in records.indices {
                         accounted += records[index].accounted
                         if accounted >= Self.progressChunk || index == records.count - 1 {
-                            let promise = accounted > 0 ? self.acknowledgement(id, bytes: accounted, on: loop) : nil
+                            let promise =
+                                accounted > 0
+                                ? self.acknowledgement(id, bytes: accounted, on: loop, batch: acknowledged) : nil
                             sink.writeRecords(records[start...index], promise: promise)
                             start = index + 1
                             accounted = 0
@@ -231,14 +238,39 @@ extension ChatRoom {
                     }
                 }
             }
+            run.finish(to: connection)
             connection.flushFramed()
+        }
+        acknowledged.value.collecting = false
+        let written = acknowledged.value.written
+        if !written.isEmpty {
+            let now = NIODeadline.now()
+            self.act { machine in written.flatMap { machine.written($0.id, bytes: $0.bytes, now: now) } }
         }
     }
 
+    /// What members' sockets took while a drain wrote, told to the room in one go after it.
+    struct Acknowledged {
+        var collecting = true
+        var written: [(id: MemberID, bytes: Int)] = []
+    }
+
     /// A promise that tells the room, once it completes, that the member's socket took `bytes`.
-    private func acknowledgement(_ id: MemberID, bytes: Int, on loop: any EventLoop) -> EventLoopPromise<Void> {
+    /// Taken during the drain that wrote them, they join `batch`.
+    private func acknowledgement(
+        _ id: MemberID,
+        bytes: Int,
+        on loop: any EventLoop,
+        batch: NIOLoopBoundBox<Acknowledged>
+    ) -> EventLoopPromise<Void> {
         let promise = loop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in self.written(id, bytes: bytes) }
+        promise.futureResult.whenComplete { _ in
+            if batch.value.collecting {
+                batch.value.written.append((id, bytes))
+            } else {
+                self.written(id, bytes: bytes)
+            }
+        }
         return promise
     }
 
