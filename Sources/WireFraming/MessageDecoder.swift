@@ -75,6 +75,15 @@ public struct MessageDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
+    /// Whether a message's length is known once its header is read (header and length framings):
+    /// a caller can then take from a read exactly the bytes that complete a message.
+    public var declaresLengths: Bool {
+        switch self.base {
+        case .header, .length: return true
+        case .lines, .raw: return false
+        }
+    }
+
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         switch self.base {
         case .header(var decoder):

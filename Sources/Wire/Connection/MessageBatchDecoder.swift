@@ -60,12 +60,16 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
         guard !self.finished else { return }
         var input = Self.unwrapInboundIn(data)
         self.receivedBytes += input.readableBytes
-        if var buffer = self.cumulation {
-            self.cumulation = nil  // one reference only, so the append below does not copy
-            buffer.writeBuffer(&input)
-            input = buffer
-        }
         do {
+            if var buffer = self.cumulation {
+                self.cumulation = nil  // one reference only, so the appends below do not copy
+                if self.decoder.declaresLengths {
+                    guard try self.complete(&buffer, from: &input, context: context) else { return }
+                } else {
+                    buffer.writeBuffer(&input)
+                    input = buffer
+                }
+            }
             while let message = try self.decoder.decode(buffer: &input) {
                 self.append(message, context: context)
             }
@@ -73,6 +77,38 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
         } catch {
             self.fail(error, context: context)
         }
+    }
+
+    /// Completes the message that `buffer` (what was kept of the last read) began with the bytes
+    /// of `input` it still needs, and no more: the rest of `input` is then decoded where it lies,
+    /// never copied. Only for framings that declare lengths. Returns `false` when `input` ran out
+    /// first (what there is was kept); otherwise `input` holds what comes after the message.
+    private func complete(
+        _ buffer: inout ByteBuffer,
+        from input: inout ByteBuffer,
+        context: ChannelHandlerContext
+    ) throws -> Bool {
+        while input.readableBytes > 0 {
+            // The body's missing bytes once the header is in; the header a byte at a time (it is
+            // split across reads at most once per read).
+            let missing = self.decoder.awaitedBodyLength.map { $0 - buffer.readableBytes } ?? 1
+            if var piece = input.readSlice(length: min(max(missing, 1), input.readableBytes)) {
+                buffer.writeBuffer(&piece)
+            } else {
+                buffer.writeBuffer(&input)
+            }
+            if let message = try self.decoder.decode(buffer: &buffer) {
+                self.append(message, context: context)
+                if buffer.readableBytes > 0 {
+                    // Not expected (exactly the missing bytes were taken); decoded from one buffer.
+                    buffer.writeBuffer(&input)
+                    input = buffer
+                }
+                return true
+            }
+        }
+        self.keep(buffer)
+        return false
     }
 
     private func keep(_ remainder: ByteBuffer) {
@@ -83,8 +119,12 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
             remainder.discardReadBytes()
             remainder.reserveCapacity(minimumWritableBytes: length - remainder.readableBytes)
         } else if remainder.readerIndex > 1024 && remainder.readerIndex > remainder.readableBytes {
-            // Move a partial message to the front once the consumed part dominates.
-            remainder.discardReadBytes()
+            // A partial message at the end of a large read: copied alone into a buffer its size,
+            // rather than moved to the front of a copy of the whole read (the messages before it
+            // still share the read's storage).
+            var alone = ByteBufferAllocator().buffer(capacity: max(64, remainder.readableBytes))
+            alone.writeBuffer(&remainder)
+            remainder = alone
         }
         self.cumulation = remainder
     }
