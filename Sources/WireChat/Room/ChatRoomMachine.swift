@@ -165,16 +165,20 @@ struct ChatRoomMachine<Link: ChatRoomMemberLink> {
         at positions: [ChatPosition?],
         record: (Int) -> (name: String, text: ByteBuffer)
     ) {
-        guard self.logSize > 0 else { return }
-        for index in 0..<count {
-            let (name, text) = record(index)
-            // A copy: a text is a slice of what its sender's socket read, which the log must not keep.
-            let entry = ChatLog.Entry(
-                position: positions[index],
-                name: name,
-                text: ByteBuffer(bytes: text.readableBytesView)
-            )
-            self.log.append(entry, keeping: self.logSize)
+        guard self.logSize > 0, count > 0 else { return }
+        // Only what the log keeps; copied, since a text is a slice of what its sender's socket
+        // read, which the log must not keep: all into one buffer, sliced when it is full.
+        let kept = max(0, count - self.logSize)..<count
+        let said = kept.map(record)
+        var copies = ByteBuffer()
+        copies.reserveCapacity(said.reduce(0) { $0 + $1.text.readableBytes })
+        for (_, text) in said { copies.writeImmutableBuffer(text) }
+        var offset = copies.readerIndex
+        for (index, (name, text)) in zip(kept, said) {
+            let length = text.readableBytes
+            let copy = copies.getSlice(at: offset, length: length) ?? ByteBuffer()
+            offset += length
+            self.log.append(ChatLog.Entry(position: positions[index], name: name, text: copy), keeping: self.logSize)
         }
     }
 
