@@ -92,11 +92,9 @@ final class MessageBatchDecoder: ChannelDuplexHandler {
             // The body's missing bytes once the header is in; the header a byte at a time (it is
             // split across reads at most once per read).
             let missing = self.decoder.awaitedBodyLength.map { $0 - buffer.readableBytes } ?? 1
-            if var piece = input.readSlice(length: min(max(missing, 1), input.readableBytes)) {
-                buffer.writeBuffer(&piece)
-            } else {
-                buffer.writeBuffer(&input)
-            }
+            let length = min(max(missing, 1), input.readableBytes)
+            buffer.writeBytes(input.readableBytesView.prefix(length))
+            input.moveReaderIndex(forwardBy: length)
             if let message = try self.decoder.decode(buffer: &buffer) {
                 self.append(message, context: context)
                 if buffer.readableBytes > 0 {
