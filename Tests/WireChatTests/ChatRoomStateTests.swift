@@ -173,4 +173,44 @@ struct ChatRoomStateTests {
         #expect(state.holds.isEmpty)
         #expect(state.setHold("node:b", false).isEmpty, "clearing a hold that is not set changes nothing")
     }
+
+    @Test func waitingSendersGoOnInTheOrderTheyJoinedWhateverOrderTheyStoppedIn() throws {
+        var (state, ids) = try Self.room(["alice", "bob", "carol", "dave", "erin"])
+        _ = state.broadcast(bytes: 1200, from: ids[0], now: Self.at(1))
+        _ = state.written(ids[1], bytes: 1200, now: Self.at(1))
+        _ = state.written(ids[2], bytes: 1200, now: Self.at(1))
+        _ = state.written(ids[4], bytes: 1200, now: Self.at(1))
+        #expect(state.behind == [ids[3]])
+        // erin, then carol, then alice stop to wait for dave.
+        let mayNot = [ids[4], ids[2], ids[0]].map { state.mayPublish($0) }
+        #expect(mayNot == [false, false, false])
+        #expect(state.isWaiting(ids[2]) && !state.isWaiting(ids[1]))
+        #expect(state.load.waitingSenders == 3)
+        // carol leaves while she waits: her sender is woken with the next event, so that it sees it.
+        let carolLeft = state.leave(ids[2])
+        #expect(carolLeft.actions.resumed == [ids[2]])
+        #expect(state.usernames == ["alice", "bob", "dave", "erin"])
+        // dave leaves: the others go on, in the order they joined.
+        let daveLeft = state.leave(ids[3])
+        #expect(daveLeft.actions.resumed == [ids[0], ids[4]])
+        #expect(state.usernames == ["alice", "bob", "erin"])
+        #expect(state.load.waitingSenders == 0 && !state.isWaiting(ids[0]))
+        // Leaving twice, or someone never here, changes nothing.
+        #expect(state.leave(ids[3]).member == nil)
+        #expect(state.usernames == ["alice", "bob", "erin"])
+    }
+
+    @Test func aRoomOfThousandsEmptiesInAnyOrderAndKeepsTheRestInJoinOrder() throws {
+        let names = (0..<3000).map { "m\($0)" }
+        var (state, ids) = try Self.room(names)
+        var kept = Array(ids.indices)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2990 {
+            let index = kept.remove(at: Int.random(in: kept.indices, using: &generator))
+            #expect(state.leave(ids[index]).member?.name == names[index])
+        }
+        #expect(state.usernames == kept.sorted().map { names[$0] })
+        let actions = state.broadcast(bytes: 10, from: nil, now: Self.at(1))
+        #expect(actions.recipients.map(\.link) == kept.sorted().map { names[$0] })
+    }
 }

@@ -185,3 +185,17 @@ public final class ChatRoom: Sendable {
         encoder.writeSuffix(into: &out)
     }
 }
+
+extension [ChatRoom.MemberID] {
+    /// Removes `id` from identities in the order they were numbered (the order members joined),
+    /// found by halving rather than by comparing every one.
+    mutating func removeSorted(_ id: ChatRoom.MemberID) {
+        var low = 0
+        var high = self.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle].value < id.value { low = middle + 1 } else { high = middle }
+        }
+        if low < self.count && self[low] == id { self.remove(at: low) }
+    }
+}
