@@ -9,7 +9,7 @@ import Synchronization
 /// the consumer has taken the queue down to `lowWatermark` batches and `lowWatermarkBytes`,
 /// reading resumes. A connection whose reader is busy thus holds at most about
 /// `highWatermarkBytes` plus one read burst of received messages.
-final class InboundQueue: Sendable {
+package final class InboundQueue: Sendable {
     static let highWatermark = 8
     static let lowWatermark = 2
     static let highWatermarkBytes = 4 << 20
@@ -35,14 +35,14 @@ final class InboundQueue: Sendable {
 
     private let state = Mutex(State())
 
-    init(channel: any Channel) {
+    package init(channel: any Channel) {
         self.channel = channel
     }
 
     // MARK: The event loop's side
 
     /// Queues a batch, or hands it straight to a waiting consumer.
-    func push(_ batch: [ByteBuffer], bytes: Int) {
+    package func push(_ batch: [ByteBuffer], bytes: Int) {
         var ready: (@Sendable () -> Void)?
         let handOver = self.state.withLock { state -> Waiters<Bool, [ByteBuffer]?>.Resumption? in
             guard state.end == nil else { return nil }
@@ -67,7 +67,7 @@ final class InboundQueue: Sendable {
     }
 
     /// Ends the sequence after the queued batches: cleanly with `nil`, or with `error`.
-    func finish(_ error: (any Error)?) {
+    package func finish(_ error: (any Error)?) {
         var ready: (@Sendable () -> Void)?
         let waiters = self.state.withLock { state -> [Waiters<Bool, [ByteBuffer]?>.Resumption] in
             guard state.end == nil else { return [] }
@@ -81,7 +81,7 @@ final class InboundQueue: Sendable {
     }
 
     /// Whether the channel may read now; if not, the read is remembered and done later.
-    func mayRead() -> Bool {
+    package func mayRead() -> Bool {
         self.state.withLock { state in
             if state.batches.count >= Self.highWatermark || state.queuedBytes >= Self.highWatermarkBytes {
                 state.readHeld = true
@@ -124,12 +124,12 @@ final class InboundQueue: Sendable {
 
     /// The next message alone, leaving the rest of its batch in the queue for whoever reads
     /// next; `nil` at the end of the stream. For a handshake that must not read ahead of itself.
-    func nextMessage() async throws -> ByteBuffer? {
+    package func nextMessage() async throws -> ByteBuffer? {
         try await self.next(takingOne: true)?.first
     }
 
     /// The next batch; `nil` at the end of the stream.
-    func next() async throws -> [ByteBuffer]? {
+    package func next() async throws -> [ByteBuffer]? {
         try await self.next(takingOne: false)
     }
 

@@ -117,6 +117,12 @@ package struct MessagePoller: Sendable {
     let base: InboundQueue
     let peer: String
 
+    /// The messages `base` hands over, from a connection to `peer` (in errors).
+    package init(base: InboundQueue, peer: String) {
+        self.base = base
+        self.peer = peer
+    }
+
     /// What ``poll(orWhenReady:)`` found.
     package enum Poll {
         /// The next burst of messages, in order.

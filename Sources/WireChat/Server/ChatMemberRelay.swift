@@ -21,6 +21,8 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
     private let member: ChatMemberSession<Transport>.Member
     private let peer: String
     private let messages: MessagePoller
+    /// Ends the connection once the member has left and been flushed (``ChatMemberHandoff/close``).
+    private let close: @Sendable (_ quit: Bool) -> Void
     private let loop: any EventLoop
 
     /// What is left of the burst being relayed.
@@ -36,12 +38,14 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
         session: ChatMemberSession<Transport>,
         member: ChatMemberSession<Transport>.Member,
         peer: String,
-        messages: MessagePoller
+        messages: MessagePoller,
+        close: @escaping @Sendable (_ quit: Bool) -> Void
     ) {
         self.session = session
         self.member = member
         self.peer = peer
         self.messages = messages
+        self.close = close
         self.loop = member.sink.eventLoop
     }
 
@@ -74,7 +78,7 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
             case .messages(let batch):
                 self.take(batch)
             case .end(let failure):
-                self.end(failure: failure)
+                self.end(failure: failure, quit: false)
             case .empty:
                 return
             }
@@ -95,7 +99,7 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
         case .who:
             self.room.answerWho(self.member.id)
         case .quit:
-            self.end(failure: nil)
+            self.end(failure: nil, quit: true)
         }
     }
 
@@ -143,16 +147,16 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
 
     /// The member's messages ended (or it said /quit): it leaves, what the room queued for it
     /// still reaches it unless it has stopped reading, and its connection closes.
-    private func end(failure: (any Error)?) {
+    private func end(failure: (any Error)?, quit: Bool) {
         guard !self.hasEnded else { return }
         self.hasEnded = true
         self.steps = []
         self.heartbeats?.cancel()
         self.heartbeats = nil
         self.session.leave(self.member, failure: failure, peer: self.peer)
-        let (sink, onEvent, username) = (self.member.sink, self.session.onEvent, self.member.username)
-        self.room.flushed(sink, within: self.room.stallTimeout).whenComplete { _ in
-            sink.close()
+        let (close, onEvent, username) = (self.close, self.session.onEvent, self.member.username)
+        self.room.flushed(self.member.sink, within: self.room.stallTimeout).whenComplete { _ in
+            close(quit)
             onEvent(.closed(username: username))
         }
     }

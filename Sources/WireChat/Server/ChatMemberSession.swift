@@ -25,13 +25,25 @@ protocol ChatMemberTransport: SendableMetatype {
     /// Hands the member's messages over to a relay on the connection's event loop
     /// (``ChatMemberRelay``), so that the member's task ends and a quiet member costs no task:
     /// what was taken of a burst and not handed out yet, and the poller of the rest. `nil` for a
-    /// transport whose members stay in their tasks. A member handed off is ended by closing its
-    /// sink (``finish(quit:)`` is not called).
-    mutating func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)?
+    /// transport whose members stay in their tasks. A member handed off is ended by the hand-off's
+    /// `close` (``finish(quit:)`` is not called).
+    mutating func handOff() -> ChatMemberHandoff?
     /// Whether `error`, ending the member's messages, is just the peer going away.
     static func isPeerGone(_ error: any Error) -> Bool
     /// How members of this transport are counted.
     static var kind: ChatTransportKind { get }
+}
+
+/// A member's messages handed over to a relay on its connection's event loop
+/// (``ChatMemberTransport/handOff()``).
+struct ChatMemberHandoff {
+    /// What the member's task took of a burst and had not handed out yet.
+    var unconsumed: [ByteBuffer]
+    /// The rest of its messages.
+    var rest: MessagePoller
+    /// Ends the connection once the member has left the room and what the room queued for it
+    /// was flushed: after /quit (`quit`), or because its messages ended. On its event loop.
+    var close: @Sendable (_ quit: Bool) -> Void
 }
 
 /// One member's life in the room, whatever carries it: the hello and the username, then texts
@@ -60,8 +72,8 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
     /// connection then lives on after this returns, see ``ChatMemberTransport/handOff()``).
     func run(_ transport: inout Transport) async -> Bool {
         guard let member = await self.admit(&transport) else { return false }
-        if let (unconsumed, rest) = transport.handOff() {
-            self.relayOnEventLoop(member, unconsumed: unconsumed, rest: rest, peer: transport.peer)
+        if let handoff = transport.handOff() {
+            self.relayOnEventLoop(member, handoff: handoff, peer: transport.peer)
             return true
         }
         let (failure, quit) = await self.relayWithHeartbeats(member, &transport)
@@ -75,8 +87,9 @@ struct ChatMemberSession<Transport: ChatMemberTransport>: Sendable {
     }
 
     @inline(never)  // synchronous: nothing of it stays in the task, which ends right after
-    private func relayOnEventLoop(_ member: Member, unconsumed: [ByteBuffer], rest: MessagePoller, peer: String) {
-        ChatMemberRelay(session: self, member: member, peer: peer, messages: rest).start(with: unconsumed)
+    private func relayOnEventLoop(_ member: Member, handoff: ChatMemberHandoff, peer: String) {
+        ChatMemberRelay(session: self, member: member, peer: peer, messages: handoff.rest, close: handoff.close)
+            .start(with: handoff.unconsumed)
     }
 
     /// The member has left: why, if its messages ended with an error; the room let go of it.

@@ -38,8 +38,10 @@ extension ChatServer {
         mutating func finish(quit: Bool) async {}
 
         /// A member in the room is relayed on the connection's event loop, without a task.
-        func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)? {
-            self.messages.handOff()
+        func handOff() -> ChatMemberHandoff? {
+            let (unconsumed, rest) = self.messages.handOff()
+            let connection = self.connection
+            return ChatMemberHandoff(unconsumed: unconsumed, rest: rest) { _ in connection.close() }
         }
 
         /// A TCP member's errors are all worth an event (a reset says so as well as anything).

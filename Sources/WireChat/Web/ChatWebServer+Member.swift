@@ -10,31 +10,31 @@ import NIOWebSocket
 struct WebSocketTransport: ChatMemberTransport {
     static var kind: ChatTransportKind { .webSocket }
 
-    var texts: WebSocketTexts
-    let channel: any Channel
+    let member: ChatWebServer.BrowserChannel
     let logger: Logger
     let peer: String
+
+    private var channel: any Channel { self.member.channel }
 
     func sink(positioned: Bool) -> WebSocketMember {
         WebSocketMember(channel: self.channel, positioned: positioned, logger: self.logger)
     }
 
+    /// One message, leaving the rest of its burst for whoever reads next.
     mutating func next() async throws -> ByteBuffer? {
-        try await self.texts.next()
+        try await self.member.queue.nextMessage()
     }
 
-    /// One text at a time: a browser's messages come whole, one per frame.
     mutating func nextBatch() async throws -> [ByteBuffer]? {
-        try await self.texts.next().map { [$0] }
+        try await self.member.queue.next()
     }
 
     /// The reason as a record from the room, then a Close frame (1008).
     mutating func refuse(_ reason: ChatError, positioned: Bool) async {
         let notice = WebSocketMember.textFrame(user: ChatRoom.serverName, text: "refused: \(reason)")
         do {
-            try await self.texts.write(notice)
-            self.texts.close(.policyViolation)
-            try await self.texts.sendClose()
+            try await self.channel.writeAndFlush(notice).get()
+            try await Self.close(self.member, quit: false, otherwise: .policyViolation, closing: false).get()
         } catch {
             // The browser left before hearing why: the refusal stands and was reported.
         }
@@ -43,19 +43,43 @@ struct WebSocketTransport: ChatMemberTransport {
     /// The Close frame its end calls for: 1000 after /quit or the browser's own Close, another
     /// code for a broken message; none when the connection just ended.
     mutating func finish(quit: Bool) async {
-        if quit { self.texts.close(.normalClosure) }
-        do {
-            try await self.texts.sendClose()
-        } catch {
-            // Gone already: nothing to close.
+        try? await Self.close(self.member, quit: quit, otherwise: nil, closing: false).get()
+    }
+
+    /// A browser in the room is relayed on its event loop, as a TCP member is; its end sends the
+    /// Close frame due, then closes the connection.
+    func handOff() -> ChatMemberHandoff? {
+        let member = self.member
+        return ChatMemberHandoff(unconsumed: [], rest: MessagePoller(base: member.queue, peer: self.peer)) { quit in
+            _ = Self.close(member, quit: quit, otherwise: nil, closing: true)
         }
     }
 
-    /// A browser that went away without a close frame (a closed tab) just left, as one noticed
-    /// while answering it did.
-    /// Browsers stay in their tasks.
-    func handOff() -> (unconsumed: [ByteBuffer], rest: MessagePoller)? { nil }
+    /// Sends the Close frame that is due (see ``WebSocketTexts/takeCloseFrame(quit:otherwise:)``),
+    /// the last frame on the connection; with `closing`, closes the connection once it is sent
+    /// (or at once, when none is due).
+    static func close(
+        _ member: ChatWebServer.BrowserChannel,
+        quit: Bool,
+        otherwise code: WebSocketErrorCode?,
+        closing: Bool
+    ) -> EventLoopFuture<Void> {
+        let channel = member.channel
+        return channel.eventLoop.flatSubmit {
+            let sent: EventLoopFuture<Void>
+            if let frame = member.texts.value.takeCloseFrame(quit: quit, otherwise: code) {
+                sent = channel.writeAndFlush(frame)
+            } else {
+                sent = channel.eventLoop.makeSucceededVoidFuture()
+            }
+            if closing {
+                sent.whenComplete { _ in channel.close(promise: nil) }
+            }
+            return sent
+        }
+    }
 
+    /// A browser that went away without a Close frame (a closed tab) just left.
     static func isPeerGone(_ error: any Error) -> Bool {
         switch error {
         case let error as IOError where SystemError.isPeerGone(error): return true
@@ -66,31 +90,31 @@ struct WebSocketTransport: ChatMemberTransport {
 }
 
 extension ChatWebServer {
-    func serve(_ member: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
+    /// A browser member's channel once upgraded: its messages' queue, and the handler that fills
+    /// it and knows the Close frame due.
+    struct BrowserChannel: Sendable {
+        let channel: any Channel
+        let queue: InboundQueue
+        let texts: NIOLoopBound<WebSocketTexts>
+    }
+
+    /// Serves a browser member; its connection lives on after this returns once the member is in
+    /// the room (its relay closes it), and is closed here otherwise.
+    func serve(_ member: BrowserChannel) async {
         let channel = member.channel
-        let peer = channel.remoteAddress?.endpointDescription ?? "unknown peer"
-        do {
-            try await member.executeThenClose { inbound, _ in
-                var transport = WebSocketTransport(
-                    texts: WebSocketTexts(
-                        inbound,
-                        channel: channel,
-                        maximumMessageSize: self.configuration.server.maximumMessageSize
-                    ),
-                    channel: channel,
-                    logger: self.logger,
-                    peer: peer
-                )
-                let session = ChatMemberSession<WebSocketTransport>(
-                    room: self.room,
-                    usernameLimit: self.configuration.maximumUsernameBytes,
-                    reportsTexts: self.configuration.reportsTexts,
-                    onEvent: self.onEvent
-                )
-                _ = await session.run(&transport)
-            }
-        } catch {
-            self.onEvent(.failed(peer: peer, username: nil, error: error))
+        var transport = WebSocketTransport(
+            member: member,
+            logger: self.logger,
+            peer: channel.remoteAddress?.endpointDescription ?? "unknown peer"
+        )
+        let session = ChatMemberSession<WebSocketTransport>(
+            room: self.room,
+            usernameLimit: self.configuration.maximumUsernameBytes,
+            reportsTexts: self.configuration.reportsTexts,
+            onEvent: self.onEvent
+        )
+        if await !session.run(&transport) {
+            channel.close(promise: nil)
         }
     }
 }

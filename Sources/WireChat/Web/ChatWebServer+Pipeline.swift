@@ -51,7 +51,17 @@ extension ChatWebServer {
                             WebSocketTimeoutHandler(timeouts: timeouts)
                         )
                     }
-                    return .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                    // Its messages, in a queue its session and then its relay read.
+                    let queue = InboundQueue(channel: channel)
+                    let texts = WebSocketTexts(queue: queue, maximumMessageSize: server.maximumMessageSize)
+                    try channel.pipeline.syncOperations.addHandler(texts)
+                    return .websocket(
+                        BrowserChannel(
+                            channel: channel,
+                            queue: queue,
+                            texts: NIOLoopBound(texts, eventLoop: channel.eventLoop)
+                        )
+                    )
                 }
             }
         )

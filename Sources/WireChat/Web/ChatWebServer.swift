@@ -18,7 +18,7 @@ import WireFraming
 /// reference, not a copy of the room's configuration.
 final class ChatWebServer: Sendable {
     enum Upgrade: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case websocket(BrowserChannel)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>)
     }
 

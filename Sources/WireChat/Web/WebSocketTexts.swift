@@ -1,104 +1,144 @@
 import NIOCore
 import NIOWebSocket
+@_spi(Broadcast) import Wire
 
-/// A browser member's frames as the room reads them: whole text messages, fragments gathered.
+/// A browser member's frames as the room reads them: whole text messages, fragments gathered,
+/// handed to its queue a read burst at a time (so that a burst is framed once for the room, and a
+/// member in the room is relayed on the event loop as a TCP member is, without a task).
 ///
 /// Answers pings on the way. What ends a member calls for a close frame: the browser's own close
 /// (1000), a new message inside a fragmented one (1002), a binary frame (1003), a message over the
-/// limit (1009). It is sent by ``sendClose()``, once the member has left the room, so that it is
-/// the last frame on the connection.
-struct WebSocketTexts {
-    private var frames: NIOAsyncChannelInboundStream<WebSocketFrame>.AsyncIterator
-    /// Its frames go out as the room's records do, through the channel on its event loop: one
-    /// writer, so that they keep the order they were written in.
-    private let channel: any Channel
+/// limit (1009). It is taken by ``takeCloseFrame(quit:)`` and sent once the member has left the
+/// room, so that it is the last frame on the connection. Holds the channel's reads while its
+/// queue is full, as a TCP member's decoder does.
+///
+/// Sits after the WebSocket codec (and the timeouts), on the channel's event loop.
+final class WebSocketTexts: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Where whole messages go; the member's session and then its relay read them.
+    let queue: InboundQueue
     private let maximumMessageSize: Int
     /// The close frame the end of the member calls for, not sent yet.
     private(set) var closing: WebSocketErrorCode?
+    /// A fragmented message so far.
+    private var partial: ByteBuffer?
+    /// Whole messages of this read burst, not queued yet.
+    private var batch: [ByteBuffer] = []
+    private var batchBytes = 0
+    /// The messages have ended: what comes after is not read.
+    private var ended = false
+    /// The Close frame was taken: nothing may follow it.
+    private var closeTaken = false
 
-    init(
-        _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        channel: any Channel,
-        maximumMessageSize: Int
-    ) {
-        self.frames = inbound.makeAsyncIterator()
-        self.channel = channel
+    init(queue: InboundQueue, maximumMessageSize: Int) {
+        self.queue = queue
         self.maximumMessageSize = maximumMessageSize
     }
 
-    /// The next whole text message; `nil` once the member is gone or has been closed.
-    mutating func next() async throws -> ByteBuffer? {
-        while let frame = try await self.frames.next() {
-            switch frame.opcode {
-            case .text:
-                return try await self.gather(frame)
-            case .ping:
-                try await self.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-            case .connectionClose:
-                self.closing = .normalClosure
-                return nil
-            case .binary:
-                self.closing = .unacceptableData
-                return nil
-            default:
-                break
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.ended else { return }
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text where self.partial == nil:
+            if frame.fin {
+                self.take(frame.unmaskedData)
+            } else {
+                self.partial = frame.unmaskedData
             }
-        }
-        return nil
-    }
-
-    /// A text frame with its continuation frames, if it was fragmented. Control frames may come
-    /// between fragments (RFC 6455, 5.4): pings are answered there too. A stream that ends inside
-    /// a message, or a new message before the last one ended, ends the member.
-    private mutating func gather(_ first: WebSocketFrame) async throws -> ByteBuffer? {
-        var data = first.unmaskedData
-        var finished = first.fin
-        while !finished {
-            guard let next = try await self.frames.next() else { return nil }
-            switch next.opcode {
-            case .continuation:
-                var more = next.unmaskedData
-                data.writeBuffer(&more)
-                if data.readableBytes > self.maximumMessageSize {
-                    self.closing = .messageTooLarge
-                    return nil
-                }
-                finished = next.fin
-            case .ping:
-                try await self.write(WebSocketFrame(fin: true, opcode: .pong, data: next.unmaskedData))
-            case .connectionClose:
-                self.closing = .normalClosure
-                return nil
-            case .pong:
-                break
-            default:
-                self.closing = .protocolError
-                return nil
+        case .continuation where self.partial != nil:
+            var more = frame.unmaskedData
+            self.partial!.writeBuffer(&more)
+            if self.partial!.readableBytes > self.maximumMessageSize {
+                self.end(closing: .messageTooLarge)
+            } else if frame.fin {
+                let message = self.partial!
+                self.partial = nil
+                self.take(message)
             }
+        case .continuation:
+            // No message to continue: nothing to gather.
+            break
+        case .ping:
+            // Control frames may come between fragments (RFC 6455, 5.4): answered there too.
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            break
+        case .connectionClose:
+            self.end(closing: .normalClosure)
+        case .binary where self.partial == nil:
+            self.end(closing: .unacceptableData)
+        case .text, .binary:
+            // A new message before the last one ended.
+            self.end(closing: .protocolError)
+        default:
+            break
         }
-        return data
     }
 
-    /// Ends the member with a close frame with `code` (unless another is already due).
-    mutating func close(_ code: WebSocketErrorCode) {
-        if self.closing == nil { self.closing = code }
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.queueBatch()
+        context.fireChannelReadComplete()
     }
 
-    /// Sends the close frame that is due, if one is: the last frame on the connection.
-    mutating func sendClose() async throws {
-        guard let code = self.closing else { return }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.queueBatch()
+        self.ended = true
+        self.queue.finish(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A stream that ends inside a message ends the member, with no close frame.
+        self.queueBatch()
+        self.ended = true
+        self.queue.finish(nil)
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.queue.mayRead() {
+            context.read()
+        }
+    }
+
+    /// The close frame the member's end calls for (1000 after /quit, when nothing else is due),
+    /// at most once; `nil` when the connection just ended.
+    func takeCloseFrame(quit: Bool, otherwise code: WebSocketErrorCode? = nil) -> WebSocketFrame? {
+        guard !self.closeTaken, let code = self.closing ?? (quit ? .normalClosure : code) else { return nil }
+        self.closeTaken = true
         self.closing = nil
-        try await self.send(close: code)
-    }
-
-    private func send(close code: WebSocketErrorCode) async throws {
+        self.ended = true
         var data = ByteBuffer()
         data.write(webSocketErrorCode: code)
-        try await self.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
     }
 
-    /// Sends a text frame.
-    func write(_ frame: WebSocketFrame) async throws {
-        try await self.channel.writeAndFlush(frame).get()
+    private func take(_ message: ByteBuffer) {
+        self.batch.append(message)
+        self.batchBytes += message.readableBytes
+    }
+
+    private func queueBatch() {
+        guard !self.batch.isEmpty else { return }
+        let (batch, bytes) = (self.batch, self.batchBytes)
+        self.batch = []
+        self.batchBytes = 0
+        self.queue.push(batch, bytes: bytes)
+    }
+
+    /// The messages end here, after those already whole, with `code` due.
+    private func end(closing code: WebSocketErrorCode) {
+        if self.closing == nil { self.closing = code }
+        self.partial = nil
+        self.queueBatch()
+        self.ended = true
+        self.queue.finish(nil)
     }
 }
+
+@available(*, unavailable)
+extension WebSocketTexts: Sendable {}
