@@ -1,11 +1,21 @@
 import Logging
 import NIOCore
+import NIOPosix
 @_spi(Broadcast) import Wire
 
 /// The web port is served as the TCP port is (`ChildChannelServer`: the connection limit, the
 /// registry, metrics with `listener="web"` and the graceful shutdown); what differs is its
 /// pipeline and what a connection becomes: a browser member or page requests.
 extension ChatWebServer: ServerChildChannel {
+    /// Reads sized as a TCP member's are: a browser's messages are small, and a quiet one holds
+    /// no large read buffer.
+    func childChannelOptions(_ bootstrap: ServerBootstrap) -> ServerBootstrap {
+        bootstrap.childChannelOption(
+            .recvAllocator,
+            value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 1 << 20)
+        )
+    }
+
     func setup(channel: any Channel) throws -> EventLoopFuture<Connection> {
         let upgrade = try Self.configure(channel, server: self.configuration.server)
         return channel.eventLoop.makeSucceededFuture(Connection(channel: channel, upgrade: upgrade))
