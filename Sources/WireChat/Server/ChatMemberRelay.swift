@@ -21,8 +21,9 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
     private let member: ChatMemberSession<Transport>.Member
     private let peer: String
     private let messages: MessagePoller
-    /// Ends the connection once the member has left and been flushed (``ChatMemberHandoff/close``).
-    private let close: @Sendable (_ quit: Bool) -> Void
+    /// Ends the connection once the member has left and been flushed (``ChatMemberHandoff/close``;
+    /// `nil`: the sink is closed).
+    private let close: (@Sendable (_ quit: Bool) -> Void)?
     private let loop: any EventLoop
 
     /// What is left of the burst being relayed.
@@ -39,7 +40,7 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
         member: ChatMemberSession<Transport>.Member,
         peer: String,
         messages: MessagePoller,
-        close: @escaping @Sendable (_ quit: Bool) -> Void
+        close: (@Sendable (_ quit: Bool) -> Void)?
     ) {
         self.session = session
         self.member = member
@@ -154,9 +155,11 @@ final class ChatMemberRelay<Transport: ChatMemberTransport>: @unchecked Sendable
         self.heartbeats?.cancel()
         self.heartbeats = nil
         self.session.leave(self.member, failure: failure, peer: self.peer)
-        let (close, onEvent, username) = (self.close, self.session.onEvent, self.member.username)
-        self.room.flushed(self.member.sink, within: self.room.stallTimeout).whenComplete { _ in
-            close(quit)
+        let (sink, close, onEvent, username) = (
+            self.member.sink, self.close, self.session.onEvent, self.member.username
+        )
+        self.room.flushed(sink, within: self.room.stallTimeout).whenComplete { _ in
+            if let close { close(quit) } else { sink.close() }
             onEvent(.closed(username: username))
         }
     }

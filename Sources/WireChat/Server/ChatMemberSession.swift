@@ -42,8 +42,9 @@ struct ChatMemberHandoff {
     /// The rest of its messages.
     var rest: MessagePoller
     /// Ends the connection once the member has left the room and what the room queued for it
-    /// was flushed: after /quit (`quit`), or because its messages ended. On its event loop.
-    var close: @Sendable (_ quit: Bool) -> Void
+    /// was flushed: after /quit (`quit`), or because its messages ended. On its event loop;
+    /// `nil`: its sink is closed (a TCP member, which then costs no closure).
+    var close: (@Sendable (_ quit: Bool) -> Void)?
 }
 
 /// One member's life in the room, whatever carries it: the hello and the username, then texts

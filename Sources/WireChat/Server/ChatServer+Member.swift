@@ -40,8 +40,7 @@ extension ChatServer {
         /// A member in the room is relayed on the connection's event loop, without a task.
         func handOff() -> ChatMemberHandoff? {
             let (unconsumed, rest) = self.messages.handOff()
-            let connection = self.connection
-            return ChatMemberHandoff(unconsumed: unconsumed, rest: rest) { _ in connection.close() }
+            return ChatMemberHandoff(unconsumed: unconsumed, rest: rest, close: nil)
         }
 
         /// A TCP member's errors are all worth an event (a reset says so as well as anything).
