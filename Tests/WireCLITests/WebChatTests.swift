@@ -39,6 +39,18 @@ struct WebChatTests {
         #expect(try await server.finish().status == 0)
     }
 
+    /// A browser in the room that goes with a reset (killed, or its network gone) just left: the
+    /// others see it leave, and the server reports it closed, not failed.
+    @Test func aBrowserThatResetsItsConnectionHasLeftAndHasNotFailed() async throws {
+        let (server, _, webPort) = try await Self.startServer()
+        let driver = try await RunningProcess.python("ws_reset.py", ["\(webPort)"]).finish()
+        #expect(driver.output.hasSuffix("ok\n"), "\(driver.output)\(driver.error)")
+        try await server.waitForOutput(containing: "Closed connection from: goes")
+        server.interrupt()
+        let finished = try await server.finish()
+        #expect(!(finished.output + finished.error).contains("failed"), "\(finished.output)\(finished.error)")
+    }
+
     @Test func withTheServersCertificateBrowsersJoinOverTLS() async throws {
         let certificates = try await TestCertificates.make()
         let server = try RunningProcess.wire([

@@ -34,7 +34,7 @@ struct WebSocketTransport: ChatMemberTransport {
         let notice = WebSocketMember.textFrame(user: ChatRoom.serverName, text: "refused: \(reason)")
         do {
             try await self.channel.writeAndFlush(notice).get()
-            try await Self.close(self.member, quit: false, otherwise: .policyViolation, closing: false).get()
+            try await Self.close(self.member, quit: false, decided: .policyViolation, closing: false).get()
         } catch {
             // The browser left before hearing why: the refusal stands and was reported.
         }
@@ -43,7 +43,7 @@ struct WebSocketTransport: ChatMemberTransport {
     /// The Close frame its end calls for: 1000 after /quit or the browser's own Close, another
     /// code for a broken message; none when the connection just ended.
     mutating func finish(quit: Bool) async {
-        try? await Self.close(self.member, quit: quit, otherwise: nil, closing: false).get()
+        try? await Self.close(self.member, quit: quit, decided: nil, closing: false).get()
     }
 
     /// A browser in the room is relayed on its event loop, as a TCP member is; its end sends the
@@ -51,23 +51,23 @@ struct WebSocketTransport: ChatMemberTransport {
     func handOff() -> ChatMemberHandoff? {
         let member = self.member
         return ChatMemberHandoff(unconsumed: [], rest: MessagePoller(base: member.queue, peer: self.peer)) { quit in
-            _ = Self.close(member, quit: quit, otherwise: nil, closing: true)
+            _ = Self.close(member, quit: quit, decided: nil, closing: true)
         }
     }
 
-    /// Sends the Close frame that is due (see ``WebSocketTexts/takeCloseFrame(quit:otherwise:)``),
+    /// Sends the Close frame that is due (see ``WebSocketTexts/takeCloseFrame(quit:decided:)``),
     /// the last frame on the connection; with `closing`, closes the connection once it is sent
     /// (or at once, when none is due).
     static func close(
         _ member: ChatWebServer.BrowserChannel,
         quit: Bool,
-        otherwise code: WebSocketErrorCode?,
+        decided code: WebSocketErrorCode?,
         closing: Bool
     ) -> EventLoopFuture<Void> {
         let channel = member.channel
         return channel.eventLoop.flatSubmit {
             let sent: EventLoopFuture<Void>
-            if let frame = member.texts.value.takeCloseFrame(quit: quit, otherwise: code) {
+            if let frame = member.texts.value.takeCloseFrame(quit: quit, decided: code) {
                 sent = channel.writeAndFlush(frame)
             } else {
                 sent = channel.eventLoop.makeSucceededVoidFuture()
@@ -79,10 +79,12 @@ struct WebSocketTransport: ChatMemberTransport {
         }
     }
 
-    /// A browser that went away without a Close frame (a closed tab) just left.
+    /// A browser that went away without a Close frame (a closed tab) just left: a reset, as the
+    /// socket reports it or, once the member is relayed, as its poller does.
     static func isPeerGone(_ error: any Error) -> Bool {
         switch error {
         case let error as IOError where SystemError.isPeerGone(error): return true
+        case let error as ConnectionError where error.kind == .reset: return true
         case ChannelError.ioOnClosedChannel: return true
         default: return false
         }

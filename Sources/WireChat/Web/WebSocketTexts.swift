@@ -8,7 +8,7 @@ import NIOWebSocket
 ///
 /// Answers pings on the way. What ends a member calls for a close frame: the browser's own close
 /// (1000), a new message inside a fragmented one (1002), a binary frame (1003), a message over the
-/// limit (1009). It is taken by ``takeCloseFrame(quit:)`` and sent once the member has left the
+/// limit (1009). It is taken by ``takeCloseFrame(quit:decided:)`` and sent once the member has left the
 /// room, so that it is the last frame on the connection. Holds the channel's reads while its
 /// queue is full, as a TCP member's decoder does.
 ///
@@ -99,16 +99,26 @@ final class WebSocketTexts: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Whatever takes it out of the pipeline, its readers are not left waiting.
+        self.queueBatch()
+        self.ended = true
+        self.queue.finish(nil)
+    }
+
     func read(context: ChannelHandlerContext) {
         if self.queue.mayRead() {
             context.read()
         }
     }
 
-    /// The close frame the member's end calls for (1000 after /quit, when nothing else is due),
-    /// at most once; `nil` when the connection just ended.
-    func takeCloseFrame(quit: Bool, otherwise code: WebSocketErrorCode? = nil) -> WebSocketFrame? {
-        guard !self.closeTaken, let code = self.closing ?? (quit ? .normalClosure : code) else { return nil }
+    /// The close frame the member's end calls for, at most once: what the session decided (1000
+    /// after /quit, `decided` for a refusal) before what the frames called for (read ahead of
+    /// the session: a binary frame after the /quit does not change its 1000); `nil` when the
+    /// connection just ended.
+    func takeCloseFrame(quit: Bool, decided: WebSocketErrorCode? = nil) -> WebSocketFrame? {
+        let due: WebSocketErrorCode? = quit ? .normalClosure : decided ?? self.closing
+        guard !self.closeTaken, let code = due else { return nil }
         self.closeTaken = true
         self.closing = nil
         self.ended = true
