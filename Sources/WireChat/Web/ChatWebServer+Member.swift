@@ -17,7 +17,7 @@ struct WebSocketTransport: ChatMemberTransport {
     private var channel: any Channel { self.member.channel }
 
     func sink(positioned: Bool) -> WebSocketMember {
-        WebSocketMember(channel: self.channel, positioned: positioned, logger: self.logger)
+        WebSocketMember(channel: self.channel, writer: self.member.writer, positioned: positioned, logger: self.logger)
     }
 
     /// One message, leaving the rest of its burst for whoever reads next.
@@ -98,6 +98,8 @@ extension ChatWebServer {
         let channel: any Channel
         let queue: InboundQueue
         let texts: NIOLoopBound<WebSocketTexts>
+        /// Where its records go, framed.
+        let writer: NIOLoopBound<WebSocketFramedWriter>
     }
 
     /// Serves a browser member; its connection lives on after this returns once the member is in

@@ -46,20 +46,24 @@ extension ChatWebServer {
                             promise: nil
                         )
                     }
-                    if timeouts.areSet {
-                        try channel.pipeline.syncOperations.addHandler(
-                            WebSocketTimeoutHandler(timeouts: timeouts)
-                        )
+                    let clock = timeouts.areSet ? WebSocketTimeoutHandler(timeouts: timeouts) : nil
+                    if let clock {
+                        try channel.pipeline.syncOperations.addHandler(clock)
                     }
                     // Its messages, in a queue its session and then its relay read.
                     let queue = InboundQueue(channel: channel)
                     let texts = WebSocketTexts(queue: queue, maximumMessageSize: server.maximumMessageSize)
                     try channel.pipeline.syncOperations.addHandler(texts)
+                    // The room's records, framed by the member, written past the encoder.
+                    let writer = WebSocketFramedWriter(timeouts: clock)
+                    let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+                    try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))
                     return .websocket(
                         BrowserChannel(
                             channel: channel,
                             queue: queue,
-                            texts: NIOLoopBound(texts, eventLoop: channel.eventLoop)
+                            texts: NIOLoopBound(texts, eventLoop: channel.eventLoop),
+                            writer: NIOLoopBound(writer, eventLoop: channel.eventLoop)
                         )
                     )
                 }

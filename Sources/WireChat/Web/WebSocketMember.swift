@@ -12,6 +12,8 @@ import WireFraming
 /// Every method runs on the channel's event loop, the one writer of the room's frames.
 final class WebSocketMember: ChatRecordSink {
     let channel: any Channel
+    /// Where its records go, framed here (``WebSocketFramedWriter``).
+    private let writer: NIOLoopBound<WebSocketFramedWriter>
     /// It said hello: its records carry their position.
     private let positioned: Bool
     /// The last write the room made, for an empty ``writeFramed(_:promise:)`` to wait for.
@@ -21,10 +23,12 @@ final class WebSocketMember: ChatRecordSink {
 
     init(
         channel: any Channel,
+        writer: NIOLoopBound<WebSocketFramedWriter>,
         positioned: Bool = false,
         logger: Logger = Logger(label: "wire.chat.web")
     ) {
         self.channel = channel
+        self.writer = writer
         self.logger = logger
         self.positioned = positioned
         // Made off the loop (by the member's task); used only on it.
@@ -34,21 +38,27 @@ final class WebSocketMember: ChatRecordSink {
     var eventLoop: any EventLoop { self.channel.eventLoop }
 
     func writeRecords(_ records: ArraySlice<ChatOutgoingRecord>, promise: EventLoopPromise<Void>?) {
-        guard let last = records.last else {
+        guard !records.isEmpty else {
             self.writeFramed(ByteBuffer(), promise: promise)
             return
         }
-        for record in records.dropLast() {
-            self.channel.write(self.frame(record), promise: nil)
+        // One buffer of frames, one write: the JSON is the room's, made once for every browser.
+        var size = 0
+        for record in records {
+            size += WebSocketFramedWriter.maximumHeaderLength + self.json(record).readableBytes
+        }
+        var frames = self.channel.allocator.buffer(capacity: size)
+        for record in records {
+            WebSocketFramedWriter.appendTextFrame(self.json(record), to: &frames)
         }
         let written = promise ?? self.channel.eventLoop.makePromise()
-        self.channel.write(self.frame(last), promise: written)
+        self.writer.value.write(framed: frames, promise: written)
         self.lastWrite.value = written.futureResult
     }
 
     /// The record's JSON, made once by the room for every browser.
-    private func frame(_ record: ChatOutgoingRecord) -> WebSocketFrame {
-        WebSocketFrame(fin: true, opcode: .text, data: self.positioned ? record.positionedJSON : record.json)
+    private func json(_ record: ChatOutgoingRecord) -> ByteBuffer {
+        self.positioned ? record.positionedJSON : record.json
     }
 
     /// Waits for what was written before; the room writes a browser's records through
