@@ -27,6 +27,10 @@ def fail(message):
 
 stays = connect(url, open_timeout=20)
 stays.send("stays")
+# In before the other comes, so that it hears the other join: /who answers once it is.
+stays.send("/who")
+while not json.loads(stays.recv(timeout=20))["text"].startswith("online: "):
+    pass
 goes = connect(url, open_timeout=20)
 goes.send("goes")
 # Wait until both are in: "goes joined" reaches the one that stays.
