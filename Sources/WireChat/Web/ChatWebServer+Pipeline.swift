@@ -54,7 +54,8 @@ extension ChatWebServer {
                     let queue = InboundQueue(channel: channel)
                     let texts = WebSocketTexts(queue: queue, maximumMessageSize: server.maximumMessageSize)
                     try channel.pipeline.syncOperations.addHandler(texts)
-                    // The room's records, framed by the member, written past the encoder.
+                    // The room's records, framed by the member, written past the encoder: nothing
+                    // but TLS may come between it and the socket.
                     let writer = WebSocketFramedWriter(timeouts: clock)
                     let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
                     try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))

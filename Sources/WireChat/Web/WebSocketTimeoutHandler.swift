@@ -10,8 +10,9 @@ import Wire
 /// room, while a browser that is gone stops answering and is closed. The pings sent are not
 /// activity.
 ///
-/// Sits after the WebSocket codec, so it sees frames; the clock runs as ``ClockDrivenHandler``
-/// runs it for a TCP connection.
+/// Sits after the WebSocket codec, so it sees frames; the room's records pass it by (they are
+/// framed by the member and written past the encoder), and ``WebSocketFramedWriter`` tells its
+/// clock when it writes them. The clock runs as ``ClockDrivenHandler`` runs it for a TCP connection.
 final class WebSocketTimeoutHandler: ChannelDuplexHandler, ClockDrivenHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
