@@ -74,10 +74,14 @@ struct ChatRoomTests {
         #expect(records.allSatisfy { $0.position != nil })
         // Encoded once for every browser: with the position for pages that said hello.
         let position = try #require(records[0].position)
-        #expect(String(buffer: records[0].json) == #"{"user":"alice","text":"hi"}"#)
+        // Each in its WebSocket text frame (FIN, text; a length under 126 in one byte).
+        func frame(_ json: String) -> [UInt8] { [0x81, UInt8(json.utf8.count)] + Array(json.utf8) }
+        #expect(Array(records[0].frame.readableBytesView) == frame(#"{"user":"alice","text":"hi"}"#))
         #expect(
-            String(buffer: records[1].positionedJSON)
-                == #"{"user":"alice","text":"there\n","position":"# + "\"\(ChatPosition(major: position.major + 1))\"}"
+            Array(records[1].positionedFrame.readableBytesView)
+                == frame(
+                    #"{"user":"alice","text":"there\n","position":"# + "\"\(ChatPosition(major: position.major + 1))\"}"
+                )
         )
         #expect(browser.framedBytes.withLock { $0 } == 0, "no framed bytes to a browser")
         // Counted as a TCP member is: its records' sizes in the room's framing.

@@ -32,7 +32,7 @@ protocol ChatRecordSink: ChatMemberSink {
 /// room's mark (what a member has, when it joins) has only a position.
 ///
 /// Encoded once for every browser, when the room makes it: `{"user":"...","text":"..."}`, and
-/// with `"position"` for pages that said hello.
+/// with `"position"` for pages that said hello, each in its WebSocket text frame.
 struct ChatOutgoingRecord: Sendable {
     let user: String
     let text: ByteBuffer
@@ -40,18 +40,29 @@ struct ChatOutgoingRecord: Sendable {
     /// What it counts for in the room's flow control: its size in the room's framing (what a
     /// TCP member would be sent; 0 for a heartbeat or mark, which those are not sent).
     let accounted: Int
-    /// The record as JSON, without its position and with it (the same when it has none).
-    let json: ByteBuffer
-    let positionedJSON: ByteBuffer
+    /// The record as JSON in a WebSocket text frame, without its position and with it (the same
+    /// when it has none): made once, written as they are to every browser.
+    let frame: ByteBuffer
+    let positionedFrame: ByteBuffer
 
     init(user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int) {
         self.user = user
         self.text = text
         self.position = position
         self.accounted = accounted
-        self.json = JSONText.record(user: user, text: text, position: nil)
-        self.positionedJSON =
-            position.map { JSONText.record(user: user, text: text, position: $0.description) } ?? self.json
+        self.frame = Self.frame(JSONText.record(user: user, text: text, position: nil))
+        self.positionedFrame =
+            position.map { Self.frame(JSONText.record(user: user, text: text, position: $0.description)) }
+            ?? self.frame
+    }
+}
+
+extension ChatOutgoingRecord {
+    private static func frame(_ json: ByteBuffer) -> ByteBuffer {
+        var frame = ByteBuffer()
+        frame.reserveCapacity(WebSocketFramedWriter.maximumHeaderLength + json.readableBytes)
+        WebSocketFramedWriter.appendTextFrame(json, to: &frame)
+        return frame
     }
 }
 

@@ -42,23 +42,26 @@ final class WebSocketMember: ChatRecordSink {
             self.writeFramed(ByteBuffer(), promise: promise)
             return
         }
-        // One buffer of frames, one write: the JSON is the room's, made once for every browser.
-        var size = 0
-        for record in records {
-            size += WebSocketFramedWriter.maximumHeaderLength + self.json(record).readableBytes
-        }
-        var frames = self.channel.allocator.buffer(capacity: size)
-        for record in records {
-            WebSocketFramedWriter.appendTextFrame(self.json(record), to: &frames)
+        // One write: a lone record's frame as the room made it, several copied into one buffer.
+        // (By index: a loop over the records would copy each, and retain all it holds.)
+        let frames: ByteBuffer
+        if records.count == 1 {
+            frames = self.frame(records, records.startIndex)
+        } else {
+            var size = 0
+            for index in records.indices { size += self.frame(records, index).readableBytes }
+            var buffer = self.channel.allocator.buffer(capacity: size)
+            for index in records.indices { buffer.writeImmutableBuffer(self.frame(records, index)) }
+            frames = buffer
         }
         let written = promise ?? self.channel.eventLoop.makePromise()
         self.writer.value.write(framed: frames, promise: written)
         self.lastWrite.value = written.futureResult
     }
 
-    /// The record's JSON, made once by the room for every browser.
-    private func json(_ record: ChatOutgoingRecord) -> ByteBuffer {
-        self.positioned ? record.positionedJSON : record.json
+    /// A record's frame, made once by the room for every browser.
+    private func frame(_ records: ArraySlice<ChatOutgoingRecord>, _ index: Int) -> ByteBuffer {
+        self.positioned ? records[index].positionedFrame : records[index].frame
     }
 
     /// Waits for what was written before; the room writes a browser's records through
