@@ -75,6 +75,40 @@ struct WebSocketFramedWriterTests {
         _ = try? channel.finish()
     }
 
+    /// Records the room made together go as a slice of their run's frames; any part of a run,
+    /// in either form, and records of several runs (copied into one buffer) decode the same.
+    @Test(arguments: [false, true])
+    func aRunOfRecordsMadeTogetherIsWrittenAsItsFramesWhateverPartAndForm(_ positioned: Bool) throws {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let writer = WebSocketFramedWriter(timeouts: nil)
+        try channel.pipeline.syncOperations.addHandlers([writer, WebSocketFrameEncoder()])
+        _ = try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let member = WebSocketMember(
+            channel: channel,
+            writer: NIOLoopBound(writer, eventLoop: loop),
+            positioned: positioned
+        )
+        let burst = ChatOutgoingRecord.made(
+            (0..<4).map { ("alice", ByteBuffer(string: "t\($0)"), ChatPosition(major: 10 + UInt64($0)), 16) }
+        )
+        let alone = ChatOutgoingRecord(user: "[server]", text: ByteBuffer(string: "note"), position: nil, accounted: 0)
+        member.writeRecords(burst[1...2], promise: nil)
+        member.writeRecords(ArraySlice([burst[3], alone, burst[0]]), promise: nil)
+        member.flushFramed()
+        let texts = try Self.frames(channel).map { String(buffer: $0.data) }
+        func json(_ text: String, _ position: UInt64?) -> String {
+            let at = positioned ? position.map { ",\"position\":\"\(ChatPosition(major: $0))\"" } ?? "" : ""
+            return #"{"user":"alice","text":""# + text + "\"" + at + "}"
+        }
+        #expect(
+            texts == [
+                json("t1", 11), json("t2", 12), json("t3", 13), #"{"user":"[server]","text":"note"}"#, json("t0", 10),
+            ]
+        )
+        _ = try? channel.finish()
+    }
+
     @Test func recordsWrittenCountAsWrittenForTheMembersClockAndPostponeItsPing() throws {
         let (channel, loop, member) = try Self.member(ConnectionTimeouts(idle: .seconds(60), heartbeat: .seconds(3)))
         loop.advanceTime(by: .seconds(2))

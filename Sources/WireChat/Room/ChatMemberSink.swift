@@ -32,7 +32,9 @@ protocol ChatRecordSink: ChatMemberSink {
 /// room's mark (what a member has, when it joins) has only a position.
 ///
 /// Encoded once for every browser, when the room makes it: `{"user":"...","text":"..."}`, and
-/// with `"position"` for pages that said hello, each in its WebSocket text frame.
+/// with `"position"` for pages that said hello, each in its WebSocket text frame; the frames of
+/// records made together (a burst) lie one after the other in one buffer (``ChatFrameRun``), so
+/// that a browser writes a run of them as one slice.
 struct ChatOutgoingRecord: Sendable {
     let user: String
     let text: ByteBuffer
@@ -40,29 +42,86 @@ struct ChatOutgoingRecord: Sendable {
     /// What it counts for in the room's flow control: its size in the room's framing (what a
     /// TCP member would be sent; 0 for a heartbeat or mark, which those are not sent).
     let accounted: Int
-    /// The record as JSON in a WebSocket text frame, without its position and with it (the same
-    /// when it has none): made once, written as they are to every browser.
-    let frame: ByteBuffer
-    let positionedFrame: ByteBuffer
+    /// The frames of the records it was made with, and where its own are (from the buffers'
+    /// reader indices): without its position and with it (the same bytes when it has none).
+    let run: ChatFrameRun
+    let index: Int
+    let plainRange: Range<Int>
+    let positionedRange: Range<Int>
 
+    /// A record made alone.
     init(user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int) {
-        self.user = user
-        self.text = text
-        self.position = position
-        self.accounted = accounted
-        self.frame = Self.frame(JSONText.record(user: user, text: text, position: nil))
-        self.positionedFrame =
-            position.map { Self.frame(JSONText.record(user: user, text: text, position: $0.description)) }
-            ?? self.frame
+        self = Self.made([(user, text, position, accounted)])[0]
     }
+
+    private init(
+        _ said: (user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int),
+        run: ChatFrameRun,
+        index: Int,
+        plainRange: Range<Int>,
+        positionedRange: Range<Int>
+    ) {
+        (self.user, self.text, self.position, self.accounted) = said
+        self.run = run
+        self.index = index
+        self.plainRange = plainRange
+        self.positionedRange = positionedRange
+    }
+
+    /// Records made together: their frames one after the other, in one buffer for each form.
+    static func made(
+        _ said: [(user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int)]
+    ) -> [ChatOutgoingRecord] {
+        var plain = ByteBuffer()
+        var positioned = ByteBuffer()
+        var ranges: [(plain: Range<Int>, positioned: Range<Int>)] = []
+        ranges.reserveCapacity(said.count)
+        for (user, text, position, _) in said {
+            let json = JSONText.record(user: user, text: text, position: nil)
+            let plainStart = plain.readableBytes
+            WebSocketFramedWriter.appendTextFrame(json, to: &plain)
+            let positionedStart = positioned.readableBytes
+            WebSocketFramedWriter.appendTextFrame(
+                position.map { JSONText.record(user: user, text: text, position: $0.description) } ?? json,
+                to: &positioned
+            )
+            ranges.append((plainStart..<plain.readableBytes, positionedStart..<positioned.readableBytes))
+        }
+        let run = ChatFrameRun(plain: plain, positioned: positioned)
+        return said.indices.map { index in
+            ChatOutgoingRecord(
+                said[index],
+                run: run,
+                index: index,
+                plainRange: ranges[index].plain,
+                positionedRange: ranges[index].positioned
+            )
+        }
+    }
+
+    /// Its frame, without its position (`positioned` false) or with it.
+    func frame(positioned: Bool) -> ByteBuffer {
+        self.run.frames(positioned: positioned, positioned ? self.positionedRange : self.plainRange)
+    }
+
+    var frame: ByteBuffer { self.frame(positioned: false) }
+    var positionedFrame: ByteBuffer { self.frame(positioned: true) }
 }
 
-extension ChatOutgoingRecord {
-    private static func frame(_ json: ByteBuffer) -> ByteBuffer {
-        var frame = ByteBuffer()
-        frame.reserveCapacity(WebSocketFramedWriter.maximumHeaderLength + json.readableBytes)
-        WebSocketFramedWriter.appendTextFrame(json, to: &frame)
-        return frame
+/// The WebSocket frames of records the room made together, one after the other.
+final class ChatFrameRun: Sendable {
+    let plain: ByteBuffer
+    let positioned: ByteBuffer
+
+    init(plain: ByteBuffer, positioned: ByteBuffer) {
+        self.plain = plain
+        self.positioned = positioned
+    }
+
+    /// The frames at `range` (from the reader index) of one form, as a slice: nothing is copied.
+    func frames(positioned: Bool, _ range: Range<Int>) -> ByteBuffer {
+        let buffer = positioned ? self.positioned : self.plain
+        return buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
     }
 }
 

@@ -89,9 +89,12 @@ extension ChatRoom {
             payload.positioned = positioned
         }
         if state.machine.recordMembers > 0 {
-            payload.records = zip(sources, zip(ranges, positions)).map { source, record in
-                ChatOutgoingRecord(user: source.user, text: source.text, position: record.1, accounted: record.0.count)
-            }
+            // Made together: their frames lie in one buffer, and a browser writes a run as a slice.
+            payload.records = ChatOutgoingRecord.made(
+                zip(sources, zip(ranges, positions)).map { source, record in
+                    (source.user, source.text, record.1, record.0.count)
+                }
+            )
         }
         return payload
     }

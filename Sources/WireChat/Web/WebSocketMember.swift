@@ -42,16 +42,24 @@ final class WebSocketMember: ChatRecordSink {
             self.writeFramed(ByteBuffer(), promise: promise)
             return
         }
-        // One write: a lone record's frame as the room made it, several copied into one buffer.
-        // (By index: a loop over the records would copy each, and retain all it holds.)
+        // One write: records the room made together as a slice of their frames, which lie one
+        // after the other; others copied into one buffer. (By index: a loop over the records
+        // would copy each, and retain all it holds.)
+        let (first, last) = (records.startIndex, records.endIndex - 1)
         let frames: ByteBuffer
-        if records.count == 1 {
-            frames = self.frame(records, records.startIndex)
+        if records[first].run === records[last].run, records[last].index - records[first].index == records.count - 1 {
+            let start = self.range(records, first).lowerBound
+            frames = records[first].run.frames(
+                positioned: self.positioned,
+                start..<self.range(records, last).upperBound
+            )
         } else {
             var size = 0
-            for index in records.indices { size += self.frame(records, index).readableBytes }
+            for index in records.indices { size += self.range(records, index).count }
             var buffer = self.channel.allocator.buffer(capacity: size)
-            for index in records.indices { buffer.writeImmutableBuffer(self.frame(records, index)) }
+            for index in records.indices {
+                buffer.writeImmutableBuffer(records[index].frame(positioned: self.positioned))
+            }
             frames = buffer
         }
         let written = promise ?? self.channel.eventLoop.makePromise()
@@ -59,9 +67,9 @@ final class WebSocketMember: ChatRecordSink {
         self.lastWrite.value = written.futureResult
     }
 
-    /// A record's frame, made once by the room for every browser.
-    private func frame(_ records: ArraySlice<ChatOutgoingRecord>, _ index: Int) -> ByteBuffer {
-        self.positioned ? records[index].positionedFrame : records[index].frame
+    /// Where a record's frame is in its run, in this member's form.
+    private func range(_ records: ArraySlice<ChatOutgoingRecord>, _ index: Int) -> Range<Int> {
+        self.positioned ? records[index].positionedRange : records[index].plainRange
     }
 
     /// Waits for what was written before; the room writes a browser's records through
