@@ -95,6 +95,8 @@ struct WebSocketFramedWriterTests {
         let alone = ChatOutgoingRecord(user: "[server]", text: ByteBuffer(string: "note"), position: nil, accounted: 0)
         member.writeRecords(burst[1...2], promise: nil)
         member.writeRecords(ArraySlice([burst[3], alone, burst[0]]), promise: nil)
+        // Ends that look like a run around a record of another.
+        member.writeRecords(ArraySlice([burst[0], alone, burst[2]]), promise: nil)
         member.flushFramed()
         let texts = try Self.frames(channel).map { String(buffer: $0.data) }
         func json(_ text: String, _ position: UInt64?) -> String {
@@ -104,6 +106,7 @@ struct WebSocketFramedWriterTests {
         #expect(
             texts == [
                 json("t1", 11), json("t2", 12), json("t3", 13), #"{"user":"[server]","text":"note"}"#, json("t0", 10),
+                json("t0", 10), #"{"user":"[server]","text":"note"}"#, json("t2", 12),
             ]
         )
         _ = try? channel.finish()

@@ -72,8 +72,12 @@ struct ChatOutgoingRecord: Sendable {
     static func made(
         _ said: [(user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int)]
     ) -> [ChatOutgoingRecord] {
+        // About what the JSON takes (escapes may add more): one growth at most, not one per record.
+        let estimate = said.reduce(0) { $0 + $1.text.readableBytes + $1.user.utf8.count + 64 }
         var plain = ByteBuffer()
+        plain.reserveCapacity(estimate)
         var positioned = ByteBuffer()
+        positioned.reserveCapacity(estimate)
         var ranges: [(plain: Range<Int>, positioned: Range<Int>)] = []
         ranges.reserveCapacity(said.count)
         for (user, text, position, _) in said {

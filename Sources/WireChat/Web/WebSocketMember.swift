@@ -46,16 +46,18 @@ final class WebSocketMember: ChatRecordSink {
         // after the other; others copied into one buffer. (By index: a loop over the records
         // would copy each, and retain all it holds.)
         let (first, last) = (records.startIndex, records.endIndex - 1)
+        let (run, base) = (records[first].run, records[first].index)
+        var size = 0
+        var isRun = true
+        for index in records.indices {
+            size += self.range(records, index).count
+            isRun = isRun && records[index].run === run && records[index].index == base + (index - first)
+        }
         let frames: ByteBuffer
-        if records[first].run === records[last].run, records[last].index - records[first].index == records.count - 1 {
+        if isRun {
             let start = self.range(records, first).lowerBound
-            frames = records[first].run.frames(
-                positioned: self.positioned,
-                start..<self.range(records, last).upperBound
-            )
+            frames = run.frames(positioned: self.positioned, start..<self.range(records, last).upperBound)
         } else {
-            var size = 0
-            for index in records.indices { size += self.range(records, index).count }
             var buffer = self.channel.allocator.buffer(capacity: size)
             for index in records.indices {
                 buffer.writeImmutableBuffer(records[index].frame(positioned: self.positioned))
