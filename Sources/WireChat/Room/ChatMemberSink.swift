@@ -45,7 +45,6 @@ struct ChatOutgoingRecord: Sendable {
     /// The frames of the records it was made with, and where its own are (from the buffers'
     /// reader indices): without its position and with it (the same bytes when it has none).
     let run: ChatFrameRun
-    let index: Int
     let plainRange: Range<Int>
     let positionedRange: Range<Int>
 
@@ -57,13 +56,11 @@ struct ChatOutgoingRecord: Sendable {
     private init(
         _ said: (user: String, text: ByteBuffer, position: ChatPosition?, accounted: Int),
         run: ChatFrameRun,
-        index: Int,
         plainRange: Range<Int>,
         positionedRange: Range<Int>
     ) {
         (self.user, self.text, self.position, self.accounted) = said
         self.run = run
-        self.index = index
         self.plainRange = plainRange
         self.positionedRange = positionedRange
     }
@@ -96,7 +93,6 @@ struct ChatOutgoingRecord: Sendable {
             ChatOutgoingRecord(
                 said[index],
                 run: run,
-                index: index,
                 plainRange: ranges[index].plain,
                 positionedRange: ranges[index].positioned
             )

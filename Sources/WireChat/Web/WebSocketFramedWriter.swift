@@ -40,9 +40,6 @@ final class WebSocketFramedWriter: ChannelOutboundHandler {
         context.write(Self.wrapOutboundOut(bytes), promise: promise)
     }
 
-    /// The most bytes a server's frame header takes: no mask, a 64-bit length.
-    static let maximumHeaderLength = 10
-
     /// Appends `payload` as one unmasked, final text frame (RFC 6455, 5.2), as NIO's encoder
     /// writes a server's frame.
     static func appendTextFrame(_ payload: ByteBuffer, to out: inout ByteBuffer) {

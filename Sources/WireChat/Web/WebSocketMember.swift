@@ -42,16 +42,19 @@ final class WebSocketMember: ChatRecordSink {
             self.writeFramed(ByteBuffer(), promise: promise)
             return
         }
-        // One write: records the room made together as a slice of their frames, which lie one
-        // after the other; others copied into one buffer. (By index: a loop over the records
-        // would copy each, and retain all it holds.)
+        // One write: records the room made together as a slice of their frames, each starting
+        // where the one before it ends in the same run; others copied into one buffer. (By
+        // index: a loop over the records would copy each, and retain all it holds.)
         let (first, last) = (records.startIndex, records.endIndex - 1)
-        let (run, base) = (records[first].run, records[first].index)
+        let run = records[first].run
         var size = 0
         var isRun = true
         for index in records.indices {
-            size += self.range(records, index).count
-            isRun = isRun && records[index].run === run && records[index].index == base + (index - first)
+            let range = self.range(records, index)
+            size += range.count
+            isRun =
+                isRun && records[index].run === run
+                && (index == first || range.lowerBound == self.range(records, index - 1).upperBound)
         }
         let frames: ByteBuffer
         if isRun {

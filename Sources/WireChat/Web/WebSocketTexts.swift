@@ -85,25 +85,19 @@ final class WebSocketTexts: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.queueBatch()
-        self.ended = true
-        self.queue.finish(error)
+        self.finish(error)
         context.fireErrorCaught(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // A stream that ends inside a message ends the member, with no close frame.
-        self.queueBatch()
-        self.ended = true
-        self.queue.finish(nil)
+        self.finish(nil)
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         // Whatever takes it out of the pipeline, its readers are not left waiting.
-        self.queueBatch()
-        self.ended = true
-        self.queue.finish(nil)
+        self.finish(nil)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -144,9 +138,14 @@ final class WebSocketTexts: ChannelDuplexHandler {
     private func end(closing code: WebSocketErrorCode) {
         if self.closing == nil { self.closing = code }
         self.partial = nil
+        self.finish(nil)
+    }
+
+    /// The messages end after those already whole: cleanly, or with `error`.
+    private func finish(_ error: (any Error)?) {
         self.queueBatch()
         self.ended = true
-        self.queue.finish(nil)
+        self.queue.finish(error)
     }
 }
 
